@@ -1,0 +1,94 @@
+// Loads the config file (YAML or JSON), fills ${ENV} references, validates it, and explains any error by key.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+
+/** A config that cannot be used; `message` names the key, what was expected and what was found. */
+export class ConfigError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The value at `path` inside `obj`, or undefined. */
+function valueAt(obj: unknown, path: PropertyKey[]): unknown {
+  let cur: unknown = obj;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return cur;
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  const s = JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** One line per problem, e.g. ``Expected `detection.zscore` to be a number > 0, got `"abc"` ``. */
+export function formatIssues(issues: z.core.$ZodIssue[], input: unknown): string[] {
+  return issues.map((issue) => {
+    const key = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const where = key ? `${key}.` : '';
+      return issue.keys.map((k) => `Unknown key \`${where}${k}\` in config`).join('\n');
+    }
+    return `Expected \`${key}\` to be ${issue.message}, got \`${show(valueAt(input, issue.path))}\``;
+  });
+}
+
+/** Replaces `${NAME}` in every string with the environment variable NAME; a missing one is an error. */
+export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = []): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+      const v = env[name];
+      if (v === undefined) {
+        throw new ConfigError(`Expected environment variable \`${name}\` (used by \`${path.join('.')}\`) to be set, got nothing`);
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, [...path, String(i)]));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = substituteEnv(v, env, [...path, k]);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Validates an already parsed config object.
+ * @example parseConfig({ detection: { zscore: 2.5 } }).detection.zscore === 2.5
+ */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): Config {
+  const input = raw === null || raw === undefined ? {} : raw;
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw new ConfigError(`Expected the config to be a mapping of keys to values, got \`${show(input)}\``);
+  }
+  const withEnv = substituteEnv(input, env);
+  const res = configSchema.safeParse(withEnv);
+  if (!res.success) throw new ConfigError(formatIssues(res.error.issues, withEnv).join('\n'));
+  return res.data;
+}
+
+/** Reads and validates a config file (`.json`, else YAML). A missing path gives the defaults. */
+export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
+  if (!path) return parseConfig({}, env);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Cannot read config file \`${path}\`: ${(err as Error).message}`, { cause: err });
+  }
+  let raw: unknown;
+  try {
+    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`Config file \`${path}\` is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`, { cause: err });
+  }
+  return parseConfig(raw, env);
+}

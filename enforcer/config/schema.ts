@@ -1,0 +1,169 @@
+// The one config schema: every setting, its default, and what it must be. Validated once at startup (load.ts).
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/** A number field whose error message says what was expected (used as `Expected \`key\` to be <expect>`). */
+function num(expect: string, refine: (n: z.ZodNumber, e: { error: string }) => z.ZodNumber = (n) => n) {
+  return refine(z.number({ error: expect }), { error: expect });
+}
+const positive = (expect = 'a number > 0') => num(expect, (n, e) => n.gt(0, e));
+const nonNegative = (expect = 'a number >= 0') => num(expect, (n, e) => n.min(0, e));
+const positiveInt = (expect = 'a whole number > 0') => num(expect, (n, e) => n.int(e).gt(0, e));
+
+/** A duration: seconds as a number, or a string such as `90s`, `10m`, `2h`, `30d`. */
+function duration(expect = 'a duration such as 30s, 10m, 2h or 30d (or a number of seconds > 0)') {
+  return z
+    .union([z.number(), z.string()], { error: expect })
+    .transform((v, ctx) => {
+      const s = parseDuration(v);
+      if (s === null || s <= 0) {
+        ctx.addIssue({ code: 'custom', message: expect });
+        return z.NEVER;
+      }
+      return s;
+    });
+}
+
+/** A ban ladder step: a duration, or `permanent`. Returns seconds, or null for permanent. */
+const ladderStep = z
+  .union([z.number(), z.string()], { error: 'a duration such as 10m or the word permanent' })
+  .transform((v, ctx): number | null => {
+    if (v === 'permanent') return null;
+    const s = parseDuration(v);
+    if (s === null || s <= 0) {
+      ctx.addIssue({ code: 'custom', message: 'a duration such as 10m or the word permanent' });
+      return z.NEVER;
+    }
+    return s;
+  });
+
+const url = (expect = 'an http(s) URL') =>
+  z.string({ error: expect }).refine((s) => /^https?:\/\/[^\s]+$/.test(s), { error: expect });
+
+const listen = z
+  .string({ error: 'HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080' })
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, { error: 'HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080' });
+
+export const backendNames = ['ipset', 'nftables', 'iptables', 'nginx', 'dry-run'] as const;
+export type BackendName = (typeof backendNames)[number];
+
+export const configSchema = z.strictObject({
+  /** Decide, log, audit and alert, but never enforce. */
+  dry_run: z.boolean({ error: 'true or false' }).default(false),
+  log_level: z.enum(['debug', 'info', 'warn', 'error'], { error: 'one of debug, info, warn, error' }).default('info'),
+
+  nginx: z
+    .strictObject({
+      /** Base URL of the njs internal listener (counters and ban endpoints). */
+      url: url().default('http://127.0.0.1:9181'),
+      /** How often the counters are polled. */
+      poll_interval: duration().default(1),
+      /** Timeout of one poll, in milliseconds. */
+      timeout_ms: positiveInt().default(800),
+    })
+    .prefault({}),
+
+  detection: z
+    .strictObject({
+      /** Sliding window for per-IP and global rates, seconds. */
+      window: duration().default(60),
+      /** Rolling baseline history of per-second global counts. */
+      baseline_window: duration().default(1800),
+      /** How often the baseline is recomputed. */
+      recompute_interval: duration().default(60),
+      /** Prefer the hour-of-day slot once it holds this many seconds of samples. */
+      hourly_slots: z.boolean({ error: 'true or false' }).default(true),
+      hour_slot_min_samples: positiveInt().default(600),
+      /** Floors applied to the learned baseline (req/s). */
+      mean_floor: positive().default(1.0),
+      stddev_floor: positive().default(0.5),
+      error_mean_floor: positive().default(0.1),
+      /** An IP is banned when its z-score is above this... */
+      zscore: positive().default(3.0),
+      /** ...or its rate is above this many times the baseline mean. */
+      multiplier: positive().default(5.0),
+      /** An IP whose 4xx+5xx rate is over this many times the baseline error rate gets tightened thresholds. */
+      error_surge: positive().default(3.0),
+      /** Factor applied to both thresholds when tightened (0 < f <= 1). */
+      tighten_factor: num('a number > 0 and <= 1', (n, e) => n.gt(0, e).max(1, e)).default(0.5),
+      /** An IP needs at least this many requests in the window before it can be banned. */
+      min_requests: nonNegative().default(10),
+      /** Minimum time between two global-surge alerts. */
+      global_cooldown: duration().default(120),
+    })
+    .prefault({}),
+
+  bans: z
+    .strictObject({
+      /** Ban durations for the 1st, 2nd, 3rd... offence; the last step repeats. */
+      ladder: z.array(ladderStep, { error: 'a list of durations' }).min(1, { error: 'a list of at least one duration' })
+        .default([600, 1800, 7200, null]),
+      /** How long past offences count towards the ladder. */
+      offence_memory: duration().default(30 * 86400),
+      /** Ended bans older than this are pruned from history (never a permanent one, never within offence memory). */
+      retention: duration().default(90 * 86400),
+    })
+    .prefault({}),
+
+  /** CIDRs or addresses never banned. Loopback and the host's own addresses are always added. */
+  allowlist: z.array(z.string({ error: 'a list of IP addresses or CIDRs' }), { error: 'a list of IP addresses or CIDRs' })
+    .default([]),
+  /** Add the host's own interface addresses to the allow-list. */
+  allow_self: z.boolean({ error: 'true or false' }).default(true),
+
+  enforcement: z
+    .strictObject({
+      backends: z.array(z.enum(backendNames, { error: `one of ${backendNames.join(', ')}` }), {
+        error: `a list of backends (${backendNames.join(', ')})`,
+      }).min(1, { error: 'a list of at least one backend' }).default(['ipset']),
+      /** Name prefix for the project's own sets, chains and tables. */
+      name: z.string({ error: 'a name of 1-20 letters, digits, - or _' })
+        .regex(/^[A-Za-z][A-Za-z0-9_-]{0,19}$/, { error: 'a name of 1-20 letters, digits, - or _' }).default('warden'),
+      /** Chains the ban chain is hooked into (INPUT; add DOCKER-USER for Docker-published ports). */
+      hook_chains: z.array(z.string({ error: 'a list of chain names' }), { error: 'a list of chain names' }).default(['INPUT']),
+      /** What the per-server nginx snippet answers a banned client: 403 or 444 (close). */
+      nginx_status: z.union([z.literal(403), z.literal(444)], { error: '403 or 444' }).default(403),
+      /** Retries of a failing firewall command before it is logged as a failure. */
+      retries: nonNegative().default(2),
+    })
+    .prefault({}),
+
+  alerts: z
+    .strictObject({
+      /** Slack incoming-webhook URL, e.g. ${SLACK_WEBHOOK_URL}. Empty: off. */
+      slack_webhook_url: z.union([url(), z.literal('')], { error: 'an http(s) URL or empty' }).default(''),
+      /** Generic JSON webhook URL. Empty: off. */
+      webhook_url: z.union([url(), z.literal('')], { error: 'an http(s) URL or empty' }).default(''),
+      timeout_ms: positiveInt().default(5000),
+      retries: nonNegative().default(3),
+      /** Which events are sent. */
+      events: z.array(z.enum(['ban', 'unban', 'global_alert'], { error: 'one of ban, unban, global_alert' }))
+        .default(['ban', 'unban', 'global_alert']),
+    })
+    .prefault({}),
+
+  storage: z
+    .strictObject({
+      database: z.string({ error: 'a file path' }).min(1, { error: 'a file path' }).default('var/warden.db'),
+      audit_log: z.string({ error: 'a file path' }).min(1, { error: 'a file path' }).default('var/audit.log'),
+    })
+    .prefault({}),
+
+  api: z
+    .strictObject({
+      listen: listen.default('127.0.0.1:8080'),
+      /** scrypt hash of the dashboard password (`warden hash-password`). Empty: generated at first start. */
+      password_hash: z.string({ error: 'a hash made by `warden hash-password`' }).default(''),
+      /** Bearer tokens for scripts (use ${ENV} to keep them out of the file). */
+      tokens: z.array(z.string({ error: 'a list of tokens' }).min(16, { error: 'a token of at least 16 characters' }), {
+        error: 'a list of tokens',
+      }).default([]),
+      session_ttl: duration().default(12 * 3600),
+      /** Failed logins allowed per client address per minute. */
+      login_attempts_per_minute: positiveInt().default(5),
+    })
+    .prefault({}),
+});
+
+/** The validated config, with every default filled in. Durations are seconds; a null ladder step is permanent. */
+export type Config = z.output<typeof configSchema>;

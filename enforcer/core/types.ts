@@ -1,0 +1,148 @@
+// Shared types of the pure decision core: what comes in (per-second counts), what goes out (decisions).
+// Times are epoch seconds (numbers) everywhere in the core; the clock is injected, never read here.
+
+/** Request counts for one key in one second: total requests, of which 4xx, of which 5xx. */
+export type Counts = [total: number, c4xx: number, c5xx: number];
+
+/**
+ * One completed one-second bucket as drained from nginx (see njs/ and docs/counters-protocol.md).
+ * A bucket for the same second may arrive twice (a late request finished after the first drain): counts add up.
+ */
+export interface SecondBucket {
+  /** Epoch second the requests completed in. */
+  t: number;
+  /** All requests in that second, including those whose per-IP key could not be stored. */
+  global: Counts;
+  /** Per client IP (normalised: IPv4 dotted, IPv6 compressed lower-case). */
+  ips: Record<string, Counts>;
+}
+
+/** The counters endpoint's JSON body, as sent by njs (`GET /counters` on the internal listener). */
+export interface CounterBatch {
+  /** Protocol version, 1. */
+  v: number;
+  /** nginx's clock when it answered, epoch seconds with fraction. */
+  now: number;
+  /** Completed buckets, oldest first: `g` global counts, `ip` per-IP counts. */
+  buckets: Array<{ t: number; g: Counts; ip: Record<string, Counts> }>;
+  /** Requests that could not be counted since the previous drain (full zone, bad address, exception). */
+  dropped: number;
+  /** True when the answer was cut at its size limit: poll again at once. */
+  more?: boolean;
+}
+
+/** Where the baseline in force came from. */
+export type BaselineSource = 'hour_slot' | 'rolling' | 'floor';
+
+/** The learned baseline of per-second request counts (global, per second). */
+export interface Baseline {
+  /** Mean requests per second, after the floor. */
+  mean: number;
+  /** Standard deviation, after the floor. */
+  stddev: number;
+  /** Mean 4xx+5xx per second, after its floor. */
+  errorMean: number;
+  /** Mean and stddev before floors, for the record. */
+  rawMean: number;
+  rawStddev: number;
+  /** Number of per-second samples it was computed from. */
+  samples: number;
+  source: BaselineSource;
+  /** Hour of day (0-23, UTC) when source is 'hour_slot'. */
+  hour?: number;
+  /** When it was computed (epoch s). */
+  computedAt: number;
+}
+
+/** Which rule fired. */
+export type Rule = 'zscore' | 'multiplier' | 'manual';
+
+/** A ban, decided by the core or asked for by an operator. `until` null means permanent. */
+export interface BanDecision {
+  kind: 'ban';
+  ip: string;
+  at: number;
+  until: number | null;
+  /** Duration in seconds, null when permanent. */
+  durationSec: number | null;
+  /** 1-based step on the ladder (1 = first offence). */
+  step: number;
+  rule: Rule;
+  /** The IP's rate (req/s over the window) and error rate when decided. */
+  rate: number;
+  errorRate: number;
+  z: number;
+  baseline: Baseline;
+  /** True when the error-surge rule tightened the thresholds. */
+  tightened: boolean;
+  source: 'auto' | 'manual';
+  /** Free text for manual bans. */
+  reason?: string;
+}
+
+/** An unban: the ban ran out, or an operator lifted it. */
+export interface UnbanDecision {
+  kind: 'unban';
+  ip: string;
+  at: number;
+  reason: 'expired' | 'manual' | 'allowlisted';
+}
+
+/** A global surge: alert only, never a ban. */
+export interface GlobalAlertDecision {
+  kind: 'global_alert';
+  at: number;
+  rate: number;
+  z: number;
+  rule: Exclude<Rule, 'manual'>;
+  baseline: Baseline;
+}
+
+/** The baseline was recomputed (once per recompute interval). */
+export interface BaselineDecision {
+  kind: 'baseline';
+  at: number;
+  baseline: Baseline;
+  /** Global rate over the window when recomputed. */
+  globalRate: number;
+}
+
+export type Decision = BanDecision | UnbanDecision | GlobalAlertDecision | BaselineDecision;
+
+/** An active ban as the core tracks it (restored from the database at start). */
+export interface ActiveBan {
+  ip: string;
+  since: number;
+  until: number | null;
+  step: number;
+  rule: Rule;
+  rate: number;
+  source: 'auto' | 'manual';
+}
+
+/** What the core remembers about an IP's past offences (for the ladder), restored from the database at start. */
+export interface OffenceRecord {
+  ip: string;
+  count: number;
+  lastAt: number;
+}
+
+/** A live view of the core for the API and dashboard. */
+export interface EngineStatus {
+  now: number;
+  globalRate: number;
+  globalErrorRate: number;
+  baseline: Baseline;
+  thresholds: { zscore: number; multiplier: number; errorSurge: number; tightenFactor: number };
+  /** Per-IP rate above which an IP is banned right now (the lower of the two rules), req/s. */
+  banRate: number;
+  topIps: Array<{ ip: string; rate: number; errorRate: number }>;
+  activeIps: number;
+  activeBans: ActiveBan[];
+}
+
+/** The injected clock. */
+export interface Clock {
+  /** Epoch milliseconds. */
+  nowMs(): number;
+}
