@@ -1,0 +1,88 @@
+// `warden history`: ban history from the running daemon, or straight from the SQLite file when the daemon is down.
+import { existsSync } from 'node:fs';
+import type { CommandContext } from '../main.js';
+import { resolveConfig } from '../config-path.js';
+import { callApi, DaemonDownError } from '../api-client.js';
+import { parseDuration, formatDuration } from '../../config/duration.js';
+import { openStore } from '../../adapters/store/warden-store.js';
+import { banRowsToCsv } from '../../adapters/store/csv.js';
+import type { BanRow, HistoryFilter } from '../../adapters/store/types.js';
+import type { Rule } from '../../core/types.js';
+
+function iso(sec: number | null): string {
+  return sec === null ? '-' : new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** Runs `warden history [--ip X] [--since 24h] [--rule R] [--active] [--limit N] [--json|--csv]`. */
+export async function runHistory(ctx: CommandContext): Promise<number> {
+  const { config } = resolveConfig(ctx.flags.config as string | undefined);
+  const filter: HistoryFilter = { sort: 'started_at', order: 'desc', limit: 50 };
+  if (ctx.flags.ip) filter.ip = String(ctx.flags.ip).trim();
+  if (ctx.flags.since) {
+    const s = parseDuration(ctx.flags.since);
+    if (s === null) {
+      ctx.err(`warden history: --since expects a duration such as 24h or 7d, got \`${ctx.flags.since}\``);
+      return 2;
+    }
+    filter.since = Math.floor(Date.now() / 1000 - s);
+  }
+  if (ctx.flags.rule) {
+    if (!['zscore', 'multiplier', 'manual'].includes(String(ctx.flags.rule))) {
+      ctx.err(`warden history: --rule expects zscore, multiplier or manual, got \`${ctx.flags.rule}\``);
+      return 2;
+    }
+    filter.rule = ctx.flags.rule as Rule;
+  }
+  if (ctx.flags.active) filter.activeOnly = true;
+  if (ctx.flags.limit) {
+    const n = Number(ctx.flags.limit);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) {
+      ctx.err(`warden history: --limit expects a whole number from 1 to 1000, got \`${ctx.flags.limit}\``);
+      return 2;
+    }
+    filter.limit = n;
+  }
+  let rows: BanRow[];
+  let total: number;
+  let from = 'daemon';
+  try {
+    const q = new URLSearchParams();
+    if (filter.ip) q.set('ip', filter.ip);
+    if (filter.since !== undefined) q.set('since', String(filter.since));
+    if (filter.rule) q.set('rule', filter.rule);
+    if (filter.activeOnly) q.set('active', 'true');
+    q.set('limit', String(filter.limit));
+    const r = await callApi<{ rows: BanRow[]; total: number }>(config, 'GET', `/api/v1/history?${q}`);
+    rows = r.rows;
+    total = r.total;
+  } catch (err) {
+    if (!(err instanceof DaemonDownError)) throw err;
+    if (!existsSync(config.storage.database)) {
+      ctx.err(`warden history: the daemon is not running and there is no database at ${config.storage.database}`);
+      return 1;
+    }
+    from = `${config.storage.database} (daemon not running)`;
+    const store = openStore(config.storage.database, { readonly: true });
+    try {
+      ({ rows, total } = store.history(filter));
+    } finally {
+      store.close();
+    }
+  }
+  if (ctx.flags.json) {
+    for (const r of rows) ctx.out(JSON.stringify(r));
+    return 0;
+  }
+  if (ctx.flags.csv) {
+    for (const line of banRowsToCsv(rows)) ctx.out(line.replace(/\r?\n$/, ''));
+    return 0;
+  }
+  ctx.out(`${total} ban(s) match; showing ${rows.length}, newest first; from ${from}`);
+  ctx.out(`${'STARTED'.padEnd(21)} ${'IP'.padEnd(32)} ${'RULE'.padEnd(10)} ${'RATE'.padStart(8)} ${'DURATION'.padEnd(9)} ${'STATE'.padEnd(8)} SOURCE`);
+  for (const r of rows) {
+    const dur = r.planned_end === null ? 'permanent' : formatDuration(r.planned_end - r.started_at);
+    const state = r.ended_at === null ? 'active' : (r.unban_reason ?? 'ended');
+    ctx.out(`${iso(r.started_at).padEnd(21)} ${r.ip.padEnd(32)} ${r.rule.padEnd(10)} ${r.rate.toFixed(2).padStart(8)} ${dur.padEnd(9)} ${state.padEnd(8)} ${r.source}${r.dry_run ? ' (dry-run)' : ''}`);
+  }
+  return 0;
+}

@@ -1,0 +1,60 @@
+// `warden status` and `warden bans`: what the running daemon sees, from its API.
+import type { CommandContext } from '../main.js';
+import { resolveConfig } from '../config-path.js';
+import { callApi } from '../api-client.js';
+import { formatDuration } from '../../config/duration.js';
+
+interface StatusLike {
+  globalRate: number;
+  baseline: { mean: number; stddev: number; source: string; hour?: number };
+  thresholds: { zscore: number; multiplier: number };
+  banRate?: number;
+  activeBans: Array<{ ip: string; until: number | null; rule: string; rate: number; step: number }>;
+  topIps: Array<{ ip: string; rate: number; errorRate: number }>;
+  uptimeSec?: number;
+  dryRun?: boolean;
+  nginx?: { reachable: boolean; lastError?: string | null };
+  dropped?: { total: number };
+  now: number;
+}
+
+/** Runs `warden status`. */
+export async function runStatus(ctx: CommandContext): Promise<number> {
+  const { config } = resolveConfig(ctx.flags.config as string | undefined);
+  const s = await callApi<StatusLike>(config, 'GET', '/api/v1/status');
+  if (ctx.flags.json) {
+    ctx.out(JSON.stringify(s, null, 2));
+    return 0;
+  }
+  const b = s.baseline;
+  ctx.out(`nginx:     ${s.nginx?.reachable ? 'reachable' : `UNREACHABLE${s.nginx?.lastError ? ` (${s.nginx.lastError})` : ''}`}${s.dryRun ? '   [dry-run]' : ''}`);
+  ctx.out(`uptime:    ${s.uptimeSec !== undefined ? formatDuration(Math.round(s.uptimeSec)) : '?'}`);
+  ctx.out(`rate:      ${s.globalRate.toFixed(2)} req/s   baseline ${b.mean.toFixed(2)} ± ${b.stddev.toFixed(2)} (${b.source}${b.hour !== undefined ? ` ${b.hour}h` : ''})`);
+  ctx.out(`rules:     z > ${s.thresholds.zscore} or > ${s.thresholds.multiplier}x mean${s.banRate !== undefined ? `  (an IP is banned above ${s.banRate.toFixed(2)} req/s)` : ''}`);
+  ctx.out(`bans:      ${s.activeBans.length} active   dropped counts: ${s.dropped?.total ?? 0}`);
+  if (s.topIps.length) {
+    ctx.out('top IPs (last window):');
+    for (const t of s.topIps) ctx.out(`  ${t.ip.padEnd(40)} ${t.rate.toFixed(2).padStart(9)} req/s   errors ${t.errorRate.toFixed(2)}/s`);
+  }
+  return 0;
+}
+
+/** Runs `warden bans`. */
+export async function runBans(ctx: CommandContext): Promise<number> {
+  const { config } = resolveConfig(ctx.flags.config as string | undefined);
+  const s = await callApi<StatusLike>(config, 'GET', '/api/v1/status');
+  if (ctx.flags.json) {
+    ctx.out(JSON.stringify(s.activeBans, null, 2));
+    return 0;
+  }
+  if (s.activeBans.length === 0) {
+    ctx.out('no active bans');
+    return 0;
+  }
+  ctx.out(`${'IP'.padEnd(40)} ${'RULE'.padEnd(10)} ${'RATE'.padStart(9)} STEP  TIME LEFT`);
+  for (const b of s.activeBans) {
+    const left = b.until === null ? 'permanent' : formatDuration(Math.max(0, Math.round(b.until - s.now)));
+    ctx.out(`${b.ip.padEnd(40)} ${b.rule.padEnd(10)} ${b.rate.toFixed(2).padStart(9)} ${String(b.step).padStart(4)}  ${left}`);
+  }
+  return 0;
+}

@@ -1,0 +1,151 @@
+// The `warden` command line: parses the command and its flags, runs it, and turns failures into clear exit codes.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError } from '../config/load.js';
+import { ApiError, DaemonDownError } from './api-client.js';
+
+/** What a command gets: its flags and positional arguments, and where to print. */
+export interface CommandContext {
+  flags: Record<string, string | boolean | undefined>;
+  args: string[];
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+interface CommandSpec {
+  summary: string;
+  usage: string;
+  options: Options;
+  run: (ctx: CommandContext) => Promise<number>;
+}
+
+const configOpt: Options = { config: { type: 'string', short: 'c' } };
+const json: Options = { json: { type: 'boolean' } };
+
+const commands: Record<string, CommandSpec> = {
+  start: {
+    summary: 'run the daemon (poll nginx, detect, ban, serve the dashboard)',
+    usage: 'warden start [--config FILE]',
+    options: configOpt,
+    run: async (ctx) => (await import('./commands/start.js')).runStart(ctx),
+  },
+  check: {
+    summary: 'validate a config file and exit',
+    usage: 'warden check [--config FILE]',
+    options: configOpt,
+    run: async (ctx) => (await import('./commands/check.js')).runCheck(ctx),
+  },
+  status: {
+    summary: 'what the running daemon sees now',
+    usage: 'warden status [--config FILE] [--json]',
+    options: { ...configOpt, ...json },
+    run: async (ctx) => (await import('./commands/status.js')).runStatus(ctx),
+  },
+  bans: {
+    summary: 'list active bans',
+    usage: 'warden bans [--config FILE] [--json]',
+    options: { ...configOpt, ...json },
+    run: async (ctx) => (await import('./commands/bans.js')).runBans(ctx),
+  },
+  ban: {
+    summary: 'ban an address now',
+    usage: 'warden ban IP [--for 2h | --permanent] [--reason TEXT] [--config FILE]',
+    options: { ...configOpt, for: { type: 'string' }, permanent: { type: 'boolean' }, reason: { type: 'string' } },
+    run: async (ctx) => (await import('./commands/ban.js')).runBan(ctx),
+  },
+  unban: {
+    summary: 'lift a ban now',
+    usage: 'warden unban IP [--config FILE]',
+    options: configOpt,
+    run: async (ctx) => (await import('./commands/ban.js')).runUnban(ctx),
+  },
+  history: {
+    summary: 'ban history (from the daemon, or from the database when it is down)',
+    usage: 'warden history [--ip IP|CIDR] [--since 24h] [--rule zscore|multiplier|manual] [--active] [--limit N] [--json|--csv] [--config FILE]',
+    options: {
+      ...configOpt, ...json, ip: { type: 'string' }, since: { type: 'string' }, rule: { type: 'string' },
+      active: { type: 'boolean' }, limit: { type: 'string' }, csv: { type: 'boolean' },
+    },
+    run: async (ctx) => (await import('./commands/history.js')).runHistory(ctx),
+  },
+  replay: {
+    summary: 'run an access log through the detector on simulated time and print what it would decide',
+    usage: 'warden replay LOGFILE [--json] [--speed N] [--variant default|original] [--config FILE]',
+    options: { ...configOpt, ...json, speed: { type: 'string' }, variant: { type: 'string' } },
+    run: async (ctx) => (await import('./commands/replay.js')).runReplayCommand(ctx),
+  },
+  doctor: {
+    summary: 'check the whole set-up and say exactly what to fix',
+    usage: 'warden doctor [--config FILE] [--nginx PATH]',
+    options: { ...configOpt, nginx: { type: 'string' } },
+    run: async (ctx) => (await import('./commands/doctor.js')).runDoctor(ctx),
+  },
+  'nginx-check': {
+    summary: 'list servers/locations whose own access_log makes them drop out of the count',
+    usage: 'warden nginx-check [--file NGINX_T_OUTPUT] [--nginx PATH]',
+    options: { file: { type: 'string' }, nginx: { type: 'string' } },
+    run: async (ctx) => (await import('./commands/nginx-check.js')).runNginxCheck(ctx),
+  },
+  'hash-password': {
+    summary: 'hash a dashboard password for api.password_hash (reads it from stdin)',
+    usage: 'echo -n PASSWORD | warden hash-password',
+    options: {},
+    run: async (ctx) => (await import('./commands/hash-password.js')).runHashPassword(ctx),
+  },
+};
+
+function usage(): string {
+  const lines = ['usage: warden COMMAND [options]', '', 'commands:'];
+  for (const [name, spec] of Object.entries(commands)) lines.push(`  ${name.padEnd(14)} ${spec.summary}`);
+  lines.push('', 'Run `warden COMMAND --help` for its options.');
+  return lines.join('\n');
+}
+
+/**
+ * Runs the CLI with `argv` (without node and script) and returns the exit code.
+ * @example process.exitCode = await main(['check', '--config', 'warden.yaml']);
+ */
+export async function main(argv: string[], io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) }): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(usage());
+    return name ? 0 : 2;
+  }
+  const spec = commands[name];
+  if (!spec) {
+    io.err(`warden: unknown command \`${name}\`\n\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`usage: ${spec.usage}\n\n${spec.summary}`);
+    return 0;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: spec.options, allowPositionals: true, strict: true });
+  } catch (err) {
+    io.err(`warden ${name}: ${(err as Error).message}\nusage: ${spec.usage}`);
+    return 2;
+  }
+  try {
+    return await spec.run({ flags: parsed.values as CommandContext['flags'], args: parsed.positionals, ...io });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`warden ${name}: invalid config:\n${err.message}`);
+      return 78;
+    }
+    if (err instanceof DaemonDownError || err instanceof ApiError) {
+      io.err(`warden ${name}: ${err.message}`);
+      return 1;
+    }
+    io.err(`warden ${name}: ${(err as Error).stack ?? String(err)}`);
+    return 1;
+  }
+}
+
+const isEntry = process.argv[1] && /(cli[\\/]main\.js|warden(\.mjs)?)$/.test(process.argv[1]);
+if (isEntry) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

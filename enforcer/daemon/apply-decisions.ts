@@ -1,0 +1,119 @@
+// Carries the core's decisions out: firewall first (an attacker is stopped before anything else), then the database,
+// the audit log and the alert queue. A per-item failure is logged and audited; the loop always goes on.
+import type { Decision, BanDecision, UnbanDecision, GlobalAlertDecision, BaselineDecision } from '../core/types.js';
+import type { FirewallBackend, CommitResult } from '../adapters/firewall/port.js';
+
+/** The parts of the store that decisions write to. */
+export interface DecisionStore {
+  insertBan(b: BanDecision, opts?: { dryRun?: boolean }): number;
+  endBan(ip: string, at: number, reason: string): boolean;
+  bumpOffence(ip: string, at: number): number;
+}
+
+/** The parts of the audit log decisions write to. */
+export interface DecisionAudit {
+  ban(d: BanDecision): void;
+  unban(d: UnbanDecision): void;
+  globalAlert(d: GlobalAlertDecision): void;
+  baseline(d: BaselineDecision): void;
+  failure(what: string, detail: string): void;
+}
+
+/** Everything decisions are applied to. */
+export interface DecisionSinks {
+  firewall: FirewallBackend;
+  store: DecisionStore;
+  audit: DecisionAudit;
+  notify: (d: BanDecision | UnbanDecision | GlobalAlertDecision) => void;
+  log: { warn(msg: string): void; error(msg: string): void; info(msg: string): void };
+  dryRun: boolean;
+}
+
+/** What one batch did. */
+export interface ApplyResult {
+  bans: number;
+  unbans: number;
+  alerts: number;
+  firewall: CommitResult | null;
+}
+
+function guard(sinks: DecisionSinks, what: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    const detail = (err as Error).message;
+    sinks.log.error(`${what} failed: ${detail}`);
+    try {
+      sinks.audit.failure(what, detail);
+    } catch {
+      /* the audit log reports its own failures */
+    }
+  }
+}
+
+/**
+ * Applies a batch of decisions with one firewall commit.
+ * @example await applyDecisions(engine.tick(nowSec), sinks);
+ */
+export async function applyDecisions(decisions: Decision[], sinks: DecisionSinks): Promise<ApplyResult> {
+  const result: ApplyResult = { bans: 0, unbans: 0, alerts: 0, firewall: null };
+  if (decisions.length === 0) return result;
+
+  // 1. The firewall, in one batch.
+  let queued = false;
+  for (const d of decisions) {
+    if (d.kind === 'ban') {
+      sinks.firewall.add([{ ip: d.ip, until: d.until }]);
+      queued = true;
+    } else if (d.kind === 'unban') {
+      sinks.firewall.remove([d.ip]);
+      queued = true;
+    }
+  }
+  if (queued) {
+    try {
+      result.firewall = await sinks.firewall.commit();
+      for (const f of result.firewall.failed) {
+        sinks.log.error(`firewall ${f.op} ${f.ip} failed: ${f.error}`);
+        guard(sinks, 'audit', () => sinks.audit.failure(`firewall ${f.op} ${f.ip}`, f.error));
+      }
+    } catch (err) {
+      guard(sinks, 'audit', () => sinks.audit.failure('firewall commit', (err as Error).message));
+      sinks.log.error(`firewall commit failed: ${(err as Error).message}`);
+    }
+  }
+
+  // 2. Records, audit lines and alerts, one decision at a time so one failure does not stop the others.
+  for (const d of decisions) {
+    switch (d.kind) {
+      case 'ban':
+        result.bans++;
+        guard(sinks, `store ban ${d.ip}`, () => {
+          sinks.store.insertBan(d, { dryRun: sinks.dryRun });
+          sinks.store.bumpOffence(d.ip, d.at);
+        });
+        guard(sinks, 'audit', () => sinks.audit.ban(d));
+        guard(sinks, 'alert', () => sinks.notify(d));
+        sinks.log.info(`${sinks.dryRun ? '[dry-run] would ban' : 'banned'} ${d.ip} (${d.rule}, rate ${d.rate.toFixed(2)}/s, step ${d.step})`);
+        break;
+      case 'unban':
+        result.unbans++;
+        guard(sinks, `store unban ${d.ip}`, () => sinks.store.endBan(d.ip, d.at, d.reason));
+        guard(sinks, 'audit', () => sinks.audit.unban(d));
+        guard(sinks, 'alert', () => sinks.notify(d));
+        sinks.log.info(`${sinks.dryRun ? '[dry-run] would unban' : 'unbanned'} ${d.ip} (${d.reason})`);
+        break;
+      case 'global_alert':
+        result.alerts++;
+        guard(sinks, 'audit', () => sinks.audit.globalAlert(d));
+        guard(sinks, 'alert', () => sinks.notify(d));
+        sinks.log.warn(`global surge: ${d.rate.toFixed(2)} req/s against baseline ${d.baseline.mean.toFixed(2)} (${d.rule})`);
+        break;
+      case 'baseline':
+        // The per-minute database row is written by the scheduler's snapshot job; a recomputation is audited.
+        guard(sinks, 'audit', () => sinks.audit.baseline(d));
+        break;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,50 @@
+// Restart safety: makes the firewall match the database at start-up, in one batch.
+// Active bans are (re)applied, bans that ran out while the daemon was down are ended, and strays in the project's own
+// sets/chains (entries the database does not know) are removed. Other people's rules are never looked at.
+import type { FirewallBackend, BanEntry } from '../adapters/firewall/port.js';
+
+/** An active ban as the database has it. */
+export interface StoredBan {
+  ip: string;
+  planned_end: number | null;
+}
+
+/** What reconciling did. */
+export interface ReconcileResult {
+  /** Bans still running, (re)applied. */
+  applied: number;
+  /** Bans that expired during downtime (the caller ends them in the database). */
+  expired: string[];
+  /** Entries in the backend that the database does not know, removed. */
+  strays: number;
+  failed: number;
+}
+
+/**
+ * Reconciles one backend with the database's active bans at time `now` (epoch s).
+ * @example const r = await reconcile(fw, store.activeBans(), nowSec);
+ */
+export async function reconcile(fw: FirewallBackend, active: StoredBan[], now: number): Promise<ReconcileResult> {
+  const live: BanEntry[] = [];
+  const expired: string[] = [];
+  const wanted = new Set<string>();
+  for (const b of active) {
+    if (b.planned_end !== null && b.planned_end <= now) {
+      expired.push(b.ip);
+    } else {
+      live.push({ ip: b.ip, until: b.planned_end });
+      wanted.add(b.ip);
+    }
+  }
+  let present: BanEntry[] = [];
+  try {
+    present = await fw.list();
+  } catch {
+    present = [];
+  }
+  const strays = present.filter((e) => !wanted.has(e.ip)).map((e) => e.ip);
+  if (live.length) fw.add(live);
+  if (strays.length) fw.remove(strays);
+  const r = live.length || strays.length ? await fw.commit() : { added: 0, removed: 0, failed: [] };
+  return { applied: live.length, expired, strays: strays.length, failed: r.failed.length };
+}
