@@ -1,6 +1,7 @@
 // The one config schema: every setting, its default, and what it must be. Validated once at startup (load.ts).
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { parseCidr } from '../net/cidr.js';
 
 /** A number field whose error message says what was expected (used as `Expected \`key\` to be <expect>`). */
 function num(expect: string, refine: (n: z.ZodNumber, e: { error: string }) => z.ZodNumber = (n) => n) {
@@ -106,8 +107,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
 
   /** CIDRs or addresses never banned. Loopback and the host's own addresses are always added. */
-  allowlist: z.array(z.string({ error: 'a list of IP addresses or CIDRs' }), { error: 'a list of IP addresses or CIDRs' })
-    .default([]),
+  allowlist: z.array(
+    z.string({ error: 'an IP address or CIDR' }).refine((s) => parseCidr(s.trim()) !== null, { error: 'an IP address or CIDR' }),
+    { error: 'a list of IP addresses or CIDRs' },
+  ).default([]),
   /** Add the host's own interface addresses to the allow-list. */
   allow_self: z.boolean({ error: 'true or false' }).default(true),
 

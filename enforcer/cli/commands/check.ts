@@ -1,20 +1,11 @@
 // `warden check`: validates a config (and its allow-list) and prints a short summary; a bad one exits non-zero.
 import type { CommandContext } from '../main.js';
 import { resolveConfig } from '../config-path.js';
-import { buildMatcher } from '../../net/cidr.js';
-import { ConfigError } from '../../config/load.js';
 import { formatDuration } from '../../config/duration.js';
 
 /** Runs `warden check`. Exit 0 when valid, 78 (via ConfigError) when not. */
 export async function runCheck(ctx: CommandContext): Promise<number> {
   const { config, path } = resolveConfig(ctx.flags.config as string | undefined);
-  config.allowlist.forEach((entry, i) => {
-    try {
-      buildMatcher([entry]);
-    } catch (err) {
-      throw new ConfigError(`Expected \`allowlist.${i}\` to be an IP address or CIDR, got \`${JSON.stringify(entry)}\``, { cause: err });
-    }
-  });
   const d = config.detection;
   ctx.out(`config OK: ${path ?? '(built-in defaults)'}`);
   ctx.out(`  mode:       ${config.dry_run ? 'dry-run (decide, log, alert; never enforce)' : 'enforcing'} via ${config.enforcement.backends.join(' + ')}`);

@@ -1,12 +1,13 @@
 // `warden start`: runs the daemon in the foreground until SIGTERM/SIGINT; SIGHUP reopens the audit log (logrotate).
 import type { CommandContext } from '../main.js';
 import { resolveConfig } from '../config-path.js';
-import { startDaemon } from '../../daemon/daemon.js';
 import { BackendUnavailableError } from '../../adapters/firewall/port.js';
 
 /** Runs `warden start`. Startup errors (config, backend, port in use) exit non-zero with the reason. */
 export async function runStart(ctx: CommandContext): Promise<number> {
   const { config, path } = resolveConfig(ctx.flags.config as string | undefined);
+  // Loaded after the config is known to be valid, so a config error is reported before anything starts.
+  const { startDaemon } = await import('../../daemon/daemon.js');
   let daemon;
   try {
     daemon = await startDaemon(config, { configPath: path });

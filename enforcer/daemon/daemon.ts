@@ -1,0 +1,232 @@
+// The composition root: builds the core and every adapter from the config, restores state, reconciles the firewall,
+// starts the poll loop, the scheduled jobs and the HTTP API, and stops them in order (leaving bans in place).
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Hono } from 'hono';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Config } from '../config/schema.js';
+import type { Clock, Decision } from '../core/types.js';
+import { createEngine, engineConfigFrom, type Engine } from '../core/engine.js';
+import { buildMatcher } from '../net/cidr.js';
+import { hostAddresses } from '../net/host-addresses.js';
+import { createPoller, type PollResult } from '../adapters/nginx-poller.js';
+import type { FirewallBackend } from '../adapters/firewall/port.js';
+import { createBackends } from '../adapters/firewall/create-backends.js';
+import { openStore, type WardenStore } from '../adapters/store/warden-store.js';
+import { openAuditLog } from '../adapters/audit-log.js';
+import { createAlerter } from '../adapters/alerts/alerter.js';
+import { createHostStats } from '../adapters/host-stats.js';
+import { createLogger, type Logger } from '../adapters/logger.js';
+import { systemClock } from '../adapters/clock.js';
+import { applyDecisions } from './apply-decisions.js';
+import { reconcile } from './reconcile.js';
+import { startPollLoop, type PollLoop } from './poll-loop.js';
+import { startScheduler } from './scheduler.js';
+import { createWardenService, type DaemonParts } from './warden-service.js';
+import { createApp } from '../api/app.js';
+import type { WardenService } from '../api/service.js';
+import { cliTokenPath } from '../cli/api-client.js';
+
+/** Options for tests and embedding; production uses none. */
+export interface DaemonOptions {
+  clock?: Clock;
+  log?: Logger;
+  /** Use these backends instead of the configured ones (tests: backends running inside a network namespace). */
+  backends?: FirewallBackend[];
+  /** The host's own addresses (default: read from the interfaces). */
+  hostAddresses?: string[];
+  /** Serve the HTTP API (default true). Port 0 in api.listen picks a free port. */
+  serveHttp?: boolean;
+  /** Where the config came from, for the logs. */
+  configPath?: string;
+  /** Called with a generated dashboard password (default: printed once to stdout). */
+  onGeneratedPassword?: (password: string) => void;
+}
+
+/** A running daemon. */
+export interface Daemon {
+  config: Config;
+  service: WardenService;
+  app: Hono;
+  engine: Engine;
+  store: WardenStore;
+  /** Base URL of the API, e.g. http://127.0.0.1:8080 (null when not serving). */
+  apiUrl: string | null;
+  /** Runs one poll + decide + enforce iteration now. */
+  pollOnce(): Promise<void>;
+  reopenLogs(): void;
+  stop(): Promise<void>;
+}
+
+function splitListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(listen);
+  if (!m) throw new Error(`bad api.listen ${listen}`);
+  return { host: m[1] ?? m[2], port: Number(m[3]) };
+}
+
+/**
+ * Starts the daemon. Startup problems (unusable backend, port in use, broken database) throw; nothing else does.
+ * @example const d = await startDaemon(loadConfig('warden.yaml')); ... await d.stop();
+ */
+export async function startDaemon(config: Config, opts: DaemonOptions = {}): Promise<Daemon> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? createLogger(config.log_level);
+  const nowSec = () => Math.floor(clock.nowMs() / 1000);
+  const startedAt = clock.nowMs() / 1000;
+
+  const store = openStore(config.storage.database);
+  const audit = openAuditLog(config.storage.audit_log, { clock, log });
+  const selfAddrs = opts.hostAddresses ?? (config.allow_self ? hostAddresses() : []);
+
+  // Never ban yourself: loopback, the host's own addresses, the configured and the API-added allow-list.
+  const allowFixed = ['127.0.0.0/8', '::1/128', ...selfAddrs, ...config.allowlist];
+  let isAllowed = buildMatcher([...allowFixed, ...store.allowlist().map((a) => a.cidr)]);
+  const engine = createEngine(engineConfigFrom(config), { isAllowed: (ip) => isAllowed(ip) });
+  const rebuildAllow = () => {
+    isAllowed = buildMatcher([...allowFixed, ...store.allowlist().map((a) => a.cidr)]);
+    engine.setAllow((ip) => isAllowed(ip)); // banned IPs now allowed are unbanned at the next tick
+  };
+
+  // Restore: active bans and offence counts survive restarts.
+  const now0 = nowSec();
+  const active = store.activeBans();
+  engine.restore(
+    active.filter((b) => b.planned_end === null || b.planned_end > now0).map((b) => ({
+      ip: b.ip, since: b.started_at, until: b.planned_end, step: b.step, rule: b.rule, rate: b.rate, source: b.source,
+    })),
+    store.offences(now0 - config.bans.offence_memory),
+  );
+
+  // Enforcement backends; dry-run enforces nothing. An unusable backend is a startup error naming it.
+  const backends = opts.backends ?? createBackends(config, { log });
+  const firewall = backends.length === 1 ? backends[0] : (await import('../adapters/firewall/composite.js')).createComposite(backends, { log });
+  await firewall.init();
+  const rec = await reconcile(firewall, active, now0);
+  for (const ip of rec.expired) {
+    store.endBan(ip, now0, 'expired');
+    audit.unban({ kind: 'unban', ip, at: now0, reason: 'expired' });
+  }
+  log.info(`restored ${rec.applied} active ban(s), ended ${rec.expired.length} that ran out while stopped, removed ${rec.strays} stray entr${rec.strays === 1 ? 'y' : 'ies'}`);
+
+  const alerter = createAlerter(
+    {
+      slackUrl: config.alerts.slack_webhook_url, webhookUrl: config.alerts.webhook_url, timeoutMs: config.alerts.timeout_ms,
+      retries: config.alerts.retries, events: config.alerts.events,
+    },
+    { log, clock, onResult: (row) => { try { store.insertAlert(row); } catch (err) { log.error(`store alert: ${(err as Error).message}`); } } },
+  );
+  const sinks = { firewall, store, audit, notify: (d: Parameters<typeof alerter.notify>[0]) => alerter.notify(d), log, dryRun: config.dry_run };
+  let decisionsTotal = 0;
+  let lastDecisionMs = 0;
+  const apply = async (decisions: Decision[]) => {
+    if (decisions.length === 0) return;
+    const t0 = clock.nowMs();
+    await applyDecisions(decisions, sinks);
+    lastDecisionMs = clock.nowMs() - t0;
+    decisionsTotal += decisions.length;
+  };
+
+  const poll = createPoller({ url: config.nginx.url, timeoutMs: config.nginx.timeout_ms });
+  const loop: PollLoop = startPollLoop({
+    poll,
+    nowMs: () => clock.nowMs(),
+    intervalMs: config.nginx.poll_interval * 1000,
+    step: async (result: PollResult | null, t: number) => {
+      if (result && result.buckets.length) engine.ingest(result.buckets);
+      const decisions = engine.tick(t);
+      await apply(decisions);
+      return decisions.length;
+    },
+    onNginxDown: (err, first) => {
+      if (first) {
+        log.warn(`${err.message}; still polling every ${config.nginx.poll_interval}s (bans keep running out on time)`);
+        audit.failure('nginx poll', err.message);
+      } else {
+        log.every('nginx-down', 60_000, 'warn', `nginx still unreachable: ${err.message}`);
+      }
+    },
+    onNginxUp: (n) => log.info(`nginx reachable again after ${n} failed poll(s)`),
+    onStepError: (err) => {
+      log.error(`decision step failed: ${err.stack ?? err.message}`);
+      audit.failure('decision step', err.message);
+    },
+  });
+
+  const hostStats = createHostStats();
+  const stopCron = startScheduler([
+    {
+      name: 'baseline-snapshot', expression: '* * * * *',
+      run: () => {
+        const s = engine.status(nowSec(), 0);
+        store.insertBaseline({
+          at: nowSec(), mean: s.baseline.mean, stddev: s.baseline.stddev, error_mean: s.baseline.errorMean,
+          source: s.baseline.source, hour: s.baseline.hour ?? null, samples: s.baseline.samples, global_rate: s.globalRate,
+        });
+      },
+    },
+    {
+      name: 'prune', expression: '17 * * * *',
+      run: () => {
+        const r = store.prune(nowSec(), config.bans.retention, config.bans.offence_memory);
+        if (r.bans || r.baselines || r.alerts) log.info(`pruned ${r.bans} ban(s), ${r.baselines} baseline row(s), ${r.alerts} alert(s)`);
+      },
+    },
+  ], log);
+
+  const parts: DaemonParts = {
+    config, engine, store, firewall, audit, log, clock, alerter, hostStats, loop, startedAt, selfAddrs,
+    apply, rebuildAllow, isAllowed: (ip) => isAllowed(ip), backendNames: backends.map((b) => b.name),
+    decisions: () => ({ total: decisionsTotal, lastMs: lastDecisionMs }),
+  };
+  const service = createWardenService(parts);
+
+  // The CLI on this host authenticates with a token only root (the daemon's user) can read.
+  const cliToken = randomBytes(24).toString('base64url');
+  try {
+    mkdirSync(dirname(cliTokenPath(config)), { recursive: true });
+    writeFileSync(cliTokenPath(config), cliToken + '\n', { mode: 0o600 });
+  } catch (err) {
+    log.warn(`cannot write the CLI token file ${cliTokenPath(config)}: ${(err as Error).message}`);
+  }
+  const app = createApp(service, {
+    auth: {
+      passwordHash: config.api.password_hash, tokens: [...config.api.tokens, cliToken], sessionTtlSec: config.api.session_ttl,
+      loginAttemptsPerMinute: config.api.login_attempts_per_minute,
+      onGeneratedPassword: opts.onGeneratedPassword ?? ((pw: string) => console.log(`warden: generated dashboard password (shown once): ${pw}`)),
+    },
+    clock,
+  });
+
+  let server: ServerType | null = null;
+  let apiUrl: string | null = null;
+  if (opts.serveHttp !== false) {
+    const { host, port } = splitListen(config.api.listen);
+    server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+      s.once('error', reject);
+    });
+    const addr = server.address();
+    const realPort = addr && typeof addr === 'object' ? addr.port : port;
+    apiUrl = `http://${host.includes(':') ? `[${host}]` : host}:${realPort}`;
+    log.info(`API and dashboard at ${apiUrl}${opts.configPath ? ` (config ${opts.configPath})` : ''}`);
+  }
+
+  let stopped = false;
+  return {
+    config, service, app, engine, store, apiUrl,
+    pollOnce: () => loop.runOnce(),
+    reopenLogs: () => audit.reopen(),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await loop.stop();
+      await stopCron();
+      if (server) await new Promise<void>((r) => server!.close(() => r()));
+      await alerter.flush(2000);
+      await firewall.shutdown();
+      audit.close();
+      store.close();
+    },
+  };
+}

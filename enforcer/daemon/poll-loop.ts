@@ -1,0 +1,110 @@
+// The daemon's heartbeat: every poll interval, drain nginx, feed the core, apply its decisions. Never overlaps itself,
+// never stops on an error: nginx down is reported (rate-limited) and the core still ticks so bans run out on time.
+import type { PollResult } from '../adapters/nginx-poller.js';
+
+/** What the loop reports about nginx. */
+export interface NginxState {
+  reachable: boolean;
+  lastPollAt: number | null;
+  lastError: string | null;
+  /** Requests nginx could not count, summed since start. */
+  droppedTotal: number;
+  droppedLastPoll: number;
+  requestsSeen: number;
+  pollErrors: number;
+}
+
+/** What the loop needs. */
+export interface PollLoopDeps {
+  poll: () => Promise<PollResult>;
+  /** Feeds buckets in, ticks the core at `nowSec`, applies decisions; returns how many decisions were applied. */
+  step: (result: PollResult | null, nowSec: number) => Promise<number>;
+  nowMs: () => number;
+  intervalMs: number;
+  onNginxDown: (err: Error, firstFailure: boolean) => void;
+  onNginxUp: (afterFailures: number) => void;
+  onStepError: (err: Error) => void;
+}
+
+/** A running loop. */
+export interface PollLoop {
+  state: NginxState;
+  /** Runs one iteration now (tests, and the first poll at start). */
+  runOnce(): Promise<void>;
+  stop(): Promise<void>;
+  /** Milliseconds the last iteration took (poll + decisions + firewall), and the slowest since start. */
+  timing(): { lastMs: number; maxMs: number; iterations: number };
+}
+
+/**
+ * Starts polling; the first iteration runs at once.
+ * @example const loop = startPollLoop({ poll, step, nowMs: () => Date.now(), intervalMs: 1000, ... });
+ */
+export function startPollLoop(deps: PollLoopDeps): PollLoop {
+  const state: NginxState = {
+    reachable: false, lastPollAt: null, lastError: null, droppedTotal: 0, droppedLastPoll: 0, requestsSeen: 0, pollErrors: 0,
+  };
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  let failures = 0;
+  let lastMs = 0;
+  let maxMs = 0;
+  let iterations = 0;
+
+  const once = async () => {
+    const started = deps.nowMs();
+    let result: PollResult | null = null;
+    try {
+      result = await deps.poll();
+      state.reachable = true;
+      state.lastPollAt = deps.nowMs() / 1000;
+      state.lastError = null;
+      state.droppedLastPoll = result.dropped;
+      state.droppedTotal += result.dropped;
+      state.requestsSeen += result.requests;
+      if (failures > 0) deps.onNginxUp(failures);
+      failures = 0;
+    } catch (err) {
+      state.reachable = false;
+      state.pollErrors++;
+      state.lastError = (err as Error).message;
+      deps.onNginxDown(err as Error, failures === 0);
+      failures++;
+    }
+    try {
+      await deps.step(result, Math.floor(deps.nowMs() / 1000));
+    } catch (err) {
+      deps.onStepError(err as Error);
+    }
+    lastMs = deps.nowMs() - started;
+    maxMs = Math.max(maxMs, lastMs);
+    iterations++;
+  };
+
+  const schedule = (delay: number) => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      const started = deps.nowMs();
+      running = once().finally(() => {
+        running = null;
+        schedule(Math.max(0, deps.intervalMs - (deps.nowMs() - started)));
+      });
+    }, delay);
+  };
+  schedule(0);
+
+  return {
+    state,
+    async runOnce() {
+      if (running) await running;
+      await once();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      if (running) await running;
+    },
+    timing: () => ({ lastMs, maxMs, iterations }),
+  };
+}

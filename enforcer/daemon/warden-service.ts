@@ -1,0 +1,126 @@
+// The daemon's face to the API: status, manual ban/unban, history, baseline and allow-list, on top of the running parts.
+import type { Config } from '../config/schema.js';
+import type { Clock, Decision } from '../core/types.js';
+import type { Engine } from '../core/engine.js';
+import type { FirewallBackend } from '../adapters/firewall/port.js';
+import type { WardenStore } from '../adapters/store/warden-store.js';
+import type { HistoryFilter } from '../adapters/store/types.js';
+import type { PollLoop } from './poll-loop.js';
+import type { WardenService } from '../api/service.js';
+import { normaliseIp, isLoopback } from '../net/ip.js';
+import { parseCidr } from '../net/cidr.js';
+
+/** The running pieces the service reads and drives. */
+export interface DaemonParts {
+  config: Config;
+  engine: Engine;
+  store: WardenStore;
+  firewall: FirewallBackend;
+  audit: { failure(what: string, detail: string): void };
+  log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
+  clock: Clock;
+  alerter: { pending(): number; dropped(): number };
+  hostStats: { sample(): { host: { cpuPct: number; memUsed: number; memTotal: number; load1: number };
+    process: { cpuPct: number; rss: number; heapUsed: number }; uptimeSec: number } };
+  loop: PollLoop;
+  startedAt: number;
+  selfAddrs: string[];
+  backendNames: string[];
+  apply(decisions: Decision[]): Promise<void>;
+  rebuildAllow(): void;
+  isAllowed(ip: string): boolean;
+  decisions(): { total: number; lastMs: number };
+}
+
+/**
+ * Builds the WardenService the API is served from.
+ * @example const app = createApp(createWardenService(parts), opts);
+ */
+export function createWardenService(p: DaemonParts): WardenService {
+  const nowSec = () => Math.floor(p.clock.nowMs() / 1000);
+  return {
+    status() {
+      const now = nowSec();
+      const s = p.engine.status(now, 10);
+      const h = p.hostStats.sample();
+      return {
+        ...s,
+        uptimeSec: p.clock.nowMs() / 1000 - p.startedAt,
+        host: h.host,
+        process: h.process,
+        nginx: { reachable: p.loop.state.reachable, lastPollAt: p.loop.state.lastPollAt, lastError: p.loop.state.lastError },
+        dropped: { total: p.loop.state.droppedTotal, lastPoll: p.loop.state.droppedLastPoll },
+        dryRun: p.config.dry_run,
+        backends: p.backendNames,
+      };
+    },
+
+    async ban(rawIp, durationSec, reason, actor) {
+      const ip = normaliseIp(rawIp.trim());
+      if (!ip) return { ok: false, status: 400, error: `\`ip\` must be an IPv4 or IPv6 address, got \`${rawIp.slice(0, 64)}\`` };
+      if (isLoopback(ip) || p.selfAddrs.includes(ip)) {
+        return { ok: false, status: 403, error: `refusing to ban ${ip}: it is this host's own address` };
+      }
+      if (p.isAllowed(ip)) return { ok: false, status: 403, error: `refusing to ban ${ip}: it is on the allow-list` };
+      if (actor && normaliseIp(actor) === ip) {
+        return { ok: false, status: 403, error: `refusing to ban ${ip}: it is the address you are connected from` };
+      }
+      if (p.engine.isBanned(ip)) return { ok: false, status: 409, error: `${ip} is already banned` };
+      const d = p.engine.manualBan(ip, nowSec(), durationSec, reason);
+      await p.apply([d]);
+      return { ok: true, ban: { ip: d.ip, since: d.at, until: d.until, step: d.step, rule: d.rule, rate: d.rate, source: d.source } };
+    },
+
+    async unban(rawIp) {
+      const ip = normaliseIp(rawIp.trim());
+      if (!ip) return { ok: false, status: 400, error: `\`ip\` must be an IPv4 or IPv6 address, got \`${rawIp.slice(0, 64)}\`` };
+      const d = p.engine.manualUnban(ip, nowSec());
+      if (!d) return { ok: false, status: 404, error: `${ip} is not banned` };
+      await p.apply([d]);
+      return { ok: true };
+    },
+
+    history: (filter: HistoryFilter) => p.store.history(filter),
+    iterateHistory: (filter: HistoryFilter) => p.store.iterateHistory(filter),
+    baselineHistory: (sinceSec: number) => p.store.baselineHistory(sinceSec),
+    hourlySlots: () => p.engine.hourlySlots().map((s) => ({ hour: s.hour, mean: s.mean, stddev: s.stddev, samples: s.samples })),
+
+    allowlist() {
+      const fixed = [
+        { cidr: '127.0.0.0/8', note: 'loopback', source: 'builtin' as const },
+        { cidr: '::1/128', note: 'loopback', source: 'builtin' as const },
+        ...p.selfAddrs.map((a) => ({ cidr: a, note: 'this host', source: 'builtin' as const })),
+        ...p.config.allowlist.map((c) => ({ cidr: c, note: 'config file', source: 'config' as const })),
+      ];
+      return [...fixed, ...p.store.allowlist().map((a) => ({ ...a, source: 'api' as const }))];
+    },
+    async addAllow(cidr, note, actor) {
+      if (!parseCidr(cidr)) return { ok: false, status: 400, error: `\`cidr\` must be an IP address or CIDR, got \`${cidr.slice(0, 64)}\`` };
+      p.store.addAllow(cidr, note, actor, nowSec());
+      p.rebuildAllow();
+      return { ok: true };
+    },
+    async removeAllow(cidr) {
+      if (!p.store.removeAllow(cidr)) return { ok: false, status: 404, error: `${cidr} is not on the API allow-list` };
+      p.rebuildAllow();
+      return { ok: true };
+    },
+    getMeta: (key) => p.store.getMeta(key),
+    setMeta: (key, value) => p.store.setMeta(key, value),
+
+    metrics() {
+      const st = p.loop.state;
+      return {
+        requestsSeen: st.requestsSeen,
+        bansActive: p.engine.status(nowSec(), 0).activeBans.length,
+        bansTotalByRule: p.store.bansTotalByRule(),
+        decisionLatencyMs: p.decisions().lastMs,
+        pollErrors: st.pollErrors,
+        droppedTotal: st.droppedTotal,
+        pollDurationMs: p.loop.timing().lastMs,
+        alertsPending: p.alerter.pending(),
+        alertsDropped: p.alerter.dropped(),
+      };
+    },
+  };
+}

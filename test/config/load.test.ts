@@ -1,0 +1,129 @@
+// The config loader: defaults, one exact message per kind of error, ${ENV} substitution, YAML and JSON files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseConfig } from '../../enforcer/config/load.js';
+
+/** The ConfigError message parseConfig throws for `raw`. */
+function errorOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string {
+  try {
+    parseConfig(raw, env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.message;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+test('defaults: every setting is filled in as documented', () => {
+  const c = parseConfig({}, {});
+  assert.deepEqual(c.detection, {
+    window: 60, baseline_window: 1800, recompute_interval: 60, hourly_slots: true, hour_slot_min_samples: 600,
+    mean_floor: 1, stddev_floor: 0.5, error_mean_floor: 0.1, zscore: 3, multiplier: 5, error_surge: 3, tighten_factor: 0.5,
+    min_requests: 10, global_cooldown: 120,
+  });
+  assert.deepEqual(c.bans.ladder, [600, 1800, 7200, null]);
+  assert.equal(c.bans.offence_memory, 30 * 86400);
+  assert.equal(c.dry_run, false);
+  assert.equal(c.nginx.poll_interval, 1);
+  assert.deepEqual(c.allowlist, []);
+  assert.equal(c.allow_self, true);
+  assert.deepEqual(c.enforcement.backends, ['ipset']);
+  assert.deepEqual(parseConfig(null, {}), c);
+  assert.deepEqual(loadConfig(undefined, {}), c);
+});
+
+test('durations and ladder steps accept numbers and units', () => {
+  const c = parseConfig({ detection: { window: '90s', baseline_window: '1h', global_cooldown: 30 }, bans: { ladder: ['5m', 3600, 'permanent'] } }, {});
+  assert.equal(c.detection.window, 90);
+  assert.equal(c.detection.baseline_window, 3600);
+  assert.equal(c.detection.global_cooldown, 30);
+  assert.deepEqual(c.bans.ladder, [300, 3600, null]);
+});
+
+test('each kind of bad value gives one exact line naming the key, the expectation and the value', () => {
+  const cases: Array<[unknown, string]> = [
+    [{ detection: { zscore: 'abc' } }, 'Expected `detection.zscore` to be a number > 0, got `"abc"`'],
+    [{ detection: { zscore: -1 } }, 'Expected `detection.zscore` to be a number > 0, got `-1`'],
+    [{ detection: { min_requests: -5 } }, 'Expected `detection.min_requests` to be a number >= 0, got `-5`'],
+    [{ detection: { hour_slot_min_samples: 1.5 } }, 'Expected `detection.hour_slot_min_samples` to be a whole number > 0, got `1.5`'],
+    [{ detection: { tighten_factor: 2 } }, 'Expected `detection.tighten_factor` to be a number > 0 and <= 1, got `2`'],
+    [{ detection: { window: '10x' } }, 'Expected `detection.window` to be a duration such as 30s, 10m, 2h or 30d (or a number of seconds > 0), got `"10x"`'],
+    [{ detection: { window: 0 } }, 'Expected `detection.window` to be a duration such as 30s, 10m, 2h or 30d (or a number of seconds > 0), got `0`'],
+    [{ bans: { ladder: ['10m', 'forever'] } }, 'Expected `bans.ladder.1` to be a duration such as 10m or the word permanent, got `"forever"`'],
+    [{ bans: { ladder: [] } }, 'Expected `bans.ladder` to be a list of at least one duration, got `[]`'],
+    [{ dry_run: 'yes' }, 'Expected `dry_run` to be true or false, got `"yes"`'],
+    [{ log_level: 'loud' }, 'Expected `log_level` to be one of debug, info, warn, error, got `"loud"`'],
+    [{ enforcement: { backends: ['pf'] } }, 'Expected `enforcement.backends.0` to be one of ipset, nftables, iptables, nginx, dry-run, got `"pf"`'],
+    [{ alerts: { slack_webhook_url: 'ftp://x' } }, 'Expected `alerts.slack_webhook_url` to be an http(s) URL, got `"ftp://x"`'],
+    [{ api: { listen: 'localhost' } }, 'Expected `api.listen` to be HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080, got `"localhost"`'],
+    [{ api: { tokens: ['short'] } }, 'Expected `api.tokens.0` to be a token of at least 16 characters, got `"short"`'],
+    [{ detection: { zscroe: 3 } }, 'Unknown key `detection.zscroe` in config'],
+    [{ detections: {} }, 'Unknown key `detections` in config'],
+    [[1, 2], 'Expected the config to be a mapping of keys to values, got `[1,2]`'],
+    ['zscore: 3', 'Expected the config to be a mapping of keys to values, got `"zscore: 3"`'],
+  ];
+  for (const [raw, message] of cases) assert.equal(errorOf(raw), message, JSON.stringify(raw));
+});
+
+test('a bad allow-list entry names its index', () => {
+  assert.match(errorOf({ allowlist: ['10.0.0.0/8', '10.0.0.0/40'] }), /^Expected `allowlist\.1` to be an IP address or CIDR, got `"10\.0\.0\.0\/40"`$/);
+});
+
+test('several problems give one line each; a long value is shortened', () => {
+  const msg = errorOf({ detection: { zscore: 0, multiplier: 'x'.repeat(100) } });
+  const lines = msg.split('\n');
+  assert.equal(lines.length, 2);
+  assert.equal(lines[0], 'Expected `detection.zscore` to be a number > 0, got `0`');
+  assert.equal(lines[1], `Expected \`detection.multiplier\` to be a number > 0, got \`"${'x'.repeat(56)}...\``);
+});
+
+test('${ENV} fills strings anywhere; a missing variable is an error naming it and the key', () => {
+  const c = parseConfig(
+    { alerts: { slack_webhook_url: '${SLACK_WEBHOOK_URL}', webhook_url: 'https://${HOST}/hook' }, api: { tokens: ['${TOKEN}'] } },
+    { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/X', HOST: 'alerts.example', TOKEN: 'a'.repeat(20) },
+  );
+  assert.equal(c.alerts.slack_webhook_url, 'https://hooks.slack.com/services/T/B/X');
+  assert.equal(c.alerts.webhook_url, 'https://alerts.example/hook');
+  assert.deepEqual(c.api.tokens, ['a'.repeat(20)]);
+  assert.equal(
+    errorOf({ alerts: { slack_webhook_url: '${SLACK_WEBHOOK_URL}' } }),
+    'Expected environment variable `SLACK_WEBHOOK_URL` (used by `alerts.slack_webhook_url`) to be set, got nothing',
+  );
+  assert.equal(errorOf({ api: { tokens: ['ok-token-ok-token', '${T2}'] } }), 'Expected environment variable `T2` (used by `api.tokens.1`) to be set, got nothing');
+  // Substituted values are validated like written ones.
+  assert.equal(errorOf({ detection: { zscore: '${Z}' } }, { Z: '3' }), 'Expected `detection.zscore` to be a number > 0, got `"3"`');
+});
+
+test('loadConfig reads YAML and JSON files and explains unreadable or malformed ones', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-config-'));
+  try {
+    const yaml = join(dir, 'warden.yaml');
+    writeFileSync(yaml, 'detection:\n  zscore: 2.5\n  window: 2m\nallowlist:\n  - 192.0.2.0/24\nalerts:\n  webhook_url: ${HOOK}\n');
+    const c = loadConfig(yaml, { HOOK: 'http://127.0.0.1:9/x' });
+    assert.equal(c.detection.zscore, 2.5);
+    assert.equal(c.detection.window, 120);
+    assert.deepEqual(c.allowlist, ['192.0.2.0/24']);
+    assert.equal(c.alerts.webhook_url, 'http://127.0.0.1:9/x');
+    const json = join(dir, 'warden.json');
+    writeFileSync(json, JSON.stringify({ dry_run: true }));
+    assert.equal(loadConfig(json, {}).dry_run, true);
+    writeFileSync(json, '{"dry_run": tru');
+    assert.throws(() => loadConfig(json, {}), (e: Error) => e instanceof ConfigError && e.message.startsWith(`Config file \`${json}\` is not valid JSON: `) && e.cause instanceof Error);
+    const badYaml = join(dir, 'bad.yaml');
+    writeFileSync(badYaml, 'detection:\n  zscore: [1\n');
+    assert.throws(() => loadConfig(badYaml, {}), (e: Error) => e instanceof ConfigError && e.message.startsWith(`Config file \`${badYaml}\` is not valid YAML: `));
+    const missing = join(dir, 'nope.yaml');
+    assert.throws(() => loadConfig(missing, {}), (e: Error) => e instanceof ConfigError && e.message.startsWith(`Cannot read config file \`${missing}\`: ENOENT`));
+    const empty = join(dir, 'empty.yaml');
+    writeFileSync(empty, '');
+    assert.equal(loadConfig(empty, {}).detection.zscore, 3);
+    const bad = join(dir, 'badvalue.yaml');
+    writeFileSync(bad, 'detection:\n  zscore: abc\n');
+    assert.throws(() => loadConfig(bad, {}), { name: 'ConfigError', message: 'Expected `detection.zscore` to be a number > 0, got `"abc"`' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

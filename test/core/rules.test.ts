@@ -1,0 +1,31 @@
+// The pure rules: z-score, multiplier, error-surge tightening, min_requests, global surge.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { judgeIp, judgeGlobal, banRate, zOf } from '../../enforcer/core/rules.js';
+
+const t = { zscore: 3, multiplier: 5, errorSurge: 3, tightenFactor: 0.5, minRequests: 10 };
+const floors = { mean: 1, stddev: 0.5, errorMean: 0.1 };
+
+test('judgeIp: thresholds are strict, z-score is reported before multiplier', () => {
+  assert.equal(judgeIp(150, 0, 60, floors, t).ban, false); // z = 3 exactly
+  assert.deepEqual(judgeIp(151, 0, 60, floors, t).rule, 'zscore');
+  assert.deepEqual(judgeIp(400, 0, 60, { mean: 1, stddev: 5, errorMean: 0.1 }, t).rule, 'multiplier');
+  assert.equal(judgeIp(9, 0, 1, floors, t).ban, false); // under min_requests however fast
+});
+
+test('judgeIp: an error surge halves both thresholds', () => {
+  const v = judgeIp(100, 20, 60, floors, t); // 1.67 req/s: z = 1.33; errors 0.33/s > 0.3
+  assert.equal(v.tightened, true);
+  assert.equal(v.ban, false);
+  const w = judgeIp(100, 20, 60, { ...floors, stddev: 0.4 }, t); // z = 1.67 > 1.5
+  assert.deepEqual([w.ban, w.rule, w.tightened], [true, 'zscore', true]);
+});
+
+test('zOf without spread, banRate and judgeGlobal', () => {
+  assert.equal(zOf(2, { mean: 1, stddev: 0 }), Infinity);
+  assert.equal(zOf(1, { mean: 1, stddev: 0 }), 0);
+  assert.equal(banRate(floors, t), 2.5);
+  assert.equal(banRate({ mean: 2, stddev: 10 }, t), 10);
+  assert.deepEqual(judgeGlobal(10, floors, t), { surge: true, rule: 'zscore', z: 18 });
+  assert.deepEqual(judgeGlobal(2, floors, t), { surge: false, rule: null, z: 2 });
+});

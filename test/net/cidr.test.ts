@@ -1,0 +1,81 @@
+// Unit tests of CIDR parsing, allow-list matchers and key ranges.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCidr, cidrRange, buildMatcher } from '../../enforcer/net/cidr.js';
+import { ipKey } from '../../enforcer/net/ip.js';
+
+test('parseCidr: networks, plain addresses, host bits cleared', () => {
+  const a = parseCidr('10.1.2.3/8')!;
+  assert.equal(a.version, 4);
+  assert.deepEqual([...a.base], [10, 0, 0, 0]);
+  assert.equal(a.prefix, 8);
+  assert.equal(a.text, '10.0.0.0/8');
+  assert.equal(parseCidr('1.2.3.4')!.text, '1.2.3.4/32');
+  assert.equal(parseCidr('2001:DB8::1')!.text, '2001:db8::1/128');
+  assert.equal(parseCidr('2001:db8:ffff::/32')!.text, '2001:db8::/32');
+  assert.equal(parseCidr('0.0.0.0/0')!.text, '0.0.0.0/0');
+  assert.equal(parseCidr('::/0')!.text, '::/0');
+  assert.equal(parseCidr('::ffff:10.0.0.0/104')!.text, '10.0.0.0/8');
+  assert.equal(parseCidr('10.0.0.0/31')!.prefix, 31);
+});
+
+test('parseCidr rejects bad input', () => {
+  for (const bad of ['', '1.2.3.4/99', '1.2.3.4/33', '::/129', '1.2.3.4/', '1.2.3.4/08', '1.2.3.4/-1', '999.1.1.1/8', 'x/8', '10.0.0.0/8/8', 'fe80::1%eth0/64']) {
+    assert.equal(parseCidr(bad), null, `accepted ${JSON.stringify(bad)}`);
+  }
+});
+
+test('buildMatcher matches IPv4 and IPv6 networks and never invalid input', () => {
+  const m = buildMatcher(['127.0.0.0/8', '::1', '10.20.0.0/16', '2001:db8:abcd::/48', '192.0.2.7', ' 198.51.100.0/25 ']);
+  assert.equal(m('127.0.0.1'), true);
+  assert.equal(m('10.20.255.1'), true);
+  assert.equal(m('10.21.0.1'), false);
+  assert.equal(m('192.0.2.7'), true);
+  assert.equal(m('192.0.2.8'), false);
+  assert.equal(m('198.51.100.127'), true);
+  assert.equal(m('198.51.100.128'), false);
+  assert.equal(m('::1'), true);
+  assert.equal(m('::2'), false);
+  assert.equal(m('2001:db8:abcd:1::9'), true);
+  assert.equal(m('2001:DB8:ABCD::'), true);
+  assert.equal(m('2001:db8:abce::1'), false);
+  assert.equal(m('::ffff:10.20.1.1'), true);
+  assert.equal(m('010.20.1.1'), false);
+  assert.equal(m('10.20.1.999'), false);
+  assert.equal(m(''), false);
+  assert.equal(m('nonsense'), false);
+  assert.equal(buildMatcher([])('1.2.3.4'), false);
+  assert.equal(buildMatcher(['0.0.0.0/0'])('8.8.8.8'), true);
+  assert.equal(buildMatcher(['0.0.0.0/0'])('2001:db8::1'), false);
+  assert.equal(buildMatcher(['::/0'])('2001:db8::1'), true);
+});
+
+test('buildMatcher throws at build time naming the bad entry', () => {
+  assert.throws(() => buildMatcher(['10.0.0.0/8', '10.0.0.0/40']), /"10\.0\.0\.0\/40"/);
+  assert.throws(() => buildMatcher(['example.com']), /allow-list entry "example\.com" is not an IP address or CIDR/);
+});
+
+test('buildMatcher is fast per call', () => {
+  const m = buildMatcher(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '2001:db8::/32', ...Array.from({ length: 200 }, (_, i) => `203.0.${i}.0/24`)]);
+  const t0 = process.hrtime.bigint();
+  let hits = 0;
+  for (let i = 0; i < 200_000; i++) if (m(`203.0.${i & 255}.${i & 127}`)) hits++;
+  const perCallNs = Number(process.hrtime.bigint() - t0) / 200_000;
+  assert.ok(hits > 0);
+  assert.ok(perCallNs < 5000, `per call ${perCallNs.toFixed(0)} ns`);
+});
+
+test('cidrRange gives the first and last key of a network', () => {
+  assert.deepEqual(cidrRange('10.0.0.0/8'), { lo: '00000000000000000000ffff0a000000', hi: '00000000000000000000ffff0affffff' });
+  assert.deepEqual(cidrRange('1.2.3.4'), { lo: ipKey('1.2.3.4'), hi: ipKey('1.2.3.4') });
+  const r = cidrRange('2001:db8::/32');
+  assert.equal(r.lo, '20010db8000000000000000000000000');
+  assert.equal(r.hi, '20010db8ffffffffffffffffffffffff');
+  const r6 = cidrRange('2001:db8::/33');
+  assert.equal(r6.hi, '20010db87fffffffffffffffffffffff');
+  const k = ipKey('10.200.3.4');
+  const { lo, hi } = cidrRange('10.0.0.0/8');
+  assert.ok(lo <= k && k <= hi);
+  assert.ok(!(lo <= ipKey('11.0.0.0') && ipKey('11.0.0.0') <= hi));
+  assert.throws(() => cidrRange('1.2.3.4/40'), /not an IP address or CIDR/);
+});
