@@ -7,7 +7,7 @@ import type { FirewallBackend, CommitResult } from '../adapters/firewall/port.js
 export interface DecisionStore {
   insertBan(b: BanDecision, opts?: { dryRun?: boolean }): number;
   endBan(ip: string, at: number, reason: string): boolean;
-  bumpOffence(ip: string, at: number): number;
+  bumpOffence(ip: string, at: number, memorySec?: number): number;
 }
 
 /** The parts of the audit log decisions write to. */
@@ -27,6 +27,8 @@ export interface DecisionSinks {
   notify: (d: BanDecision | UnbanDecision | GlobalAlertDecision) => void;
   log: { warn(msg: string): void; error(msg: string): void; info(msg: string): void };
   dryRun: boolean;
+  /** Offences older than this no longer count towards the ladder. */
+  offenceMemorySec?: number;
 }
 
 /** What one batch did. */
@@ -90,7 +92,7 @@ export async function applyDecisions(decisions: Decision[], sinks: DecisionSinks
         result.bans++;
         guard(sinks, `store ban ${d.ip}`, () => {
           sinks.store.insertBan(d, { dryRun: sinks.dryRun });
-          sinks.store.bumpOffence(d.ip, d.at);
+          sinks.store.bumpOffence(d.ip, d.at, sinks.offenceMemorySec);
         });
         guard(sinks, 'audit', () => sinks.audit.ban(d));
         guard(sinks, 'alert', () => sinks.notify(d));

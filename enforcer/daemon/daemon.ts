@@ -116,7 +116,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     },
     { log, clock, onResult: (row) => { try { store.insertAlert(row); } catch (err) { log.error(`store alert: ${(err as Error).message}`); } } },
   );
-  const sinks = { firewall, store, audit, notify: (d: Parameters<typeof alerter.notify>[0]) => alerter.notify(d), log, dryRun: config.dry_run };
+  const sinks = { firewall, store, audit, notify: (d: Parameters<typeof alerter.notify>[0]) => alerter.notify(d), log, dryRun: config.dry_run, offenceMemorySec: config.bans.offence_memory };
   let decisionsTotal = 0;
   let lastDecisionMs = 0;
   const apply = async (decisions: Decision[]) => {

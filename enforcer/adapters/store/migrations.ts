@@ -1,0 +1,149 @@
+// Versioned schema of the warden database: one migration per PRAGMA user_version step, each in its own transaction.
+// Documented table by table in docs/schema.md; append new migrations, never edit a shipped one.
+import type Database from 'better-sqlite3';
+import { SchemaVersionError } from './errors.js';
+
+/** One schema step: the SQL that takes `user_version` from `version - 1` to `version`. */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/** Every migration, in order. Times are epoch seconds (INTEGER or REAL); IP keys are 32 hex digits (see net/ip.ts). */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'bans, offences, baselines, alerts, allowlist, meta',
+    sql: `
+CREATE TABLE bans (
+  id              INTEGER PRIMARY KEY,
+  ip              TEXT    NOT NULL,
+  ip_key          TEXT    NOT NULL CHECK (length(ip_key) = 32),
+  started_at      INTEGER NOT NULL,
+  planned_end     INTEGER,
+  ended_at        INTEGER,
+  step            INTEGER NOT NULL DEFAULT 1,
+  rule            TEXT    NOT NULL CHECK (rule IN ('zscore', 'multiplier', 'manual')),
+  rate            REAL    NOT NULL DEFAULT 0,
+  error_rate      REAL    NOT NULL DEFAULT 0,
+  baseline_mean   REAL    NOT NULL DEFAULT 0,
+  baseline_stddev REAL    NOT NULL DEFAULT 0,
+  baseline_source TEXT    NOT NULL DEFAULT '',
+  z               REAL    NOT NULL DEFAULT 0,
+  tightened       INTEGER NOT NULL DEFAULT 0 CHECK (tightened IN (0, 1)),
+  source          TEXT    NOT NULL CHECK (source IN ('auto', 'manual')),
+  reason          TEXT,
+  unban_reason    TEXT,
+  dry_run         INTEGER NOT NULL DEFAULT 0 CHECK (dry_run IN (0, 1))
+);
+CREATE INDEX bans_started ON bans (started_at);
+CREATE INDEX bans_ip_started ON bans (ip_key, started_at);
+CREATE INDEX bans_rule_started ON bans (rule, started_at);
+CREATE INDEX bans_source_started ON bans (source, started_at);
+CREATE INDEX bans_rate ON bans (rate);
+CREATE INDEX bans_z ON bans (z);
+CREATE INDEX bans_active ON bans (started_at) WHERE ended_at IS NULL;
+CREATE UNIQUE INDEX bans_one_active_per_ip ON bans (ip_key) WHERE ended_at IS NULL;
+
+-- Bans ever recorded per rule (a Prometheus counter: pruning history does not lower it).
+CREATE TABLE ban_totals (
+  rule  TEXT PRIMARY KEY,
+  total INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER bans_count_total AFTER INSERT ON bans BEGIN
+  INSERT INTO ban_totals (rule, total) VALUES (NEW.rule, 1)
+    ON CONFLICT (rule) DO UPDATE SET total = total + 1;
+END;
+
+CREATE TABLE offences (
+  ip       TEXT    PRIMARY KEY,
+  ip_key   TEXT    NOT NULL,
+  count    INTEGER NOT NULL,
+  first_at INTEGER NOT NULL,
+  last_at  INTEGER NOT NULL
+);
+CREATE INDEX offences_last ON offences (last_at);
+
+CREATE TABLE baselines (
+  id          INTEGER PRIMARY KEY,
+  at          INTEGER NOT NULL,
+  mean        REAL    NOT NULL,
+  stddev      REAL    NOT NULL,
+  error_mean  REAL    NOT NULL,
+  source      TEXT    NOT NULL,
+  hour        INTEGER,
+  samples     INTEGER NOT NULL,
+  global_rate REAL    NOT NULL
+);
+CREATE INDEX baselines_at ON baselines (at);
+
+CREATE TABLE alerts (
+  id      INTEGER PRIMARY KEY,
+  at      INTEGER NOT NULL,
+  kind    TEXT    NOT NULL,
+  channel TEXT    NOT NULL,
+  ok      INTEGER NOT NULL CHECK (ok IN (0, 1)),
+  error   TEXT,
+  payload TEXT    NOT NULL
+);
+CREATE INDEX alerts_at ON alerts (at);
+
+CREATE TABLE allowlist (
+  cidr       TEXT    PRIMARY KEY,
+  note       TEXT    NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  created_by TEXT    NOT NULL DEFAULT ''
+);
+
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- For humans with the sqlite3 shell: times as UTC text, seconds left on active bans.
+CREATE VIEW bans_view AS
+SELECT id, ip,
+       datetime(started_at, 'unixepoch') AS started,
+       CASE WHEN planned_end IS NULL THEN 'permanent' ELSE datetime(planned_end, 'unixepoch') END AS planned_end,
+       datetime(ended_at, 'unixepoch') AS ended,
+       CASE WHEN ended_at IS NOT NULL THEN NULL
+            WHEN planned_end IS NULL THEN 'permanent'
+            ELSE max(0, planned_end - CAST(strftime('%s', 'now') AS INTEGER)) END AS seconds_left,
+       step, rule, round(rate, 2) AS rate, round(z, 2) AS z, source, reason, unban_reason, dry_run
+FROM bans;
+`,
+  },
+];
+
+/** The newest schema version this code knows. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/**
+ * Brings the database up to SCHEMA_VERSION. Each step runs in a BEGIN IMMEDIATE transaction that re-reads
+ * `user_version` first, so two processes opening the same new file do not both migrate. Returns the versions applied.
+ * Throws SchemaVersionError when the file is newer than this code.
+ * @example migrate(db, 'var/warden.db') // [1] on an empty file, [] afterwards
+ */
+export function migrate(db: Database.Database, path: string): number[] {
+  const applied: number[] = [];
+  const current = () => db.pragma('user_version', { simple: true }) as number;
+  if (current() > SCHEMA_VERSION) throw new SchemaVersionError(path, current(), SCHEMA_VERSION);
+  for (const m of MIGRATIONS) {
+    const step = db.transaction(() => {
+      const v = current();
+      if (v > SCHEMA_VERSION) throw new SchemaVersionError(path, v, SCHEMA_VERSION);
+      if (v >= m.version) return false;
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+      return true;
+    });
+    try {
+      if (step.immediate()) applied.push(m.version);
+    } catch (err) {
+      if (err instanceof SchemaVersionError) throw err;
+      throw new Error(`${path}: migration ${m.version} (${m.description}) failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return applied;
+}

@@ -1,0 +1,428 @@
+// The SQLite store against real temp files: migrations, restart, WAL, one active ban per IP, history filters,
+// pagination, injection strings, pruning, streaming, and a read-only second connection while the writer writes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { openStore } from '../../enforcer/adapters/store/warden-store.js';
+import { HistoryFilterError, SchemaVersionError } from '../../enforcer/adapters/store/errors.js';
+import { SCHEMA_VERSION } from '../../enforcer/adapters/store/migrations.js';
+import type { HistoryFilter } from '../../enforcer/adapters/store/types.js';
+import { ban, tempDb } from './helpers.js';
+
+const T = 1_767_225_600; // 2026-01-01T00:00:00Z
+const DAY = 86400;
+
+test('migrates an empty file: parent dir created, user_version, WAL, foreign keys, every table', (t) => {
+  const path = tempDb(t);
+  const store = openStore(path);
+  try {
+    assert.ok(existsSync(path));
+    const raw = new Database(path, { readonly: true });
+    try {
+      assert.equal(raw.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+      const names = (raw.prepare("SELECT name FROM sqlite_schema WHERE type IN ('table','view') ORDER BY name").pluck().all() as string[]);
+      for (const n of ['alerts', 'allowlist', 'ban_totals', 'bans', 'bans_view', 'baselines', 'meta', 'offences']) assert.ok(names.includes(n), n);
+      const idx = raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'bans'").pluck().all() as string[];
+      for (const n of ['bans_started', 'bans_ip_started', 'bans_rule_started', 'bans_active', 'bans_one_active_per_ip']) assert.ok(idx.includes(n), n);
+    } finally {
+      raw.close();
+    }
+  } finally {
+    store.close();
+  }
+  // Reopening does not migrate again and keeps the version.
+  const again = openStore(path);
+  again.close();
+});
+
+test('reopening keeps bans, offences, baselines, alerts, allow-list and meta (restart)', (t) => {
+  const path = tempDb(t);
+  let s = openStore(path);
+  const id = s.insertBan(ban('203.0.113.7', T));
+  s.insertBan(ban('2001:DB8::0:1', T + 1, null, { rule: 'manual', source: 'manual', reason: 'by hand' }));
+  assert.equal(s.bumpOffence('203.0.113.7', T), 1);
+  assert.equal(s.bumpOffence('203.0.113.7', T + 5), 2);
+  s.insertBaseline({ at: T, mean: 5, stddev: 2, error_mean: 0.1, source: 'rolling', hour: null, samples: 60, global_rate: 4 });
+  s.insertAlert({ at: T, kind: 'ban', channel: 'slack', ok: 0, error: 'timeout', payload: '{}' });
+  s.addAllow('10.1.2.3/8', 'office', 'admin', T);
+  s.setMeta('session_secret', 'abc');
+  s.close();
+
+  s = openStore(path);
+  try {
+    const active = s.activeBans();
+    assert.equal(active.length, 2);
+    assert.equal(active[0].id, id);
+    assert.equal(active[0].ip, '203.0.113.7');
+    assert.equal(active[0].planned_end, T + 600);
+    assert.equal(active[1].ip, '2001:db8::1', 'stored normalised');
+    assert.equal(active[1].planned_end, null);
+    assert.equal(active[1].reason, 'by hand');
+    assert.deepEqual(s.offences(T), [{ ip: '203.0.113.7', count: 2, lastAt: T + 5 }]);
+    assert.equal(s.bumpOffence('203.0.113.7', T + 10), 3, 'the ladder climbs across restarts');
+    assert.equal(s.baselineHistory(0).length, 1);
+    assert.equal(s.recentAlerts(10)[0].error, 'timeout');
+    assert.deepEqual(s.allowlist(), [{ cidr: '10.0.0.0/8', note: 'office', created_at: T, created_by: 'admin' }]);
+    assert.equal(s.getMeta('session_secret'), 'abc');
+    assert.equal(s.getMeta('nope'), undefined);
+    assert.equal(s.countActive(), 2);
+    assert.deepEqual(s.bansTotalByRule(), { manual: 1, zscore: 1 });
+  } finally {
+    s.close();
+  }
+});
+
+test('a database from a newer warden is refused with a clear error', (t) => {
+  const path = tempDb(t);
+  openStore(path).close();
+  const raw = new Database(path);
+  raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+  raw.close();
+  for (const readonly of [false, true]) {
+    assert.throws(() => openStore(path, { readonly }), (err: unknown) => {
+      assert.ok(err instanceof SchemaVersionError);
+      assert.match((err as Error).message, new RegExp(`schema version ${SCHEMA_VERSION + 1} but this warden knows versions up to ${SCHEMA_VERSION}`));
+      return true;
+    });
+  }
+});
+
+test('read-only open of a missing file fails naming the path; of a non-warden file says so', (t) => {
+  const path = tempDb(t);
+  assert.throws(() => openStore(path, { readonly: true }), /cannot open the database .*warden\.db read-only/);
+  openStore(path).close();
+  const other = path.replace('warden.db', 'other.db');
+  new Database(other).close();
+  assert.throws(() => openStore(other, { readonly: true }), /not a warden database/);
+});
+
+test('one active ban per IP: a new ban supersedes, the unique index rejects a raw duplicate, endBan closes it', (t) => {
+  const path = tempDb(t);
+  const s = openStore(path);
+  t.after(() => s.close());
+  const a = s.insertBan(ban('198.51.100.1', T));
+  const b = s.insertBan(ban('::ffff:198.51.100.1', T + 30, 1800, { step: 2 }));
+  assert.notEqual(a, b);
+  const active = s.activeBans();
+  assert.equal(active.length, 1);
+  assert.equal(active[0].id, b);
+  assert.equal(active[0].step, 2);
+  const old = s.history({ ip: '198.51.100.1', sort: 'started_at', order: 'asc' }).rows[0];
+  assert.equal(old.ended_at, T + 30);
+  assert.equal(old.unban_reason, 'superseded');
+
+  const raw = new Database(path);
+  try {
+    assert.throws(
+      () => raw.prepare(`INSERT INTO bans (ip, ip_key, started_at, rule, source) VALUES ('198.51.100.1', '00000000000000000000ffffc6336401', ${T}, 'zscore', 'auto')`).run(),
+      /UNIQUE constraint failed/,
+    );
+  } finally {
+    raw.close();
+  }
+
+  assert.equal(s.endBan('198.51.100.1', T + 60, 'manual'), true);
+  assert.equal(s.endBan('198.51.100.1', T + 61, 'manual'), false, 'nothing active any more');
+  assert.equal(s.endBan('not an ip', T, 'manual'), false);
+  assert.equal(s.countActive(), 0);
+  const ended = s.history({ ip: '198.51.100.1' }).rows[0];
+  assert.equal(ended.ended_at, T + 60);
+  assert.equal(ended.unban_reason, 'manual');
+  // A new ban after the end is fine.
+  s.insertBan(ban('198.51.100.1', T + 100));
+  assert.equal(s.countActive(), 1);
+  assert.throws(() => s.insertBan(ban('999.1.1.1', T)), /cannot record the ban of 999\.1\.1\.1/);
+});
+
+test('activeBans includes expired-but-not-ended bans; dry-run is recorded', (t) => {
+  const s = openStore(tempDb(t));
+  t.after(() => s.close());
+  s.insertBan(ban('192.0.2.1', T - 7200, 600));
+  s.insertBan(ban('192.0.2.2', T, 600), { dryRun: true });
+  const rows = s.activeBans();
+  assert.deepEqual(rows.map((r) => [r.ip, r.dry_run]), [['192.0.2.1', 0], ['192.0.2.2', 1]]);
+  assert.ok(rows[0].planned_end! < T);
+});
+
+test('bumpOffence with a memory restarts a forgotten count at 1', (t) => {
+  const s = openStore(tempDb(t));
+  t.after(() => s.close());
+  assert.equal(s.bumpOffence('192.0.2.9', T, 3600), 1);
+  assert.equal(s.bumpOffence('192.0.2.9', T + 3600, 3600), 2);
+  assert.equal(s.bumpOffence('192.0.2.9', T + 3600 + 3601, 3600), 1);
+  assert.deepEqual(s.offences(T), [{ ip: '192.0.2.9', count: 1, lastAt: T + 7201 }]);
+  assert.throws(() => s.bumpOffence('nope', T), /not an IP address/);
+});
+
+/** 40 bans: 10.0.0.0..9 (v4), 2001:db8:1::0..9 and 2001:db8:2::0..9 (v6), 192.0.2.0..9; rates 1..40. */
+function seed(s: ReturnType<typeof openStore>): void {
+  const ips = [
+    ...Array.from({ length: 10 }, (_, i) => `10.0.0.${i}`),
+    ...Array.from({ length: 10 }, (_, i) => `2001:db8:1::${i}`),
+    ...Array.from({ length: 10 }, (_, i) => `2001:db8:2::${i}`),
+    ...Array.from({ length: 10 }, (_, i) => `192.0.2.${i}`),
+  ];
+  s.transaction(() => {
+    ips.forEach((ip, i) => {
+      s.insertBan(ban(ip, T + i * 60, 600, { rate: i + 1, z: i % 7, rule: i % 3 === 0 ? 'multiplier' : 'zscore', source: i % 10 === 0 ? 'manual' : 'auto' }));
+      if (i % 2 === 0) s.endBan(ip, T + i * 60 + 600, 'expired');
+    });
+  });
+}
+
+test('history: CIDR filters v4 and v6, exact IP, time range, rule, source, active only', (t) => {
+  const s = openStore(tempDb(t));
+  t.after(() => s.close());
+  seed(s);
+  const ips = (f: HistoryFilter) => s.history({ limit: 1000, ...f }).rows.map((r) => r.ip).sort();
+  assert.equal(s.history({}).total, 40);
+  assert.equal(ips({ ip: '10.0.0.0/8' }).length, 10);
+  assert.equal(ips({ ip: '10.0.0.4/31' }).join(), '10.0.0.4,10.0.0.5');
+  assert.equal(ips({ ip: '::ffff:10.0.0.0/120' }).length, 10, 'IPv4-mapped CIDR means the IPv4 network');
+  assert.equal(ips({ ip: '2001:db8:1::/48' }).length, 10);
+  assert.equal(ips({ ip: '2001:db8::/32' }).length, 20);
+  assert.equal(ips({ ip: '2001:db8:2::8/127' }).join(), '2001:db8:2::8,2001:db8:2::9');
+  assert.equal(ips({ ip: '::/0' }).length, 40, '::/0 covers IPv4 too (mapped)');
+  assert.equal(ips({ ip: ' 192.0.2.3 ' }).join(), '192.0.2.3', 'trimmed exact IP');
+  assert.equal(ips({ ip: '2001:DB8:1:0::3' }).join(), '2001:db8:1::3', 'IPv6 in any spelling');
+  assert.equal(ips({ since: T + 10 * 60, until: T + 12 * 60 }).join(), '2001:db8:1::,2001:db8:1::1', 'since inclusive, until exclusive');
+  assert.equal(ips({ rule: 'multiplier' }).length, 14);
+  assert.equal(ips({ source: 'manual' }).length, 4);
+  assert.equal(ips({ activeOnly: true }).length, 20);
+  assert.equal(ips({ activeOnly: true, ip: '10.0.0.0/24', rule: 'zscore' }).join(), '10.0.0.1,10.0.0.5,10.0.0.7');
+});
+
+test('history: sorting, order, pagination and totals', (t) => {
+  const s = openStore(tempDb(t));
+  t.after(() => s.close());
+  seed(s);
+  const p1 = s.history({ sort: 'rate', order: 'desc', limit: 15 });
+  const p2 = s.history({ sort: 'rate', order: 'desc', limit: 15, offset: 15 });
+  const p3 = s.history({ sort: 'rate', order: 'desc', limit: 15, offset: 30 });
+  assert.deepEqual([p1.total, p2.total, p3.total], [40, 40, 40]);
+  assert.deepEqual([p1.rows.length, p2.rows.length, p3.rows.length], [15, 15, 10]);
+  const rates = [...p1.rows, ...p2.rows, ...p3.rows].map((r) => r.rate);
+  assert.deepEqual(rates, Array.from({ length: 40 }, (_, i) => 40 - i));
+  assert.deepEqual(s.history({ offset: 100 }), { rows: [], total: 40 });
+  assert.equal(s.history({ rule: 'multiplier', limit: 5 }).total, 14);
+  for (let i = 0; i < 20; i++) s.insertBan(ban(`198.51.100.${i}`, T + 9000 + i));
+  assert.deepEqual([s.history({}).rows.length, s.history({}).total], [50, 60], 'default limit 50');
+  // Sort by ip sorts by address (IPv4 before IPv6, numerically), not by text.
+  const byIp = s.history({ sort: 'ip', order: 'asc', limit: 1000 }).rows.map((r) => r.ip);
+  assert.deepEqual(byIp.slice(0, 3), ['10.0.0.0', '10.0.0.1', '10.0.0.2']);
+  assert.equal(byIp[10], '192.0.2.0');
+  assert.equal(byIp[byIp.length - 1], '2001:db8:2::9');
+  const first = s.history({ sort: 'started_at', order: 'asc', limit: 1 }).rows[0];
+  assert.equal(first.started_at, T);
+  s.insertBan(ban('198.51.100.200', T + 5000, null));
+  assert.equal(s.history({ sort: 'planned_end', order: 'desc', limit: 1 }).total, 61);
+  assert.equal(s.history({ sort: 'planned_end', order: 'desc', limit: 1 }).rows[0].planned_end, null, 'permanent sorts as the latest end');
+  assert.notEqual(s.history({ sort: 'planned_end', order: 'asc', limit: 1 }).rows[0].planned_end, null);
+});
+
+test('history: invalid filters throw HistoryFilterError naming the field; sort whitelist rejects injection', (t) => {
+  const s = openStore(tempDb(t));
+  t.after(() => s.close());
+  seed(s);
+  const cases: Array<[unknown, string]> = [
+    [{ sort: 'rate; DROP TABLE bans' }, 'sort'],
+    [{ sort: '(SELECT 1)' }, 'sort'],
+    [{ sort: 'constructor' }, 'sort'],
+    [{ order: 'desc, (SELECT 1)' }, 'order'],
+    [{ ip: '999.1.1.1' }, 'ip'],
+    [{ ip: '1.2.3.4/99' }, 'ip'],
+    [{ ip: '' }, 'ip'],
+    [{ ip: null }, 'ip'],
+    [{ ip: ['1.2.3.4'] }, 'ip'],
+    [{ ip: 'x'.repeat(10_000) }, 'ip'],
+    [{ limit: 0 }, 'limit'],
+    [{ limit: 1001 }, 'limit'],
+    [{ limit: 2.5 }, 'limit'],
+    [{ limit: '10' }, 'limit'],
+    [{ offset: -1 }, 'offset'],
+    [{ since: Number.NaN }, 'since'],
+    [{ since: '0' }, 'since'],
+    [{ since: T + 10, until: T }, 'until'],
+    [{ rule: "zscore' OR '1'='1" }, 'rule'],
+    [{ source: 'robot' }, 'source'],
+    [{ activeOnly: 'yes' }, 'activeOnly'],
+    [{ evil: 1 }, 'evil'],
+  ];
+  for (const [f, field] of cases) {
+    assert.throws(() => s.history(f as HistoryFilter), (err: unknown) => {
+      assert.ok(err instanceof HistoryFilterError, `${JSON.stringify(f).slice(0, 80)}: ${String(err)}`);
+      assert.equal(err.field, field);
+      assert.ok(err.message.length < 300, 'a long input is cut in the message');
+      return true;
+    });
+    assert.throws(() => [...s.iterateHistory(f as HistoryFilter)], HistoryFilterError);
+  }
+  assert.match(String((() => { try { s.history({ limit: 5000 }); } catch (e) { return (e as Error).message; } })()),
+    /^Expected `limit` to be a whole number from 1 to 1000, got `5000`$/);
+  assert.equal(s.history({}).total, 40, 'table intact');
+});
+
+test('SQL injection strings as filter values are harmless and the tables stay intact', (t) => {
+  const s = openStore(tempDb(t));
+  t.after(() => s.close());
+  seed(s);
+  const evil = ["' OR 1=1 --", '1.2.3.4\'; DROP TABLE bans; --', '"; DELETE FROM bans; --', '1.2.3.4/8 OR 1=1', '\u0000', '10.0.0.1 UNION SELECT * FROM meta'];
+  for (const e of evil) {
+    for (const f of [{ ip: e }, { rule: e }, { source: e }, { sort: e }, { order: e }]) {
+      assert.throws(() => s.history(f as HistoryFilter), HistoryFilterError);
+    }
+    // Free-text fields are stored as data, never executed.
+    s.setMeta(e, e);
+    assert.equal(s.getMeta(e), e);
+    s.insertAlert({ at: T, kind: e, channel: e, ok: 1, error: e, payload: e });
+    s.insertBan(ban('198.51.100.9', T, 60, { reason: e, source: 'manual', rule: 'manual' }));
+  }
+  assert.equal(s.history({ ip: '198.51.100.9', limit: 1 }).rows[0].reason, evil[evil.length - 1]);
+  assert.equal(s.history({}).total, 40 + evil.length);
+  assert.equal(s.recentAlerts(100).length, evil.length);
+});
+
+test('prune: old ended bans go; permanent, active and within-offence-memory bans stay; old rows of other tables go', (t) => {
+  const s = openStore(tempDb(t));
+  t.after(() => s.close());
+  const now = T + 200 * DAY;
+  const retention = 90 * DAY;
+  const memory = 120 * DAY;
+  // Ended 150 days ago: past retention and past memory -> pruned.
+  s.insertBan(ban('192.0.2.1', now - 151 * DAY));
+  s.endBan('192.0.2.1', now - 150 * DAY, 'expired');
+  // Ended 100 days ago: past retention but within offence memory -> kept.
+  s.insertBan(ban('192.0.2.2', now - 101 * DAY));
+  s.endBan('192.0.2.2', now - 100 * DAY, 'expired');
+  // Permanent, lifted 150 days ago -> kept (never a permanent ban).
+  s.insertBan(ban('192.0.2.3', now - 160 * DAY, null));
+  s.endBan('192.0.2.3', now - 150 * DAY, 'manual');
+  // Started long ago, still active -> kept.
+  s.insertBan(ban('192.0.2.4', now - 180 * DAY, 10 * DAY));
+  // Recent -> kept.
+  s.insertBan(ban('192.0.2.5', now - DAY));
+  s.bumpOffence('192.0.2.1', now - 150 * DAY);
+  s.bumpOffence('192.0.2.2', now - 100 * DAY);
+  s.insertBaseline({ at: now - 31 * DAY, mean: 1, stddev: 1, error_mean: 0, source: 'floor', hour: null, samples: 0, global_rate: 0 });
+  s.insertBaseline({ at: now - 29 * DAY, mean: 1, stddev: 1, error_mean: 0, source: 'floor', hour: 3, samples: 0, global_rate: 0 });
+  s.insertAlert({ at: now - 91 * DAY, kind: 'ban', channel: 'webhook', ok: 1, error: null, payload: '{}' });
+  s.insertAlert({ at: now - DAY, kind: 'ban', channel: 'webhook', ok: 1, error: null, payload: '{}' });
+
+  const r = s.prune(now, retention, memory);
+  assert.deepEqual(r, { bans: 1, baselines: 1, alerts: 1, offences: 1 });
+  assert.deepEqual(s.history({ sort: 'ip', order: 'asc' }).rows.map((b) => b.ip), ['192.0.2.2', '192.0.2.3', '192.0.2.4', '192.0.2.5']);
+  assert.deepEqual(s.offences(0).map((o) => o.ip), ['192.0.2.2']);
+  assert.deepEqual(s.prune(now, retention, memory), { bans: 0, baselines: 0, alerts: 0, offences: 0 }, 'idempotent');
+  assert.equal(s.bansTotalByRule().zscore, 5, 'the ever-total counter is not lowered by pruning');
+});
+
+test('prune removes big backlogs in chunks', (t) => {
+  const s = openStore(tempDb(t));
+  t.after(() => s.close());
+  s.transaction(() => {
+    for (let i = 0; i < 25_000; i++) {
+      const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      s.insertBan(ban(ip, T + i));
+      s.endBan(ip, T + i + 600, 'expired');
+    }
+  });
+  assert.equal(s.prune(T + 400 * DAY, 90 * DAY, 30 * DAY).bans, 25_000);
+  assert.equal(s.history({}).total, 0);
+});
+
+test('iterateHistory streams every match from its own connection while the store keeps writing', (t) => {
+  const s = openStore(tempDb(t));
+  t.after(() => s.close());
+  seed(s);
+  const it = s.iterateHistory({ ip: '2001:db8::/32', sort: 'started_at', order: 'asc' });
+  const first = it.next();
+  assert.equal(first.done, false);
+  assert.equal((first.value as { ip: string }).ip, '2001:db8:1::');
+  // The main connection is free: a ban can be recorded mid-export (it is not in the export's snapshot).
+  s.insertBan(ban('2001:db8:3::1', T + 9999));
+  const rest = [...it];
+  assert.equal(rest.length, 19);
+  assert.equal([...s.iterateHistory({ ip: '2001:db8::/32' })].length, 21);
+  assert.equal([...s.iterateHistory({})].length, 41, 'no limit unless one is given');
+  assert.equal([...s.iterateHistory({ limit: 5, offset: 38 })].length, 3);
+  // Breaking out early closes the export connection.
+  for (const row of s.iterateHistory({})) {
+    assert.ok(row.id);
+    break;
+  }
+  const mem = openStore(':memory:');
+  mem.insertBan(ban('192.0.2.1', T));
+  assert.equal([...mem.iterateHistory({})].length, 1);
+  mem.close();
+});
+
+test('a second read-only connection sees committed data while the writer writes', (t) => {
+  const path = tempDb(t);
+  const writer = openStore(path);
+  t.after(() => writer.close());
+  writer.insertBan(ban('192.0.2.1', T));
+  const reader = openStore(path, { readonly: true });
+  t.after(() => reader.close());
+  assert.equal(reader.history({}).total, 1);
+  // An open write transaction does not block the reader, which sees the last committed state.
+  writer.transaction(() => {
+    writer.insertBan(ban('192.0.2.2', T + 1));
+    assert.equal(reader.history({}).total, 1);
+    assert.equal(reader.countActive(), 1);
+  });
+  assert.equal(reader.history({}).total, 2);
+  assert.deepEqual(reader.activeBans().map((b) => b.ip), ['192.0.2.1', '192.0.2.2']);
+  assert.throws(() => reader.setMeta('k', 'v'), /readonly/);
+  // While the reader streams, the writer keeps writing.
+  const it = reader.iterateHistory({});
+  it.next();
+  for (let i = 3; i < 50; i++) writer.insertBan(ban(`192.0.2.${i}`, T + i));
+  assert.equal([...it].length, 1);
+  assert.equal(reader.history({}).total, 49);
+});
+
+test('read-only open works after the writer closed (WAL files gone) and while it is open', (t) => {
+  const path = tempDb(t);
+  const w = openStore(path);
+  w.insertBan(ban('192.0.2.1', T));
+  w.close();
+  const r = openStore(path, { readonly: true });
+  try {
+    assert.equal(r.countActive(), 1);
+  } finally {
+    r.close();
+  }
+});
+
+test('allow-list: canonical CIDRs, update of the note, removal, invalid entries refused', (t) => {
+  const s = openStore(tempDb(t));
+  t.after(() => s.close());
+  s.addAllow('192.0.2.7', 'monitor', 'admin', T);
+  s.addAllow('2001:DB8::/32', 'docs', 'admin', T + 1);
+  s.addAllow('192.0.2.7/32', 'uptime monitor', 'bob', T + 2);
+  assert.deepEqual(s.allowlist(), [
+    { cidr: '192.0.2.7/32', note: 'uptime monitor', created_at: T, created_by: 'admin' },
+    { cidr: '2001:db8::/32', note: 'docs', created_at: T + 1, created_by: 'admin' },
+  ]);
+  assert.throws(() => s.addAllow('1.2.3.4/99', '', 'x', T), /not an IP address or CIDR/);
+  assert.equal(s.removeAllow('2001:db8:0::/32'), true);
+  assert.equal(s.removeAllow('2001:db8::/32'), false);
+  assert.equal(s.removeAllow('nope'), false);
+  assert.equal(s.allowlist().length, 1);
+});
+
+test('bans_view shows times as UTC text and seconds left', (t) => {
+  const path = tempDb(t);
+  const s = openStore(path);
+  t.after(() => s.close());
+  s.insertBan(ban('192.0.2.1', T, null));
+  const raw = new Database(path, { readonly: true });
+  try {
+    const row = raw.prepare('SELECT started, planned_end, ended, seconds_left FROM bans_view').get();
+    assert.deepEqual(row, { started: '2026-01-01 00:00:00', planned_end: 'permanent', ended: null, seconds_left: 'permanent' });
+  } finally {
+    raw.close();
+  }
+});
