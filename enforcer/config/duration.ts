@@ -25,9 +25,14 @@ export function formatDuration(sec: number | null): string {
   if (sec === null) return 'permanent';
   if (sec <= 0) return '0s';
   for (const [u, n] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
-    if (sec >= n && sec % n === 0) return `${sec / n}${u}`;
+    if (sec >= n) {
+      if (sec % n === 0) return `${sec / n}${u}`;
+      break;
+    }
   }
-  if (sec >= 3600) return `${Math.floor(sec / 3600)}h${Math.round((sec % 3600) / 60)}m`;
-  if (sec >= 60) return `${Math.floor(sec / 60)}m${Math.round(sec % 60)}s`;
-  return `${Math.round(sec)}s`;
+  const s = Math.floor(sec);
+  if (s >= 86400) return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${s % 60}s`;
+  return `${s}s`;
 }

@@ -97,7 +97,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
   };
 
   const banDecision = (
-    ip: string, at: number, count: number, durationSec: number | null, fields: Pick<BanDecision, 'rule' | 'rate' | 'errorRate' | 'z' | 'tightened' | 'source'> & { reason?: string },
+    ip: string, at: number, count: number, durationSec: number | null, fields: Pick<BanDecision, 'rule' | 'rate' | 'errorRate' | 'z' | 'tightened' | 'source'> & { reason?: string; threshold?: number },
   ): BanDecision => {
     const d: BanDecision = {
       kind: 'ban', ip, at, until: durationSec === null ? null : at + durationSec, durationSec, step: count,
@@ -180,7 +180,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       if (ip === undefined || bans.has(ip) || isAllowed(ip)) continue;
       const count = offences.record(ip, nowSec);
       out.push(banDecision(ip, nowSec, count, ladderDuration(cfg.ladder, count), {
-        rule: v.rule!, rate: requests / W, errorRate: errors / W, z: v.z, tightened: v.tightened, source: 'auto',
+        rule: v.rule!, rate: requests / W, errorRate: errors / W, z: v.z, tightened: v.tightened, source: 'auto', threshold: v.threshold,
       }));
       banned.push(ip);
     }
@@ -193,7 +193,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       const v = judgeGlobal(g.rate, current, thresholds);
       if (v.surge) {
         lastGlobalAlert = nowSec;
-        out.push({ kind: 'global_alert', at: nowSec, rate: g.rate, z: v.z, rule: v.rule!, baseline: current });
+        out.push({ kind: 'global_alert', at: nowSec, rate: g.rate, z: v.z, rule: v.rule!, baseline: current, threshold: v.threshold });
       }
     }
     return out;

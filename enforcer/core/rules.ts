@@ -16,6 +16,8 @@ export interface Verdict {
   rule: Exclude<Rule, 'manual'> | null;
   z: number;
   tightened: boolean;
+  /** The threshold in force for `rule` (after tightening): a z-score, or a multiple of the mean. */
+  threshold?: number;
 }
 
 /**
@@ -46,8 +48,8 @@ export function judgeIp(
   const tightened = errors / window > t.errorSurge * b.errorMean;
   if (requests < t.minRequests || requests <= 0) return { ban: false, rule: null, z, tightened };
   const f = tightened ? t.tightenFactor : 1;
-  if (z > t.zscore * f) return { ban: true, rule: 'zscore', z, tightened };
-  if (rate > t.multiplier * f * b.mean) return { ban: true, rule: 'multiplier', z, tightened };
+  if (z > t.zscore * f) return { ban: true, rule: 'zscore', z, tightened, threshold: t.zscore * f };
+  if (rate > t.multiplier * f * b.mean) return { ban: true, rule: 'multiplier', z, tightened, threshold: t.multiplier * f };
   return { ban: false, rule: null, z, tightened };
 }
 
@@ -67,9 +69,9 @@ export function judgeGlobal(
   rate: number,
   b: Pick<Baseline, 'mean' | 'stddev'>,
   t: Pick<Thresholds, 'zscore' | 'multiplier'>,
-): { surge: boolean; rule: Exclude<Rule, 'manual'> | null; z: number } {
+): { surge: boolean; rule: Exclude<Rule, 'manual'> | null; z: number; threshold?: number } {
   const z = zOf(rate, b);
-  if (z > t.zscore) return { surge: true, rule: 'zscore', z };
-  if (rate > t.multiplier * b.mean) return { surge: true, rule: 'multiplier', z };
+  if (z > t.zscore) return { surge: true, rule: 'zscore', z, threshold: t.zscore };
+  if (rate > t.multiplier * b.mean) return { surge: true, rule: 'multiplier', z, threshold: t.multiplier };
   return { surge: false, rule: null, z };
 }

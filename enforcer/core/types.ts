@@ -78,6 +78,8 @@ export interface BanDecision {
   source: 'auto' | 'manual';
   /** Free text for manual bans. */
   reason?: string;
+  /** The threshold in force for `rule` when decided (after tightening), for audit lines and alerts. */
+  threshold?: number;
 }
 
 /** An unban: the ban ran out, or an operator lifted it. */
@@ -96,6 +98,8 @@ export interface GlobalAlertDecision {
   z: number;
   rule: Exclude<Rule, 'manual'>;
   baseline: Baseline;
+  /** The threshold in force for `rule` when decided, for audit lines and alerts. */
+  threshold?: number;
 }
 
 /** The baseline was recomputed (once per recompute interval). */

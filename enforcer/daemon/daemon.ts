@@ -13,6 +13,7 @@ import { hostAddresses } from '../net/host-addresses.js';
 import { createPoller, type PollResult } from '../adapters/nginx-poller.js';
 import type { FirewallBackend } from '../adapters/firewall/port.js';
 import { createBackends } from '../adapters/firewall/create-backends.js';
+import { createComposite } from '../adapters/firewall/composite.js';
 import { openStore, type WardenStore } from '../adapters/store/warden-store.js';
 import { openAuditLog } from '../adapters/audit-log.js';
 import { createAlerter } from '../adapters/alerts/alerter.js';
@@ -99,8 +100,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   );
 
   // Enforcement backends; dry-run enforces nothing. An unusable backend is a startup error naming it.
-  const backends = opts.backends ?? createBackends(config, { log });
-  const firewall = backends.length === 1 ? backends[0] : (await import('../adapters/firewall/composite.js')).createComposite(backends, { log });
+  const backends = opts.backends ?? (await createBackends(config, { log }));
+  const firewall = backends.length === 1 ? backends[0] : createComposite(backends, { log });
   await firewall.init();
   const rec = await reconcile(firewall, active, now0);
   for (const ip of rec.expired) {
@@ -146,7 +147,16 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
         log.every('nginx-down', 60_000, 'warn', `nginx still unreachable: ${err.message}`);
       }
     },
-    onNginxUp: (n) => log.info(`nginx reachable again after ${n} failed poll(s)`),
+    onNginxUp: (n) => {
+      log.info(`nginx reachable again after ${n} failed poll(s)`);
+      // A restarted nginx has an empty ban dict: re-apply every active ban (idempotent for the firewall backends).
+      if (backends.some((b) => b.name === 'nginx')) {
+        reconcile(firewall, store.activeBans(), nowSec()).then(
+          (r) => log.info(`re-applied ${r.applied} active ban(s) after nginx came back`),
+          (err: Error) => log.error(`re-applying bans after nginx came back failed: ${err.message}`),
+        );
+      }
+    },
     onStepError: (err) => {
       log.error(`decision step failed: ${err.stack ?? err.message}`);
       audit.failure('decision step', err.message);
@@ -176,7 +186,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
   const parts: DaemonParts = {
     config, engine, store, firewall, audit, log, clock, alerter, hostStats, loop, startedAt, selfAddrs,
-    apply, rebuildAllow, isAllowed: (ip) => isAllowed(ip), backendNames: backends.map((b) => b.name),
+    apply, rebuildAllow, isAllowed: (ip) => isAllowed(ip), backendNames: backends.map((b: FirewallBackend) => b.name),
     decisions: () => ({ total: decisionsTotal, lastMs: lastDecisionMs }),
   };
   const service = createWardenService(parts);

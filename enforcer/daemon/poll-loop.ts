@@ -24,6 +24,11 @@ export interface PollLoopDeps {
   onNginxDown: (err: Error, firstFailure: boolean) => void;
   onNginxUp: (afterFailures: number) => void;
   onStepError: (err: Error) => void;
+  /**
+   * Milliseconds after each interval boundary to poll at (default 50). nginx hands over only completed seconds, so
+   * polling just after a second closes takes a flood's counts ~50 ms after its first second ends, not up to 1 s later.
+   */
+  phaseMs?: number;
 }
 
 /** A running loop. */
@@ -82,13 +87,20 @@ export function startPollLoop(deps: PollLoopDeps): PollLoop {
     iterations++;
   };
 
+  const phase = deps.phaseMs ?? 50;
+  /** Delay to the next boundary + phase, at least 10 ms away. */
+  const untilNext = () => {
+    const now = deps.nowMs();
+    let next = Math.ceil((now - phase) / deps.intervalMs) * deps.intervalMs + phase;
+    if (next - now < 10) next += deps.intervalMs;
+    return next - now;
+  };
   const schedule = (delay: number) => {
     if (stopped) return;
     timer = setTimeout(() => {
-      const started = deps.nowMs();
       running = once().finally(() => {
         running = null;
-        schedule(Math.max(0, deps.intervalMs - (deps.nowMs() - started)));
+        schedule(untilNext());
       });
     }, delay);
   };

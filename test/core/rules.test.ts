@@ -26,6 +26,15 @@ test('zOf without spread, banRate and judgeGlobal', () => {
   assert.equal(zOf(1, { mean: 1, stddev: 0 }), 0);
   assert.equal(banRate(floors, t), 2.5);
   assert.equal(banRate({ mean: 2, stddev: 10 }, t), 10);
-  assert.deepEqual(judgeGlobal(10, floors, t), { surge: true, rule: 'zscore', z: 18 });
+  assert.deepEqual(judgeGlobal(10, floors, t), { surge: true, rule: 'zscore', z: 18, threshold: 3 });
   assert.deepEqual(judgeGlobal(2, floors, t), { surge: false, rule: null, z: 2 });
+});
+
+test('verdicts carry the threshold in force, tightened by an error surge, for audit lines and alerts', () => {
+  const floors = { mean: 1, stddev: 0.5, errorMean: 0.1 };
+  const t = { zscore: 3, multiplier: 5, errorSurge: 3, tightenFactor: 0.5, minRequests: 10 };
+  assert.equal(judgeIp(600, 0, 60, floors, t).threshold, 3);
+  assert.equal(judgeIp(120, 60, 60, floors, t).threshold, 1.5);
+  assert.equal(judgeIp(400, 0, 60, { mean: 1, stddev: 5, errorMean: 0.1 }, t).threshold, 5);
+  assert.equal(judgeIp(20, 0, 60, floors, t).threshold, undefined);
 });

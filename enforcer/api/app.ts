@@ -1,0 +1,263 @@
+// The HTTP API and dashboard (Hono): JSON routes under /api/v1, login sessions, bearer tokens, CSRF, security headers.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { Hono, type Context } from 'hono';
+import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
+import type { Clock } from '../core/types.js';
+import type { WardenService } from './service.js';
+import { createAuth, safeEqual, type AuthOptions, type Session } from './auth.js';
+import { allowBody, banBody, cidrField, firstError, historyQuery, ipField, loginBody, toHistoryFilter } from './validate.js';
+import { metricsText } from './metrics-text.js';
+import { banRowsToCsv } from '../adapters/store/csv.js';
+
+export type { AuthOptions } from './auth.js';
+
+/** Options of createApp. */
+export interface AppOptions {
+  auth: AuthOptions;
+  /** Where the built dashboard is (default: dist/dashboard next to this module's build). */
+  dashboardDir?: string;
+  clock: Clock;
+}
+
+/** Name of the session cookie. */
+export const SESSION_COOKIE = 'warden_session';
+/** Header carrying the CSRF token on state-changing requests made with the session cookie. */
+export const CSRF_HEADER = 'x-warden-csrf';
+
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+const STATIC: Record<string, string> = {
+  '/app.js': 'text/javascript; charset=utf-8',
+  '/style.css': 'text/css; charset=utf-8',
+  '/uPlot.min.css': 'text/css; charset=utf-8',
+  '/favicon.svg': 'image/svg+xml',
+};
+
+type Vars = { Variables: { actor: string; session: Session | null } };
+
+/** The client's address as the socket saw it (proxies' headers are not trusted). */
+function clientAddr(c: Context): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  const a = env?.incoming?.socket?.remoteAddress;
+  return a ? a.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1') : 'local';
+}
+
+async function jsonBody(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
+  const type = c.req.header('content-type') ?? '';
+  if (!type.toLowerCase().startsWith('application/json')) return { ok: false, error: 'the body must be JSON (Content-Type: application/json)' };
+  const text = await c.req.text();
+  if (text.length > 16_384) return { ok: false, error: 'the body is too large' };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, error: 'the body is not valid JSON' };
+  }
+}
+
+/**
+ * Builds the API and dashboard app.
+ * @example
+ *   const app = createApp(service, { auth: { passwordHash, tokens, sessionTtlSec: 43200, loginAttemptsPerMinute: 5 }, clock });
+ *   serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 8080 });
+ */
+export function createApp(service: WardenService, opts: AppOptions): Hono {
+  const auth = createAuth(opts.auth, service, opts.clock);
+  const dir = opts.dashboardDir ?? fileURLToPath(new URL('../../dashboard/', import.meta.url));
+  const fileCache = new Map<string, string>();
+  const readStatic = (name: string): string | null => {
+    if (fileCache.has(name)) return fileCache.get(name)!;
+    try {
+      const s = readFileSync(join(dir, name), 'utf8');
+      fileCache.set(name, s);
+      return s;
+    } catch {
+      return null;
+    }
+  };
+  const app = new Hono<Vars>();
+
+  app.onError((err, c) => {
+    console.error('warden api error', err);
+    return c.json({ error: 'internal error' }, 500);
+  });
+  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path.slice(0, 100)}` }, 404));
+
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('Content-Security-Policy', CSP);
+    c.header('X-Frame-Options', 'DENY');
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('Referrer-Policy', 'no-referrer');
+    c.header('Cross-Origin-Opener-Policy', 'same-origin');
+    if (!c.res.headers.get('Cache-Control')) c.header('Cache-Control', 'no-store');
+  });
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+
+  // Authentication: a bearer token, or the session cookie (+ the CSRF header for state changes).
+  const requireAuth = async (c: Context<Vars>, next: () => Promise<void>) => {
+    const addr = clientAddr(c);
+    const authz = c.req.header('authorization');
+    if (authz !== undefined) {
+      const m = /^Bearer ([^\s]{1,512})$/.exec(authz);
+      if (!m || !auth.bearerValid(m[1])) return c.json({ error: 'invalid bearer token' }, 401);
+      c.set('actor', addr);
+      c.set('session', null);
+      return next();
+    }
+    const s = auth.session(getCookie(c, SESSION_COOKIE));
+    if (!s) return c.json({ error: 'not logged in (or the session expired)' }, 401);
+    if (!['GET', 'HEAD'].includes(c.req.method)) {
+      const h = c.req.header(CSRF_HEADER);
+      if (!h || !safeEqual(h, s.csrf)) return c.json({ error: `missing or wrong ${CSRF_HEADER} header` }, 403);
+    }
+    c.set('actor', addr);
+    c.set('session', s);
+    return next();
+  };
+
+  app.post('/api/v1/login', async (c) => {
+    const addr = clientAddr(c);
+    if (!auth.loginAllowed(addr)) return c.json({ error: 'too many failed logins; wait a minute' }, 429, { 'Retry-After': '60' });
+    const b = await jsonBody(c);
+    if (!b.ok) return c.json({ error: b.error }, 400);
+    const p = loginBody.safeParse(b.value);
+    if (!p.success) return c.json({ error: firstError(p.error) }, 400);
+    if (!(await auth.checkPassword(p.data.password))) {
+      auth.loginFailed(addr);
+      return c.json({ error: 'wrong password' }, 401);
+    }
+    const { token, session } = auth.createSession(addr);
+    setCookie(c, SESSION_COOKIE, token, {
+      httpOnly: true, sameSite: 'Strict', path: '/', maxAge: Math.round(opts.auth.sessionTtlSec),
+      secure: new URL(c.req.url).protocol === 'https:',
+    });
+    return c.json({ ok: true, csrf: session.csrf, expiresAt: session.expiresAt });
+  });
+
+  app.post('/api/v1/logout', (c) => {
+    const token = getCookie(c, SESSION_COOKIE);
+    const s = auth.session(token);
+    if (s) {
+      const h = c.req.header(CSRF_HEADER);
+      if (!h || !safeEqual(h, s.csrf)) return c.json({ error: `missing or wrong ${CSRF_HEADER} header` }, 403);
+    }
+    auth.endSession(token);
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return c.json({ ok: true });
+  });
+
+  app.use('/api/v1/*', requireAuth);
+  app.use('/metrics', requireAuth);
+
+  app.get('/api/v1/session', (c) => {
+    const s = c.get('session');
+    return c.json(s ? { csrf: s.csrf, expiresAt: s.expiresAt } : { bearer: true });
+  });
+
+  app.get('/api/v1/status', (c) => c.json(service.status()));
+  app.get('/api/v1/bans', (c) => c.json({ bans: service.status().activeBans }));
+
+  app.post('/api/v1/bans', async (c) => {
+    const b = await jsonBody(c);
+    if (!b.ok) return c.json({ error: b.error }, 400);
+    const p = banBody.safeParse(b.value);
+    if (!p.success) return c.json({ error: firstError(p.error) }, 400);
+    const dur = p.data.duration === undefined ? 3600 : p.data.duration;
+    const r = await service.ban(p.data.ip, dur, p.data.reason ?? 'manual ban', c.get('actor'));
+    if (!r.ok) return c.json({ error: r.error }, r.status);
+    return c.json({ ok: true, ban: r.ban }, 201);
+  });
+
+  app.delete('/api/v1/bans/:ip', async (c) => {
+    const p = ipField.safeParse(decodeURIComponent(c.req.param('ip')));
+    if (!p.success) return c.json({ error: firstError(p.error) }, 400);
+    const r = await service.unban(p.data, c.get('actor'));
+    if (!r.ok) return c.json({ error: r.error }, r.status);
+    return c.json({ ok: true });
+  });
+
+  const parseHistory = (c: Context<Vars>) => historyQuery.safeParse(c.req.query());
+
+  app.get('/api/v1/history', (c) => {
+    const p = parseHistory(c);
+    if (!p.success) return c.json({ error: firstError(p.error) }, 400);
+    const f = toHistoryFilter(p.data);
+    const { rows, total } = service.history(f);
+    return c.json({ rows, total, limit: f.limit, offset: f.offset ?? 0 });
+  });
+
+  app.get('/api/v1/history.csv', (c) => {
+    const p = parseHistory(c);
+    if (!p.success) return c.json({ error: firstError(p.error) }, 400);
+    const it = banRowsToCsv(service.iterateHistory(toHistoryFilter(p.data, true)));
+    const enc = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      pull(ctrl) {
+        let chunk = '';
+        for (let i = 0; i < 500; i++) {
+          const n = it.next();
+          if (n.done) {
+            if (chunk) ctrl.enqueue(enc.encode(chunk));
+            ctrl.close();
+            return;
+          }
+          chunk += n.value;
+        }
+        ctrl.enqueue(enc.encode(chunk));
+      },
+      cancel() {
+        it.return?.();
+      },
+    });
+    return new Response(body, { headers: {
+      'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': 'attachment; filename="warden-history.csv"',
+    } });
+  });
+
+  app.get('/api/v1/baseline', (c) => {
+    const now = Math.floor(opts.clock.nowMs() / 1000);
+    return c.json({ minutes: service.baselineHistory(now - 86400), hourly: service.hourlySlots() });
+  });
+
+  app.get('/api/v1/allowlist', (c) => c.json({ entries: service.allowlist() }));
+
+  app.post('/api/v1/allowlist', async (c) => {
+    const b = await jsonBody(c);
+    if (!b.ok) return c.json({ error: b.error }, 400);
+    const p = allowBody.safeParse(b.value);
+    if (!p.success) return c.json({ error: firstError(p.error) }, 400);
+    const r = await service.addAllow(p.data.cidr, p.data.note ?? '', c.get('actor'));
+    if (!r.ok) return c.json({ error: r.error }, r.status);
+    return c.json({ ok: true, cidr: p.data.cidr }, 201);
+  });
+
+  app.delete('/api/v1/allowlist/:cidr{.+}', async (c) => {
+    const p = cidrField('cidr').safeParse(decodeURIComponent(c.req.param('cidr')));
+    if (!p.success) return c.json({ error: firstError(p.error) }, 400);
+    const r = await service.removeAllow(p.data, c.get('actor'));
+    if (!r.ok) return c.json({ error: r.error }, r.status);
+    return c.json({ ok: true });
+  });
+
+  app.get('/metrics', (c) => c.body(metricsText(service.metrics()), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
+
+  // The dashboard: the page itself only for a logged-in session, the login page otherwise.
+  app.get('/', (c) => {
+    const s = auth.session(getCookie(c, SESSION_COOKIE));
+    const page = readStatic(s ? 'index.html' : 'login.html');
+    if (page === null) return c.text('dashboard not built (run node build.mjs)', 500);
+    return c.html(page);
+  });
+  for (const [path, type] of Object.entries(STATIC)) {
+    app.get(path, (c) => {
+      const body = readStatic(path.slice(1));
+      if (body === null) return c.json({ error: 'not found' }, 404);
+      return c.body(body, 200, { 'Content-Type': type, 'Cache-Control': 'no-cache' });
+    });
+  }
+  return app as unknown as Hono;
+}

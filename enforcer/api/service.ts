@@ -1,0 +1,117 @@
+// The contract between the HTTP API and the daemon: everything the API reads or asks for goes through WardenService.
+import type { ActiveBan, EngineStatus } from '../core/types.js';
+import type { BanRow, BaselineRow, HistoryFilter } from '../adapters/store/types.js';
+
+/** Host figures sampled by the daemon. Memory in bytes, CPU in percent of all cores. */
+export interface HostView {
+  cpuPct: number;
+  memUsed: number;
+  memTotal: number;
+  load1: number;
+}
+
+/** The daemon process' own figures. Memory in bytes. */
+export interface ProcessView {
+  cpuPct: number;
+  rss: number;
+  heapUsed: number;
+}
+
+/** What GET /api/v1/status returns: the engine's live view plus the daemon's health. */
+export interface StatusView extends EngineStatus {
+  /** Seconds since the daemon started. */
+  uptimeSec: number;
+  host: HostView;
+  process: ProcessView;
+  /** Whether the last poll of nginx's counters succeeded; times are epoch seconds (null: never). */
+  nginx: { reachable: boolean; lastPollAt: number | null; lastError: string | null };
+  /** Requests nginx could not count: since start, and in the last poll. */
+  dropped: { total: number; lastPoll: number };
+  /** True when bans are decided and recorded but not enforced. */
+  dryRun: boolean;
+  /** Names of the active firewall backends, e.g. ['ipset']. */
+  backends: string[];
+}
+
+/** A refusal: 400 invalid input, 403 refused (loopback, self, allow-listed, the caller's own address), 404 not found, 409 conflict. */
+export interface ServiceError {
+  ok: false;
+  status: 400 | 403 | 404 | 409;
+  /** A sentence for humans naming the field or the reason. */
+  error: string;
+}
+
+/** Result of a manual ban. */
+export type BanResult = { ok: true; ban: ActiveBan } | ServiceError;
+
+/** Result of an operation with nothing to return. */
+export type OkResult = { ok: true } | ServiceError;
+
+/** One hour-of-day baseline slot (UTC hour 0-23). */
+export interface HourlySlotView {
+  hour: number;
+  mean: number;
+  stddev: number;
+  samples: number;
+}
+
+/** One allow-list entry; `source` tells whether it can be removed through the API (only 'api' ones). */
+export interface AllowView {
+  cidr: string;
+  note: string;
+  source: 'builtin' | 'config' | 'api';
+  /** When (epoch s) and by whom it was added, for 'api' entries. */
+  created_at?: number;
+  created_by?: string;
+}
+
+/** Counters exposed on /metrics. */
+export interface MetricsView {
+  requestsSeen: number;
+  bansActive: number;
+  bansTotalByRule: Record<string, number>;
+  decisionLatencyMs: number;
+  pollErrors: number;
+  droppedTotal: number;
+  pollDurationMs: number;
+  alertsPending: number;
+  alertsDropped: number;
+}
+
+/**
+ * What the API needs from the running daemon. Implemented by enforcer/daemon/warden-service.ts
+ * and, for tests, by test/api/service-fixture.ts.
+ * @example
+ *   const app = createApp(service, { auth: { passwordHash: '', tokens: [], sessionTtlSec: 43200, loginAttemptsPerMinute: 5 }, clock });
+ */
+export interface WardenService {
+  /** The live status (cheap: called every few seconds by each open dashboard). */
+  status(): StatusView;
+  /**
+   * Bans `ip` (trimmed and normalised by the service) for `durationSec` seconds, or permanently when null.
+   * `actor` is who asked (e.g. 'session:1.2.3.4' or the client address); the service refuses (403) to ban loopback,
+   * this host, an allow-listed address or the caller's own address, and answers 409 when it is already banned.
+   */
+  ban(ip: string, durationSec: number | null, reason: string, actor: string): Promise<BanResult>;
+  /** Lifts a ban; 404 when the IP is not banned. */
+  unban(ip: string, actor: string): Promise<OkResult>;
+  /** One page of ban history and the total matching. */
+  history(filter: HistoryFilter): { rows: BanRow[]; total: number };
+  /** All matching rows, streamed (for CSV export); ignores limit/offset when absent. */
+  iterateHistory(filter: HistoryFilter): IterableIterator<BanRow>;
+  /** Baseline snapshots (one a minute) since an epoch second. */
+  baselineHistory(sinceSec: number): BaselineRow[];
+  /** The 24 hour-of-day slots. */
+  hourlySlots(): HourlySlotView[];
+  /** Built-in, config-file and API-added allow-list entries. */
+  allowlist(): AllowView[];
+  /** Adds an API allow-list entry (an address or CIDR). */
+  addAllow(cidr: string, note: string, actor: string): Promise<OkResult>;
+  /** Removes an API allow-list entry; 404 when there is none (config entries cannot be removed). */
+  removeAllow(cidr: string, actor: string): Promise<OkResult>;
+  /** Prometheus counters and gauges. */
+  metrics(): MetricsView;
+  /** Persistent key/value storage for the generated password hash and the session secret. */
+  getMeta(key: string): string | undefined;
+  setMeta(key: string, value: string): void;
+}

@@ -1,0 +1,117 @@
+// Input schemas of the API (zod): every body field and query parameter, with messages that name the field.
+import { z } from 'zod';
+import { normaliseIp, parseCidr } from '../net/index.js';
+import { parseDuration } from '../config/duration.js';
+import type { HistoryFilter } from '../adapters/store/types.js';
+
+const MAX_TEXT = 500;
+
+/** An IP address: trimmed, normalised (IPv4 dotted, IPv6 compressed); rejects anything else. */
+export const ipField = z.string({ error: '`ip` must be an IPv4 or IPv6 address' }).max(100, { error: '`ip` is too long' })
+  .transform((s, ctx) => {
+    const ip = normaliseIp(s.trim());
+    if (!ip) {
+      ctx.addIssue({ code: 'custom', message: `\`ip\` must be an IPv4 or IPv6 address, got \`${s.slice(0, 64)}\`` });
+      return z.NEVER;
+    }
+    return ip;
+  });
+
+/** An address or a CIDR, trimmed and canonical (e.g. `10.0.0.0/8`). */
+export function cidrField(name: string) {
+  return z.string({ error: `\`${name}\` must be an IP address or CIDR` }).max(100, { error: `\`${name}\` is too long` })
+    .transform((s, ctx) => {
+      const t = s.trim();
+      if (!t.includes('/')) {
+        const ip = normaliseIp(t);
+        if (ip) return ip;
+      } else {
+        const c = parseCidr(t);
+        if (c) return c.text;
+      }
+      ctx.addIssue({ code: 'custom', message: `\`${name}\` must be an IP address or CIDR, got \`${s.slice(0, 64)}\`` });
+      return z.NEVER;
+    });
+}
+
+/** A ban duration: '2h', seconds (number or digits) or 'permanent' (null). Up to 10 years. */
+export const durationField = z.union([z.string().max(32), z.number()], { error: '`duration` must be like 2h, 3600 or permanent' })
+  .transform((v, ctx) => {
+    if (v === 'permanent') return null;
+    const s = parseDuration(v);
+    if (s === null || s < 1 || s > 10 * 365 * 86400) {
+      ctx.addIssue({ code: 'custom', message: `\`duration\` must be like 2h, 3600 or permanent, got \`${String(v).slice(0, 32)}\`` });
+      return z.NEVER;
+    }
+    return Math.round(s);
+  });
+
+function text(name: string) {
+  return z.string({ error: `\`${name}\` must be a string` }).max(MAX_TEXT, { error: `\`${name}\` must be at most ${MAX_TEXT} characters` });
+}
+
+/** POST /api/v1/bans */
+export const banBody = z.strictObject({
+  ip: ipField,
+  duration: durationField.optional(),
+  reason: text('reason').optional(),
+}, { error: 'the body must be a JSON object with `ip`' });
+
+/** POST /api/v1/allowlist */
+export const allowBody = z.strictObject({
+  cidr: cidrField('cidr'),
+  note: text('note').optional(),
+}, { error: 'the body must be a JSON object with `cidr`' });
+
+/** POST /api/v1/login */
+export const loginBody = z.strictObject({
+  password: z.string({ error: '`password` must be a string' }).min(1, { error: '`password` is required' })
+    .max(1024, { error: '`password` is too long' }),
+}, { error: 'the body must be a JSON object with `password`' });
+
+const epoch = (name: string) => z.string().max(20).regex(/^\d{1,12}$/, { error: `\`${name}\` must be epoch seconds` })
+  .transform(Number);
+const int = (name: string, max: number) => z.string().max(10).regex(/^\d{1,9}$/, { error: `\`${name}\` must be a whole number` })
+  .transform(Number).refine((n) => n <= max, { error: `\`${name}\` must be at most ${max}` });
+
+/** GET /api/v1/history query (strings from the URL). */
+export const historyQuery = z.strictObject({
+  ip: cidrField('ip').optional(),
+  since: epoch('since').optional(),
+  until: epoch('until').optional(),
+  rule: z.enum(['zscore', 'multiplier', 'manual'], { error: '`rule` must be one of zscore, multiplier, manual' }).optional(),
+  source: z.enum(['auto', 'manual'], { error: '`source` must be auto or manual' }).optional(),
+  active: z.enum(['true', 'false', '1', '0'], { error: '`active` must be true or false' }).optional(),
+  sort: z.enum(['started_at', 'ip', 'rate', 'z', 'planned_end'], { error: '`sort` must be one of started_at, ip, rate, z, planned_end' }).optional(),
+  order: z.enum(['asc', 'desc'], { error: '`order` must be asc or desc' }).optional(),
+  limit: int('limit', 1000).optional(),
+  offset: int('offset', 1_000_000_000).optional(),
+}, { error: 'unknown query parameter' });
+
+/** Turns a parsed history query into the store's filter. */
+export function toHistoryFilter(q: z.output<typeof historyQuery>, forCsv = false): HistoryFilter {
+  const f: HistoryFilter = {};
+  if (q.ip !== undefined) f.ip = q.ip;
+  if (q.since !== undefined) f.since = q.since;
+  if (q.until !== undefined) f.until = q.until;
+  if (q.rule) f.rule = q.rule;
+  if (q.source) f.source = q.source;
+  if (q.active === 'true' || q.active === '1') f.activeOnly = true;
+  if (q.sort) f.sort = q.sort;
+  if (q.order) f.order = q.order;
+  if (q.limit !== undefined) f.limit = q.limit;
+  else if (!forCsv) f.limit = 100;
+  if (q.offset !== undefined) f.offset = q.offset;
+  return f;
+}
+
+/** The first issue of a failed parse as one sentence naming the field. */
+export function firstError(err: z.ZodError): string {
+  const issue = err.issues[0];
+  if (!issue) return 'invalid input';
+  if (issue.code === 'unrecognized_keys') return `unknown field \`${issue.keys.join('`, `').slice(0, 100)}\``;
+  const field = issue.path.length ? String(issue.path[0]) : '';
+  const msg = issue.message;
+  if (field && !msg.includes('`')) return `\`${field}\`: ${msg}`;
+  return msg;
+}

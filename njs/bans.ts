@@ -1,0 +1,89 @@
+// The ban dict (warden_bans): IP -> until (epoch s, 0 = permanent); checked per request by $warden_banned.
+import { clientKey, normaliseIp } from './address.js';
+
+/**
+ * '1' when the client is in the ban dict and its ban has not run out, '' otherwise. Never throws.
+ * @example isBanned(ngx.shared.warden_bans, r.remoteAddress, Date.now()) // '1'
+ */
+export function isBanned(bans: NgxSharedDict<number>, addr: string, nowMs: number): string {
+  try {
+    const until = bans.get(clientKey(addr));
+    if (until === undefined) return '';
+    return until === 0 || until * 1000 > nowMs ? '1' : '';
+  } catch {
+    return '';
+  }
+}
+
+/** One active ban as GET /bans lists it. */
+export interface BanEntry {
+  ip: string;
+  until: number;
+}
+
+/**
+ * Active bans; expired ones are deleted on the way.
+ * @example listBans(bans, Date.now()) // [{ ip: '1.2.3.4', until: 0 }]
+ */
+export function listBans(bans: NgxSharedDict<number>, nowMs: number): BanEntry[] {
+  const out: BanEntry[] = [];
+  const items = bans.items(1 << 30);
+  for (let i = 0; i < items.length; i++) {
+    const ip = items[i][0];
+    const until = items[i][1];
+    if (until !== 0 && until * 1000 <= nowMs) bans.delete(ip);
+    else out.push({ ip: ip, until: until });
+  }
+  return out;
+}
+
+/** The POST /bans body. */
+export interface BanChange {
+  add?: Array<{ ip: string; until?: number | null }>;
+  remove?: string[];
+}
+
+/** The POST /bans answer. */
+export interface BanChangeResult {
+  added: number;
+  removed: number;
+  failed: Array<{ ip: string; error: string }>;
+}
+
+/**
+ * Applies adds and removes; a bad IP or a full zone fails that item only.
+ * @example changeBans(bans, { add: [{ ip: '1.2.3.4', until: 0 }], remove: ['5.6.7.8'] })
+ */
+export function changeBans(bans: NgxSharedDict<number>, body: BanChange): BanChangeResult {
+  const res: BanChangeResult = { added: 0, removed: 0, failed: [] };
+  const add = body.add || [];
+  for (let i = 0; i < add.length; i++) {
+    const item = add[i] || { ip: '' };
+    const ip = normaliseIp(item.ip);
+    const until = item.until === undefined || item.until === null ? 0 : Number(item.until);
+    if (ip === '') {
+      res.failed.push({ ip: String(item.ip), error: 'not an IP address' });
+      continue;
+    }
+    if (!isFinite(until) || until < 0) {
+      res.failed.push({ ip: ip, error: 'until must be epoch seconds >= 0 (0 = permanent)' });
+      continue;
+    }
+    try {
+      bans.set(ip, until);
+      res.added++;
+    } catch (e) {
+      res.failed.push({ ip: ip, error: 'zone warden_bans: ' + String(e) });
+    }
+  }
+  const remove = body.remove || [];
+  for (let i = 0; i < remove.length; i++) {
+    const ip = normaliseIp(remove[i]);
+    if (ip === '') {
+      res.failed.push({ ip: String(remove[i]), error: 'not an IP address' });
+      continue;
+    }
+    if (bans.delete(ip)) res.removed++;
+  }
+  return res;
+}

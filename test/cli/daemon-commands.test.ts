@@ -1,0 +1,93 @@
+// The CLI against a real running daemon (`warden start` as a child process), then `history` against a stopped one,
+// which reads the SQLite file directly. SIGTERM stops the daemon cleanly with exit 0.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../harness/nginx.js';
+
+const root = process.env.WARDEN_ROOT ?? process.cwd();
+const bin = join(root, 'bin/warden.mjs');
+
+function warden(args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, WARDEN_CONFIG: '', WARDEN_TOKEN: '' }, timeout: 20_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('status, ban, bans, history and unban work against a running daemon; history also against a stopped one', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-cli-daemon-'));
+  const apiPort = await freePort();
+  const deadNginx = await freePort();
+  const cfg = join(dir, 'warden.yaml');
+  writeFileSync(cfg, [
+    `nginx: { url: "http://127.0.0.1:${deadNginx}" }`,
+    'enforcement: { backends: [dry-run] }',
+    'storage: { database: state/warden.db, audit_log: state/audit.log }',
+    `api: { listen: "127.0.0.1:${apiPort}" }`,
+  ].join('\n'));
+  let out = '';
+  const daemon = spawn(process.execPath, [bin, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_CONFIG: '' } });
+  daemon.stdout.on('data', (b) => { out += b; });
+  daemon.stderr.on('data', (b) => { out += b; });
+  const exited = new Promise<number | null>((r) => daemon.once('exit', (code) => r(code)));
+  t.after(() => {
+    daemon.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  for (let i = 0; i < 100 && !/dashboard and API at/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(out, /dashboard and API at http:\/\/127\.0\.0\.1:\d+/, out);
+  assert.match(out, /generated dashboard password \(shown once\): \S{12,}/, 'first start prints a generated password once');
+
+  const status = warden(['status', '--config', cfg]);
+  assert.equal(status.code, 0, status.err);
+  assert.match(status.out, /nginx:\s+UNREACHABLE/);
+  assert.match(status.out, /bans:\s+0 active/);
+
+  const ban = warden(['ban', '192.0.2.55', '--for', '2h', '--reason', 'seen in logs', '--config', cfg]);
+  assert.equal(ban.code, 0, ban.err);
+  assert.match(ban.out, /^banned 192\.0\.2\.55 for 2h/);
+  const again = warden(['ban', '192.0.2.55', '--config', cfg]);
+  assert.equal(again.code, 1);
+  assert.match(again.err, /HTTP 409: 192\.0\.2\.55 is already banned/);
+  const self = warden(['ban', '127.0.0.1', '--config', cfg]);
+  assert.equal(self.code, 1);
+  assert.match(self.err, /HTTP 403: refusing to ban 127\.0\.0\.1/);
+  const bad = warden(['ban', '999.1.1.1', '--config', cfg]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /HTTP 400/);
+
+  const bans = warden(['bans', '--config', cfg]);
+  assert.equal(bans.code, 0, bans.err);
+  assert.match(bans.out, /192\.0\.2\.55\s+manual\s+0\.00\s+1\s+(1h59m|2h)/);
+  const hist = warden(['history', '--json', '--config', cfg]);
+  assert.equal(hist.code, 0, hist.err);
+  const rows = hist.out.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].ip, '192.0.2.55');
+  assert.equal(rows[0].source, 'manual');
+  assert.equal(rows[0].reason, 'seen in logs');
+
+  const unban = warden(['unban', '192.0.2.55', '--config', cfg]);
+  assert.equal(unban.code, 0, unban.err);
+  assert.match(warden(['bans', '--config', cfg]).out, /no active bans/);
+  const unbanAgain = warden(['unban', '192.0.2.55', '--config', cfg]);
+  assert.equal(unbanAgain.code, 1);
+  assert.match(unbanAgain.err, /HTTP 404/);
+
+  daemon.kill('SIGTERM');
+  assert.equal(await exited, 0, `daemon did not stop cleanly:\n${out}`);
+  assert.match(out, /SIGTERM: stopping \(active bans stay in place\)/);
+
+  const down = warden(['status', '--config', cfg]);
+  assert.equal(down.code, 1);
+  assert.match(down.err, /the warden daemon is not answering at http:\/\/127\.0\.0\.1:\d+ \(is it running\?/);
+  const offline = warden(['history', '--config', cfg]);
+  assert.equal(offline.code, 0, offline.err);
+  assert.match(offline.out, /1 ban\(s\) match; showing 1, newest first; from .*warden\.db \(daemon not running\)/);
+  assert.match(offline.out, /192\.0\.2\.55\s+manual\s+0\.00\s+2h\s+manual\s+manual/);
+  const audit = readFileSync(join(dir, 'state/audit.log'), 'utf8');
+  assert.match(audit, /BAN 192\.0\.2\.55 \| manual \| reason=seen in logs \| duration=2h/);
+  assert.match(audit, /UNBAN 192\.0\.2\.55 \| reason=manual/);
+});

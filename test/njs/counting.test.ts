@@ -1,0 +1,123 @@
+// The counters on real nginx (2 workers): exact per-IP totals under concurrent load, status classes, IPv6, reload.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { nginxSkipReason, startUpstream, withNginx, freePort } from '../harness/nginx.js';
+import { ab, drainAll, emptyTotals, pollInBackground, pollOnce, sleep, trustLoopbackXff } from './helpers.js';
+
+const skip = nginxSkipReason();
+
+const site = `
+    location / { return 200 "ok\\n"; }
+    location /nf { return 404; }
+    location /boom { return 500; }
+`;
+
+test('N requests from each of several X-Forwarded-For clients come back exactly, under concurrent load and polling', { skip }, async () => {
+  await withNginx({ workers: 2, httpExtra: trustLoopbackXff, servers: [site] }, async (ng) => {
+    const totals = emptyTotals();
+    const stopPolling = pollInBackground(ng.countersUrl, totals, 200);
+    const clients = [
+      { ip: '203.0.113.1', path: '/', n: 3000 },
+      { ip: '203.0.113.2', path: '/nf', n: 2000 },
+      { ip: '203.0.113.3', path: '/boom', n: 1000 },
+      { ip: '2001:db8::42', path: '/', n: 1500 },
+      { ip: '::ffff:198.51.100.7', path: '/', n: 500 },
+    ];
+    const results = await Promise.all(clients.map((c) => ab(ng.url(c.path), c.n, 8, [`X-Forwarded-For: ${c.ip}`])));
+    await stopPolling();
+    await drainAll(ng.countersUrl, totals);
+    results.forEach((r, i) => assert.equal(r.complete, clients[i].n));
+    assert.deepEqual(totals.ips, {
+      '203.0.113.1': [3000, 0, 0],
+      '203.0.113.2': [2000, 2000, 0],
+      '203.0.113.3': [1000, 0, 1000],
+      '2001:db8::42': [1500, 0, 0],
+      '198.51.100.7': [500, 0, 0],
+    });
+    assert.deepEqual(totals.global, [8000, 2000, 1000]);
+    assert.equal(totals.dropped, 0);
+    assert.ok(totals.polls >= 3, `polled ${totals.polls} times`);
+    // Nothing more to come: a later poll is empty.
+    const again = emptyTotals();
+    await pollOnce(ng.countersUrl, again);
+    assert.deepEqual(again.global, [0, 0, 0]);
+  });
+});
+
+test('404, 500, 502, 499 and 400 are classified right; IPv6 clients work', { skip }, async () => {
+  const up = await startUpstream((req, res) => {
+    setTimeout(() => { res.writeHead(200); res.end('late\n'); }, 3000).unref();
+    req.on('close', () => res.destroy());
+  });
+  const dead = await freePort();
+  try {
+    await withNginx({
+      workers: 2,
+      httpExtra: trustLoopbackXff,
+      servers: [
+        { body: `${site}
+    location /dead { proxy_pass http://127.0.0.1:${dead}; }
+    location /slow { proxy_pass http://127.0.0.1:${up.port}; }`, listen: ['127.0.0.1:{port}', '[::1]:{port}'] },
+      ],
+    }, async (ng) => {
+      const get = async (path: string, ip: string) => (await fetch(ng.url(path), { headers: { 'X-Forwarded-For': ip } })).status;
+      assert.equal(await get('/nf', '192.0.2.4'), 404);
+      assert.equal(await get('/boom', '192.0.2.5'), 500);
+      assert.equal(await get('/dead', '192.0.2.6'), 502);
+      assert.equal(await get('/', '192.0.2.7'), 200);
+      // 499: the client goes away while nginx waits for the upstream.
+      const ac = new AbortController();
+      const p = fetch(ng.url('/slow'), { headers: { 'X-Forwarded-For': '192.0.2.8' }, signal: ac.signal }).catch(() => 'aborted');
+      await sleep(300);
+      ac.abort();
+      assert.equal(await p, 'aborted');
+      // 400: a garbage request line from 127.0.0.1 (no header parsed, so the connection address counts).
+      await new Promise<void>((resolve, reject) => {
+        const s = connect(ng.port, '127.0.0.1', () => s.end('GARBAGE\r\n\r\n'));
+        s.on('data', () => {});
+        s.on('close', () => resolve());
+        s.on('error', reject);
+      });
+      // IPv6: a real ::1 connection without X-Forwarded-For.
+      assert.equal((await fetch(`http://[::1]:${ng.port}/`)).status, 200);
+      await sleep(200);
+      const totals = emptyTotals();
+      await drainAll(ng.countersUrl, totals);
+      assert.deepEqual(totals.ips, {
+        '192.0.2.4': [1, 1, 0],
+        '192.0.2.5': [1, 0, 1],
+        '192.0.2.6': [1, 0, 1],
+        '192.0.2.7': [1, 0, 0],
+        '192.0.2.8': [1, 1, 0],
+        '127.0.0.1': [1, 1, 0],
+        '::1': [1, 0, 0],
+      });
+      assert.match(ng.errorLog(), /connect\(\) failed/);
+    });
+  } finally {
+    await up.close();
+  }
+});
+
+test('nginx -s reload during counting loses no completed bucket and returns nothing twice', { skip }, async () => {
+  await withNginx({ workers: 2, httpExtra: trustLoopbackXff, servers: [site] }, async (ng) => {
+    const totals = emptyTotals();
+    const stopPolling = pollInBackground(ng.countersUrl, totals, 300);
+    const load = Promise.all([
+      ab(ng.url('/'), 6000, 4, ['X-Forwarded-For: 203.0.113.50']),
+      ab(ng.url('/nf'), 3000, 2, ['X-Forwarded-For: 203.0.113.51']),
+    ]);
+    await sleep(400);
+    await ng.reload();
+    await sleep(300);
+    await ng.reload();
+    const [a, b] = await load;
+    await stopPolling();
+    await drainAll(ng.countersUrl, totals);
+    assert.equal(a.complete + a.failed, 6000);
+    assert.equal(b.complete + b.failed, 3000);
+    assert.deepEqual(totals.ips, { '203.0.113.50': [a.complete, 0, 0], '203.0.113.51': [b.complete, b.complete, 0] });
+    assert.equal(totals.dropped, 0);
+  });
+});

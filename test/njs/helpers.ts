@@ -1,0 +1,82 @@
+// Test helpers for the njs tests: load with ab, drain the counters endpoint, and add up what comes back.
+import { execFile } from 'node:child_process';
+import type { CounterBatch, Counts } from '../../enforcer/core/types.js';
+
+/** What a series of polls brought back, added up. */
+export interface Totals {
+  global: Counts;
+  ips: Record<string, Counts>;
+  dropped: number;
+  polls: number;
+  /** Seconds seen, with how many times a bucket for that second came. */
+  seconds: Record<number, number>;
+}
+
+/** Empty totals. */
+export function emptyTotals(): Totals {
+  return { global: [0, 0, 0], ips: {}, dropped: 0, polls: 0, seconds: {} };
+}
+
+/** Adds one counters answer into `into`. */
+export function addBatch(into: Totals, b: CounterBatch): void {
+  into.polls++;
+  into.dropped += b.dropped;
+  for (const bucket of b.buckets) {
+    into.seconds[bucket.t] = (into.seconds[bucket.t] ?? 0) + 1;
+    for (let i = 0; i < 3; i++) into.global[i] += bucket.g[i];
+    for (const [ip, c] of Object.entries(bucket.ip)) {
+      const t = (into.ips[ip] ??= [0, 0, 0]);
+      for (let i = 0; i < 3; i++) t[i] += c[i];
+    }
+  }
+}
+
+/** GET /counters once (following more:true) and add it up. */
+export async function pollOnce(countersUrl: string, into: Totals): Promise<CounterBatch> {
+  for (;;) {
+    const res = await fetch(countersUrl);
+    if (res.status !== 200) throw new Error(`counters: HTTP ${res.status}: ${await res.text()}`);
+    const b = (await res.json()) as CounterBatch;
+    addBatch(into, b);
+    if (!b.more) return b;
+  }
+}
+
+/** Polls until every request made before the call has come back: waits past the current second, then drains. */
+export async function drainAll(countersUrl: string, into: Totals): Promise<void> {
+  await sleep(1100 - (Date.now() % 1000) + 50);
+  await pollOnce(countersUrl, into);
+}
+
+/** Polls every `everyMs` until stop() is called; returns a stop function that resolves after the last poll. */
+export function pollInBackground(countersUrl: string, into: Totals, everyMs = 250): () => Promise<void> {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await pollOnce(countersUrl, into);
+      await sleep(everyMs);
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+  };
+}
+
+/** ab with a bounded number of requests; resolves with the number of completed requests and of failed ones. */
+export async function ab(url: string, n: number, c: number, headers: string[] = []): Promise<{ complete: number; failed: number; non2xx: number }> {
+  const args = ['-q', '-k', '-n', String(n), '-c', String(c), ...headers.flatMap((h) => ['-H', h]), url];
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile('ab', args, { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`ab ${args.join(' ')} failed: ${stderr || err.message}`, { cause: err }));
+      else resolve(stdout);
+    });
+  });
+  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? 0);
+  return { complete: num(/Complete requests:\s+(\d+)/), failed: num(/Failed requests:\s+(\d+)/), non2xx: num(/Non-2xx responses:\s+(\d+)/) };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** realip settings trusting X-Forwarded-For from loopback. */
+export const trustLoopbackXff = 'set_real_ip_from 127.0.0.1; set_real_ip_from ::1; real_ip_header X-Forwarded-For;';
