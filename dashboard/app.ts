@@ -7,7 +7,7 @@ interface Ban { ip: string; since: number; until: number | null; step: number; r
 interface Status {
   now: number; globalRate: number; globalErrorRate: number; baseline: Baseline;
   thresholds: { zscore: number; multiplier: number; errorSurge: number; tightenFactor: number };
-  banRate: number; topIps: Array<{ ip: string; rate: number; errorRate: number }>; activeIps: number; activeBans: Ban[];
+  banRate: number; topIps: Array<{ ip: string; rate: number; errorRate: number }>; activeIps: number; activeBans: Ban[]; activeBanCount: number;
   uptimeSec: number; host: { cpuPct: number; memUsed: number; memTotal: number; load1: number };
   process: { cpuPct: number; rss: number; heapUsed: number };
   nginx: { reachable: boolean; lastPollAt: number | null; lastError: string | null };
@@ -214,7 +214,7 @@ function renderBans(s: Status): void {
     return tr;
   }));
   $('bans-empty').hidden = rows.length > 0;
-  setText('bans-note', s.activeBans.length > 200 ? `newest 200 of ${s.activeBans.length}` : '');
+  setText('bans-note', s.activeBanCount > rows.length ? `newest ${rows.length} of ${s.activeBanCount}` : '');
 }
 
 function renderTop(s: Status): void {
@@ -241,7 +241,7 @@ function render(s: Status): void {
   setText('baseline-src', `${src} · ${s.baseline.samples} samples`);
   setText('ban-rate', `${fmtRate(s.banRate)} req/s`);
   setText('thresholds', `z ≥ ${s.thresholds.zscore} or ×${s.thresholds.multiplier} mean`);
-  setText('ban-count', String(s.activeBans.length));
+  setText('ban-count', String(s.activeBanCount));
   setText('active-ips', `${s.activeIps} active IPs`);
   setText('host-cpu', `${s.host.cpuPct.toFixed(0)}% CPU`);
   setText('host-mem', `${fmtBytes(s.host.memUsed)} / ${fmtBytes(s.host.memTotal)} · load ${s.host.load1.toFixed(2)}`);

@@ -38,6 +38,14 @@ const STATIC: Record<string, string> = {
 
 type Vars = { Variables: { actor: string; session: Session | null } };
 
+/** The `n` most recent bans, newest first. */
+function newest<T extends { since: number }>(bans: T[], n: number): T[] {
+  let ascending = true;
+  for (let i = 1; i < bans.length && ascending; i++) ascending = bans[i - 1].since <= bans[i].since;
+  if (ascending) return bans.slice(-n).reverse();
+  return bans.slice().sort((a, b) => b.since - a.since).slice(0, n);
+}
+
 /** The client's address as the socket saw it (proxies' headers are not trusted). */
 function clientAddr(c: Context): string {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
@@ -158,7 +166,21 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
     return c.json(s ? { csrf: s.csrf, expiresAt: s.expiresAt } : { bearer: true });
   });
 
-  app.get('/api/v1/status', (c) => c.json(service.status()));
+  // The status carries the newest `bans` active bans (default 100, `all` for every one) and the total in
+  // `activeBanCount`: with 10k bans the full list is a megabyte of JSON, too much to poll every 2 s (GET bans has it).
+  app.get('/api/v1/status', (c) => {
+    const q = c.req.query('bans');
+    let limit = 100;
+    if (q === 'all') limit = Infinity;
+    else if (q !== undefined) {
+      if (!/^\d{1,6}$/.test(q)) return c.json({ error: '`bans` must be a whole number or all' }, 400);
+      limit = Number(q);
+    }
+    const s = service.status();
+    const all = s.activeBans;
+    const activeBans = all.length <= limit ? all : newest(all, limit);
+    return c.json({ ...s, activeBans, activeBanCount: all.length, activeBansTruncated: activeBans.length < all.length });
+  });
   app.get('/api/v1/bans', (c) => c.json({ bans: service.status().activeBans }));
 
   app.post('/api/v1/bans', async (c) => {

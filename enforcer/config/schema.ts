@@ -156,7 +156,9 @@ export const configSchema = z.strictObject({
     .strictObject({
       listen: listen.default('127.0.0.1:8080'),
       /** scrypt hash of the dashboard password (`warden hash-password`). Empty: generated at first start. */
-      password_hash: z.string({ error: 'a hash made by `warden hash-password`' }).default(''),
+      password_hash: z.string({ error: 'a hash made by `warden hash-password` (or empty)' })
+        .regex(/^(|scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+)$/, { error: 'a hash made by `warden hash-password` (or empty)' })
+        .default(''),
       /** Bearer tokens for scripts (use ${ENV} to keep them out of the file). */
       tokens: z.array(z.string({ error: 'a list of tokens' }).min(16, { error: 'a token of at least 16 characters' }), {
         error: 'a list of tokens',

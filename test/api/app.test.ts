@@ -66,6 +66,21 @@ test('status with a bearer token has the engine view plus daemon health, and sec
   assert.equal(r.headers.get('cache-control'), 'no-store');
 });
 
+test('status carries the newest 100 bans and the total; ?bans=all or a number for more; GET bans has all', async (t) => {
+  const { bearer, fx } = await setup(t);
+  const now = fx.clock.nowMs() / 1000;
+  for (let i = 0; i < 150; i++) fx.engine.manualBan(`10.1.${i >> 8}.${i & 255}`, now + i, 3600, 'load');
+  const s = await (await bearer('GET', '/api/v1/status')).json() as { activeBans: Array<{ ip: string }>; activeBanCount: number; activeBansTruncated: boolean };
+  assert.equal(s.activeBans.length, 100);
+  assert.equal(s.activeBanCount, 150);
+  assert.equal(s.activeBansTruncated, true);
+  assert.equal(s.activeBans[0].ip, '10.1.0.149');
+  assert.equal((await (await bearer('GET', '/api/v1/status?bans=all')).json() as { activeBans: unknown[] }).activeBans.length, 150);
+  assert.equal((await (await bearer('GET', '/api/v1/status?bans=5')).json() as { activeBans: unknown[] }).activeBans.length, 5);
+  assert.equal((await bearer('GET', '/api/v1/status?bans=lots')).status, 400);
+  assert.equal((await (await bearer('GET', '/api/v1/bans')).json() as { bans: unknown[] }).bans.length, 150);
+});
+
 test('login: wrong password 401, right one sets an HttpOnly SameSite=Strict cookie; no hash in any response', async (t) => {
   const { app } = await setup(t);
   const bad = await login(app, 'nope');
@@ -119,7 +134,7 @@ test('CSRF: cookie requests that change state need the X-Warden-CSRF header', as
   const s = await login(app);
   const before = dbState(fx);
   const body = JSON.stringify({ ip: '203.0.113.5', duration: '1h' });
-  for (const h of [{}, { 'x-warden-csrf': 'wrong' }, { 'x-warden-csrf': '' }]) {
+  for (const h of [{}, { 'x-warden-csrf': 'wrong' }, { 'x-warden-csrf': '' }] as Array<Record<string, string>>) {
     const r = await app.request('/api/v1/bans', { method: 'POST', headers: { cookie: s.cookie, 'content-type': 'application/json', ...h }, body });
     assert.equal(r.status, 403);
     assert.match((await r.json() as { error: string }).error, /x-warden-csrf/);

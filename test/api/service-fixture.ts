@@ -63,14 +63,14 @@ function memoryFirewall(): FirewallBackend & { entries: Map<string, number | nul
 }
 
 /**
- * Builds the service over a fresh temp database. `allowlist` goes into the config's allow-list.
+ * Builds the service over a fresh temp database. `allowlist` goes into the config's allow-list; `nowMs` starts the clock.
  * @example const fx = createServiceFixture({ allowlist: ['10.9.0.0/16'] }); t.after(() => fx.close());
  */
-export function createServiceFixture(opts: { allowlist?: string[]; dbPath?: string } = {}): ServiceFixture {
+export function createServiceFixture(opts: { allowlist?: string[]; dbPath?: string; nowMs?: number } = {}): ServiceFixture {
   const dir = mkdtempSync(join(tmpdir(), 'warden-api-'));
   const dbPath = opts.dbPath ?? join(dir, 'warden.db');
   const config = parseConfig({ allowlist: opts.allowlist ?? [], storage: { database: dbPath } }, {});
-  const clock = manualClock();
+  const clock = manualClock(opts.nowMs);
   const store = openStore(dbPath);
   const selfAddr = '192.0.2.10';
   const builtin = ['127.0.0.0/8', '::1/128', selfAddr];

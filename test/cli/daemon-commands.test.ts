@@ -36,7 +36,7 @@ test('status, ban, bans, history and unban work against a running daemon; histor
     daemon.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
-  for (let i = 0; i < 100 && !/dashboard and API at/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 150 && !(/dashboard and API at/.test(out) && /shown once/.test(out)); i++) await new Promise((r) => setTimeout(r, 100));
   assert.match(out, /dashboard and API at http:\/\/127\.0\.0\.1:\d+/, out);
   assert.match(out, /generated dashboard password \(shown once\): \S{12,}/, 'first start prints a generated password once');
 

@@ -10,6 +10,10 @@ import { createApp } from '../../enforcer/api/app.js';
 import { hashPassword } from '../../enforcer/api/password.js';
 import { createServiceFixture } from '../api/service-fixture.js';
 
+// The page functions below run in the browser; these declare the little of the DOM they use (no DOM lib in Node code).
+declare const document: { getElementById(id: string): { textContent: string | null } | null };
+declare const window: unknown;
+
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'dashboard');
 const PASSWORD = 'dashboard test password';
@@ -18,11 +22,10 @@ test('dashboard: log in, live updates, a ban appears, unban from the page, histo
   skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`, timeout: 60_000,
 }, async (t) => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const fx = createServiceFixture({ allowlist: ['10.9.0.0/16'] });
+  const fx = createServiceFixture({ allowlist: ['10.9.0.0/16'], nowMs: Math.floor(Date.now() / 1000) * 1000 });
   // Clean-up in reverse order of creation (t.after hooks would run first-in first-out).
   const cleanups: Array<() => unknown> = [() => fx.close()];
   t.after(async () => { for (const c of cleanups.reverse()) await c(); });
-  fx.clock.set(Math.floor(Date.now() / 1000) * 1000);
   const now0 = fx.clock.nowMs() / 1000;
   // A past hour of baseline snapshots and some live traffic, so charts and top IPs have something to show.
   for (let m = 60; m >= 1; m--) {

@@ -55,14 +55,13 @@ test('buildMatcher throws at build time naming the bad entry', () => {
   assert.throws(() => buildMatcher(['example.com']), /allow-list entry "example\.com" is not an IP address or CIDR/);
 });
 
-test('buildMatcher is fast per call', () => {
+test('buildMatcher with hundreds of networks answers each address right (speed is measured in bench/engine, not here)', () => {
   const m = buildMatcher(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '2001:db8::/32', ...Array.from({ length: 200 }, (_, i) => `203.0.${i}.0/24`)]);
-  const t0 = process.hrtime.bigint();
   let hits = 0;
-  for (let i = 0; i < 200_000; i++) if (m(`203.0.${i & 255}.${i & 127}`)) hits++;
-  const perCallNs = Number(process.hrtime.bigint() - t0) / 200_000;
-  assert.ok(hits > 0);
-  assert.ok(perCallNs < 5000, `per call ${perCallNs.toFixed(0)} ns`);
+  for (let i = 0; i < 256 * 128; i++) if (m(`203.0.${i & 255}.${i & 127}`)) hits++;
+  assert.equal(hits, 200 * 128, 'exactly the addresses in 203.0.0.0/24 .. 203.0.199.0/24');
+  assert.equal(m('2001:db8:ffff::1'), true);
+  assert.equal(m('2001:db9::1'), false);
 });
 
 test('cidrRange gives the first and last key of a network', () => {

@@ -106,7 +106,7 @@ export function slackPayload(d: AlertDecision): SlackPayload {
     case 'global_alert': {
       const cond = condition(d);
       return {
-        text: `Global traffic surge: ${num2(d.rate)} req/s (${cond})`,
+        text: `Global traffic surge: ${num2(d.rate)} req/s (${slackEscape(cond)})`,
         blocks: [section(':warning: *Global traffic surge* (alert only, nobody banned)', [
           `*Condition:* ${slackEscape(cond)}`,
           `*Rate:* ${num2(d.rate)} req/s`,

@@ -10,6 +10,7 @@ interface StatusLike {
   thresholds: { zscore: number; multiplier: number };
   banRate?: number;
   activeBans: Array<{ ip: string; until: number | null; rule: string; rate: number; step: number }>;
+  activeBanCount?: number;
   topIps: Array<{ ip: string; rate: number; errorRate: number }>;
   uptimeSec?: number;
   dryRun?: boolean;
@@ -31,7 +32,7 @@ export async function runStatus(ctx: CommandContext): Promise<number> {
   ctx.out(`uptime:    ${s.uptimeSec !== undefined ? formatDuration(Math.round(s.uptimeSec)) : '?'}`);
   ctx.out(`rate:      ${s.globalRate.toFixed(2)} req/s   baseline ${b.mean.toFixed(2)} ± ${b.stddev.toFixed(2)} (${b.source}${b.hour !== undefined ? ` ${b.hour}h` : ''})`);
   ctx.out(`rules:     z > ${s.thresholds.zscore} or > ${s.thresholds.multiplier}x mean${s.banRate !== undefined ? `  (an IP is banned above ${s.banRate.toFixed(2)} req/s)` : ''}`);
-  ctx.out(`bans:      ${s.activeBans.length} active   dropped counts: ${s.dropped?.total ?? 0}`);
+  ctx.out(`bans:      ${s.activeBanCount ?? s.activeBans.length} active   dropped counts: ${s.dropped?.total ?? 0}`);
   if (s.topIps.length) {
     ctx.out('top IPs (last window):');
     for (const t of s.topIps) ctx.out(`  ${t.ip.padEnd(40)} ${t.rate.toFixed(2).padStart(9)} req/s   errors ${t.errorRate.toFixed(2)}/s`);
@@ -42,18 +43,19 @@ export async function runStatus(ctx: CommandContext): Promise<number> {
 /** Runs `warden bans`. */
 export async function runBans(ctx: CommandContext): Promise<number> {
   const { config } = resolveConfig(ctx.flags.config as string | undefined);
-  const s = await callApi<StatusLike>(config, 'GET', '/api/v1/status');
+  const { bans } = await callApi<{ bans: StatusLike['activeBans'] }>(config, 'GET', '/api/v1/bans');
+  const now = Date.now() / 1000;
   if (ctx.flags.json) {
-    ctx.out(JSON.stringify(s.activeBans, null, 2));
+    ctx.out(JSON.stringify(bans, null, 2));
     return 0;
   }
-  if (s.activeBans.length === 0) {
+  if (bans.length === 0) {
     ctx.out('no active bans');
     return 0;
   }
   ctx.out(`${'IP'.padEnd(40)} ${'RULE'.padEnd(10)} ${'RATE'.padStart(9)} STEP  TIME LEFT`);
-  for (const b of s.activeBans) {
-    const left = b.until === null ? 'permanent' : formatDuration(Math.max(0, Math.round(b.until - s.now)));
+  for (const b of bans) {
+    const left = b.until === null ? 'permanent' : formatDuration(Math.max(0, Math.round(b.until - now)));
     ctx.out(`${b.ip.padEnd(40)} ${b.rule.padEnd(10)} ${b.rate.toFixed(2).padStart(9)} ${String(b.step).padStart(4)}  ${left}`);
   }
   return 0;

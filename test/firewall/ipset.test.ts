@@ -1,0 +1,106 @@
+// The ipset backend against real ipset + iptables inside test namespaces, checked with real TCP connections.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createIpsetBackend } from '../../enforcer/adapters/firewall/ipset.js';
+import { BackendUnavailableError } from '../../enforcer/adapters/firewall/port.js';
+import { createTestNetwork, netnsSkipReason } from '../harness/netns.js';
+import { canConnect, fwOptions, manyAddresses, memoryLogger, servedNetwork } from './helpers.js';
+
+const skip = netnsSkipReason();
+const now = () => Math.floor(Date.now() / 1000);
+
+test('ipset: a banned client (IPv4 and IPv6) cannot connect, another can; unban restores it; init and add are idempotent', { skip }, async (t) => {
+  const s = await servedNetwork(2);
+  t.after(s.close);
+  const { net } = s;
+  const { log, lines } = memoryLogger();
+  const fw = createIpsetBackend(fwOptions(net, log, { hookChains: ['INPUT', 'DOCKER-USER'] }));
+  await fw.init();
+  await fw.init(); // a restart: nothing duplicated
+  assert.ok(lines.some((l) => /DOCKER-USER does not exist/.test(l)), 'absent hook chain is a warning');
+  for (const bin of ['iptables', 'ip6tables']) {
+    const input = net.exec(net.serverNs, bin, ['-S', 'INPUT']);
+    assert.equal(input.split('\n').filter((l) => l === '-A INPUT -j WDT').length, 1, `${bin}: one jump rule`);
+    assert.equal(net.exec(net.serverNs, bin, ['-S', 'WDT']).split('\n').filter((l) => l.includes('--match-set')).length, 1);
+  }
+  for (const f of [4, 6] as const) assert.ok(canConnect(net, 0, f) && canConnect(net, 1, f), `IPv${f} reachable before the ban`);
+
+  const [c0] = net.clients;
+  fw.add([{ ip: c0.v4, until: now() + 600 }, { ip: c0.v6, until: null }]);
+  fw.add([{ ip: c0.v4, until: now() + 600 }]); // same ban twice
+  fw.remove(['198.18.200.200']); // absent: not an error
+  const r = await fw.commit();
+  assert.deepEqual(r, { added: 2, removed: 1, failed: [] });
+  const saved = net.exec(net.serverNs, 'ipset', ['list', 'wdt4']) + net.exec(net.serverNs, 'ipset', ['list', 'wdt6']);
+  assert.match(saved, new RegExp(`${c0.v4.replace(/\./g, '\\.')} timeout \\d+`));
+  assert.match(saved, new RegExp(`${c0.v6} timeout 0`));
+  for (const f of [4, 6] as const) {
+    assert.equal(canConnect(net, 0, f), false, `banned client 0 blocked over IPv${f}`);
+    assert.equal(canConnect(net, 1, f), true, `client 1 still served over IPv${f}`);
+  }
+
+  const listed = await fw.list();
+  assert.equal(listed.length, 2);
+  const v4 = listed.find((e) => e.ip === c0.v4);
+  assert.ok(v4 && v4.until !== null && Math.abs(v4.until - (now() + 600)) <= 2, `until round trip: ${JSON.stringify(v4)}`);
+  assert.deepEqual(listed.find((e) => e.ip === c0.v6), { ip: c0.v6, until: null });
+
+  // Re-adding updates the timeout; an invalid address fails alone; an expired ban is skipped.
+  fw.add([{ ip: c0.v4, until: now() + 60 }, { ip: 'not-an-ip', until: null }, { ip: '198.18.9.9', until: now() - 5 }]);
+  const r2 = await fw.commit();
+  assert.equal(r2.added, 1);
+  assert.deepEqual(r2.failed.map((f) => f.ip), ['not-an-ip']);
+  const again = (await fw.list()).find((e) => e.ip === c0.v4);
+  assert.ok(again && again.until !== null && again.until <= now() + 61, 'timeout updated on re-add');
+
+  fw.remove([c0.v4, c0.v6]);
+  assert.deepEqual(await fw.commit(), { added: 0, removed: 2, failed: [] });
+  for (const f of [4, 6] as const) assert.ok(canConnect(net, 0, f), `client 0 served again over IPv${f}`);
+
+  await fw.shutdown();
+  await fw.destroy();
+  assert.equal(net.tryExec(net.serverNs, 'ipset', ['list', 'wdt4']).status !== 0, true, 'sets gone');
+  assert.ok(!net.exec(net.serverNs, 'iptables', ['-S', 'INPUT']).includes('WDT'), 'jump gone');
+});
+
+test('ipset: a ban with a 2 s timeout really expires in the kernel', { skip }, async (t) => {
+  const s = await servedNetwork(1);
+  t.after(s.close);
+  const fw = createIpsetBackend(fwOptions(s.net, memoryLogger().log));
+  await fw.init();
+  fw.add([{ ip: s.net.clients[0].v4, until: now() + 2 }]);
+  await fw.commit();
+  assert.equal(canConnect(s.net, 0, 4), false);
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.deepEqual(await fw.list(), []);
+  assert.equal(canConnect(s.net, 0, 4), true);
+});
+
+test('ipset: 100,000 bans in one commit', { skip }, async (t) => {
+  const net = createTestNetwork(1);
+  t.after(() => net.destroy());
+  const fw = createIpsetBackend(fwOptions(net, memoryLogger().log));
+  const t0 = performance.now();
+  await fw.init();
+  const until = now() + 3600;
+  fw.add(manyAddresses(100_000).map((ip) => ({ ip, until })));
+  const r = await fw.commit();
+  const ms = performance.now() - t0;
+  t.diagnostic(`ipset: init + commit of 100,000 bans: ${ms.toFixed(0)} ms`);
+  assert.deepEqual(r, { added: 100_000, removed: 0, failed: [] });
+  assert.equal((await fw.list()).length, 100_000);
+  assert.ok(ms < 20_000, `took ${ms} ms`);
+});
+
+test('ipset: a missing binary is a clear BackendUnavailableError; commit reports failures without throwing', async () => {
+  const fw = createIpsetBackend({ name: 'wdt', hookChains: ['INPUT'], retries: 0, prefix: ['env', 'PATH=/nonexistent'], log: memoryLogger().log });
+  await assert.rejects(fw.init(), (err: Error) => {
+    assert.ok(err instanceof BackendUnavailableError);
+    assert.equal(err.message, 'backend `ipset`: `ipset` not found: apt-get install ipset');
+    return true;
+  });
+  fw.add([{ ip: '198.18.1.1', until: null }]);
+  const r = await fw.commit();
+  assert.equal(r.failed.length, 1);
+  assert.match(r.failed[0].error, /not found/);
+});
