@@ -42,7 +42,7 @@ test('ipset: a banned client (IPv4 and IPv6) cannot connect, another can; unban 
   const listed = await fw.list();
   assert.equal(listed.length, 2);
   const v4 = listed.find((e) => e.ip === c0.v4);
-  assert.ok(v4 && v4.until !== null && Math.abs(v4.until - (now() + 600)) <= 2, `until round trip: ${JSON.stringify(v4)}`);
+  assert.ok(v4 && v4.until !== null && Math.abs(v4.until - (now() + 600)) <= 2, `until round trip: ${JSON.stringify(v4)} vs ${now() + 600}`);
   assert.deepEqual(listed.find((e) => e.ip === c0.v6), { ip: c0.v6, until: null });
 
   // Re-adding updates the timeout; an invalid address fails alone; an expired ban is skipped.
