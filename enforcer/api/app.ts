@@ -7,7 +7,7 @@ import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import type { Clock } from '../core/types.js';
 import type { WardenService } from './service.js';
 import { createAuth, safeEqual, type AuthOptions, type Session } from './auth.js';
-import { allowBody, banBody, cidrField, firstError, historyQuery, ipField, loginBody, toHistoryFilter } from './validate.js';
+import { allowBody, banBody, bulkBanBody, cidrField, firstError, historyQuery, ipField, loginBody, toHistoryFilter } from './validate.js';
 import { metricsText } from './metrics-text.js';
 import { banRowsToCsv } from '../adapters/store/csv.js';
 
@@ -53,11 +53,13 @@ function clientAddr(c: Context): string {
   return a ? a.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1') : 'local';
 }
 
-async function jsonBody(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
+async function jsonBody(c: Context, maxBytes = 16_384): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
   const type = c.req.header('content-type') ?? '';
   if (!type.toLowerCase().startsWith('application/json')) return { ok: false, error: 'the body must be JSON (Content-Type: application/json)' };
+  const declared = Number(c.req.header('content-length') ?? 0);
+  if (declared > maxBytes) return { ok: false, error: 'the body is too large' };
   const text = await c.req.text();
-  if (text.length > 16_384) return { ok: false, error: 'the body is too large' };
+  if (text.length > maxBytes) return { ok: false, error: 'the body is too large' };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
@@ -192,6 +194,18 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
     const r = await service.ban(p.data.ip, dur, p.data.reason ?? 'manual ban', c.get('actor'));
     if (!r.ok) return c.json({ error: r.error }, r.status);
     return c.json({ ok: true, ban: r.ban }, 201);
+  });
+
+  // Bulk loading (a block list, a migration from fail2ban): every valid address banned in one firewall batch;
+  // invalid, allow-listed and already banned ones are listed in `refused` with the reason.
+  app.post('/api/v1/bans/bulk', async (c) => {
+    const b = await jsonBody(c, 8 * 1024 * 1024);
+    if (!b.ok) return c.json({ error: b.error }, 400);
+    const p = bulkBanBody.safeParse(b.value);
+    if (!p.success) return c.json({ error: firstError(p.error) }, 400);
+    const dur = p.data.duration === undefined ? 3600 : p.data.duration;
+    const r = await service.banMany(p.data.ips, dur, p.data.reason ?? 'bulk ban', c.get('actor'));
+    return c.json({ ok: true, banned: r.banned, refused: r.refused });
   });
 
   app.delete('/api/v1/bans/:ip', async (c) => {

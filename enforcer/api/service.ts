@@ -93,6 +93,12 @@ export interface WardenService {
    * this host, an allow-listed address or the caller's own address, and answers 409 when it is already banned.
    */
   ban(ip: string, durationSec: number | null, reason: string, actor: string): Promise<BanResult>;
+  /**
+   * Bans many addresses in one firewall batch (bulk loading). Each is checked like `ban`; the ones refused are
+   * returned with the reason, the rest banned.
+   */
+  banMany(ips: string[], durationSec: number | null, reason: string, actor: string):
+    Promise<{ banned: number; refused: Array<{ ip: string; error: string }> }>;
   /** Lifts a ban; 404 when the IP is not banned. */
   unban(ip: string, actor: string): Promise<OkResult>;
   /** One page of ban history and the total matching. */

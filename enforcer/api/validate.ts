@@ -57,6 +57,15 @@ export const banBody = z.strictObject({
   reason: text('reason').optional(),
 }, { error: 'the body must be a JSON object with `ip`' });
 
+/** POST /api/v1/bans/bulk: up to 100,000 addresses in one batch; each is checked by the service, bad ones reported. */
+export const bulkBanBody = z.strictObject({
+  ips: z.array(z.string({ error: '`ips` must be a list of IP address strings' }).max(100, { error: 'an entry of `ips` is too long' }),
+    { error: '`ips` must be a list of IP address strings' })
+    .min(1, { error: '`ips` must hold at least one address' }).max(100_000, { error: '`ips` may hold at most 100000 addresses' }),
+  duration: durationField.optional(),
+  reason: text('reason').optional(),
+}, { error: 'the body must be a JSON object with `ips`' });
+
 /** POST /api/v1/allowlist */
 export const allowBody = z.strictObject({
   cidr: cidrField('cidr'),

@@ -48,9 +48,9 @@ const commands: Record<string, CommandSpec> = {
     run: async (ctx) => (await import('./commands/bans.js')).runBans(ctx),
   },
   ban: {
-    summary: 'ban an address now',
-    usage: 'warden ban IP [--for 2h | --permanent] [--reason TEXT] [--config FILE]',
-    options: { ...configOpt, for: { type: 'string' }, permanent: { type: 'boolean' }, reason: { type: 'string' } },
+    summary: 'ban an address now, or a whole list (one address per line) in one batch',
+    usage: 'warden ban IP | --file LIST [--for 2h | --permanent] [--reason TEXT] [--config FILE]',
+    options: { ...configOpt, for: { type: 'string' }, permanent: { type: 'boolean' }, reason: { type: 'string' }, file: { type: 'string' } },
     run: async (ctx) => (await import('./commands/ban.js')).runBan(ctx),
   },
   unban: {

@@ -1,12 +1,12 @@
 // The daemon's face to the API: status, manual ban/unban, history, baseline and allow-list, on top of the running parts.
 import type { Config } from '../config/schema.js';
-import type { Clock, Decision } from '../core/types.js';
+import type { BanDecision, Clock, Decision } from '../core/types.js';
 import type { Engine } from '../core/engine.js';
 import type { FirewallBackend } from '../adapters/firewall/port.js';
 import type { WardenStore } from '../adapters/store/warden-store.js';
 import type { HistoryFilter } from '../adapters/store/types.js';
 import type { PollLoop } from './poll-loop.js';
-import type { WardenService } from '../api/service.js';
+import type { ServiceError, WardenService } from '../api/service.js';
 import { normaliseIp, isLoopback } from '../net/ip.js';
 import { parseCidr } from '../net/cidr.js';
 
@@ -38,6 +38,21 @@ export interface DaemonParts {
  */
 export function createWardenService(p: DaemonParts): WardenService {
   const nowSec = () => Math.floor(p.clock.nowMs() / 1000);
+
+  /** Never ban yourself: the same checks for one ban and for bulk loading. */
+  const checkBannable = (rawIp: string, actor: string): { ok: true; ip: string } | ServiceError => {
+    const ip = normaliseIp(rawIp.trim());
+    if (!ip) return { ok: false, status: 400, error: `\`ip\` must be an IPv4 or IPv6 address, got \`${rawIp.slice(0, 64)}\`` };
+    if (isLoopback(ip) || p.selfAddrs.includes(ip)) {
+      return { ok: false, status: 403, error: `refusing to ban ${ip}: it is this host's own address` };
+    }
+    if (p.isAllowed(ip)) return { ok: false, status: 403, error: `refusing to ban ${ip}: it is on the allow-list` };
+    if (actor && normaliseIp(actor) === ip) {
+      return { ok: false, status: 403, error: `refusing to ban ${ip}: it is the address you are connected from` };
+    }
+    if (p.engine.isBanned(ip)) return { ok: false, status: 409, error: `${ip} is already banned` };
+    return { ok: true, ip };
+  };
   return {
     status() {
       const now = nowSec();
@@ -56,19 +71,32 @@ export function createWardenService(p: DaemonParts): WardenService {
     },
 
     async ban(rawIp, durationSec, reason, actor) {
-      const ip = normaliseIp(rawIp.trim());
-      if (!ip) return { ok: false, status: 400, error: `\`ip\` must be an IPv4 or IPv6 address, got \`${rawIp.slice(0, 64)}\`` };
-      if (isLoopback(ip) || p.selfAddrs.includes(ip)) {
-        return { ok: false, status: 403, error: `refusing to ban ${ip}: it is this host's own address` };
-      }
-      if (p.isAllowed(ip)) return { ok: false, status: 403, error: `refusing to ban ${ip}: it is on the allow-list` };
-      if (actor && normaliseIp(actor) === ip) {
-        return { ok: false, status: 403, error: `refusing to ban ${ip}: it is the address you are connected from` };
-      }
-      if (p.engine.isBanned(ip)) return { ok: false, status: 409, error: `${ip} is already banned` };
-      const d = p.engine.manualBan(ip, nowSec(), durationSec, reason);
+      const checked = checkBannable(rawIp, actor);
+      if (!checked.ok) return checked;
+      const d = p.engine.manualBan(checked.ip, nowSec(), durationSec, reason);
       await p.apply([d]);
       return { ok: true, ban: { ip: d.ip, since: d.at, until: d.until, step: d.step, rule: d.rule, rate: d.rate, source: d.source } };
+    },
+
+    async banMany(ips, durationSec, reason, actor) {
+      const refused: Array<{ ip: string; error: string }> = [];
+      const decisions: BanDecision[] = [];
+      const seen = new Set<string>();
+      const now = nowSec();
+      for (const raw of ips) {
+        const checked = checkBannable(raw, actor);
+        if (!checked.ok) {
+          const ip = normaliseIp(raw.trim()) ?? raw.slice(0, 64);
+          refused.push({ ip, error: seen.has(ip) ? 'listed twice' : checked.error });
+        } else if (seen.has(checked.ip)) {
+          refused.push({ ip: checked.ip, error: 'listed twice' });
+        } else {
+          seen.add(checked.ip);
+          decisions.push(p.engine.manualBan(checked.ip, now, durationSec, reason));
+        }
+      }
+      await p.apply(decisions);
+      return { banned: decisions.length, refused };
     },
 
     async unban(rawIp) {

@@ -69,9 +69,22 @@ test('status, ban, bans, history and unban work against a running daemon; histor
   assert.equal(rows[0].source, 'manual');
   assert.equal(rows[0].reason, 'seen in logs');
 
+  // Bulk loading from a block list: comments and blank lines skipped, refusals named, one batch.
+  const list = join(dir, 'blocklist.txt');
+  writeFileSync(list, ['# exported from fail2ban', '', ...Array.from({ length: 250 }, (_, i) => `198.18.1.${i + 1}`),
+    '2001:db8::bad  # an IPv6 one', '127.0.0.1', 'not-an-ip', '192.0.2.55'].join('\n'));
+  const bulk = warden(['ban', '--file', list, '--for', '30m', '--config', cfg]);
+  assert.equal(bulk.code, 0, bulk.err);
+  assert.match(bulk.out, /^banned 251 of 254 address\(es\) for 30m/);
+  assert.match(bulk.out, /refused 127\.0\.0\.1: refusing to ban 127\.0\.0\.1: it is this host's own address/);
+  assert.match(bulk.out, /refused not-an-ip: `ip` must be an IPv4 or IPv6 address/);
+  assert.match(bulk.out, /refused 192\.0\.2\.55: 192\.0\.2\.55 is already banned/);
+  const all = JSON.parse(warden(['bans', '--json', '--config', cfg]).out) as unknown[];
+  assert.equal(all.length, 252);
+
   const unban = warden(['unban', '192.0.2.55', '--config', cfg]);
   assert.equal(unban.code, 0, unban.err);
-  assert.match(warden(['bans', '--config', cfg]).out, /no active bans/);
+  assert.doesNotMatch(warden(['bans', '--config', cfg]).out, /192\.0\.2\.55/);
   const unbanAgain = warden(['unban', '192.0.2.55', '--config', cfg]);
   assert.equal(unbanAgain.code, 1);
   assert.match(unbanAgain.err, /HTTP 404/);
@@ -85,8 +98,10 @@ test('status, ban, bans, history and unban work against a running daemon; histor
   assert.match(down.err, /the warden daemon is not answering at http:\/\/127\.0\.0\.1:\d+ \(is it running\?/);
   const offline = warden(['history', '--config', cfg]);
   assert.equal(offline.code, 0, offline.err);
-  assert.match(offline.out, /1 ban\(s\) match; showing 1, newest first; from .*warden\.db \(daemon not running\)/);
-  assert.match(offline.out, /192\.0\.2\.55\s+manual\s+0\.00\s+2h\s+manual\s+manual/);
+  assert.match(offline.out, /252 ban\(s\) match; showing 50, newest first; from .*warden\.db \(daemon not running\)/);
+  const offlineIp = warden(['history', '--ip', '192.0.2.0/24', '--config', cfg]);
+  assert.match(offlineIp.out, /1 ban\(s\) match; showing 1/);
+  assert.match(offlineIp.out, /192\.0\.2\.55\s+manual\s+0\.00\s+2h\s+manual\s+manual/);
   const audit = readFileSync(join(dir, 'state/audit.log'), 'utf8');
   assert.match(audit, /BAN 192\.0\.2\.55 \| manual \| reason=seen in logs \| duration=2h/);
   assert.match(audit, /UNBAN 192\.0\.2\.55 \| reason=manual/);

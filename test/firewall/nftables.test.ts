@@ -84,7 +84,7 @@ test('nftables: hookChains with DOCKER-USER adds a forward-hook chain with the s
   await fw.init();
   await fw.init();
   const ruleset = net.exec(net.serverNs, 'nft', ['list', 'ruleset']);
-  assert.match(ruleset, /hook forward priority -10/);
+  assert.match(ruleset, /hook forward priority filter - 10/);
   assert.equal(ruleset.match(/ip saddr @ban4 drop/g)?.length, 2, ruleset);
   // Dropping DOCKER-USER from the config removes the forward chain at the next start.
   await createNftablesBackend(fwOptions(net, memoryLogger().log)).init();
