@@ -60,6 +60,9 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+/** Meta key of the saved hour-of-day baseline slots. */
+export const META_HOURLY_SLOTS = 'engine.hourly_slots';
+
 function splitListen(listen: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(listen);
   if (!m) throw new Error(`bad api.listen ${listen}`);
@@ -98,6 +101,15 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     })),
     store.offences(now0 - config.bans.offence_memory),
   );
+  // The hour-of-day slots take a day to learn: they are saved every minute and restored here.
+  const savedSlots = store.getMeta(META_HOURLY_SLOTS);
+  if (savedSlots) {
+    try {
+      engine.restoreHourlySlots(JSON.parse(savedSlots));
+    } catch (err) {
+      log.warn(`ignoring saved hourly baseline slots: ${(err as Error).message}`);
+    }
+  }
 
   // Enforcement backends; dry-run enforces nothing. An unusable backend is a startup error naming it.
   const backends = opts.backends ?? (await createBackends(config, { log }));
@@ -128,6 +140,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     decisionsTotal += decisions.length;
   };
 
+  let lastDownLog = 0;
   const poll = createPoller({ url: config.nginx.url, timeoutMs: config.nginx.timeout_ms });
   const loop: PollLoop = startPollLoop({
     poll,
@@ -140,11 +153,15 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       return decisions.length;
     },
     onNginxDown: (err, first) => {
+      const now = clock.nowMs();
       if (first) {
-        log.warn(`${err.message}; still polling every ${config.nginx.poll_interval}s (bans keep running out on time)`);
+        lastDownLog = now;
+        log.warn(`${err.message}; still polling every ${config.nginx.poll_interval}s (bans keep running out on time). ` +
+          'Is nginx.conf included in http {}? `warden doctor` checks the set-up');
         audit.failure('nginx poll', err.message);
-      } else {
-        log.every('nginx-down', 60_000, 'warn', `nginx still unreachable: ${err.message}`);
+      } else if (now - lastDownLog >= 60_000) {
+        lastDownLog = now;
+        log.warn(`nginx still unreachable: ${err.message}`);
       }
     },
     onNginxUp: (n) => {
@@ -168,6 +185,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     {
       name: 'baseline-snapshot', expression: '* * * * *',
       run: () => {
+        store.setMeta(META_HOURLY_SLOTS, JSON.stringify(engine.hourlySlots()));
         const s = engine.status(nowSec(), 0);
         store.insertBaseline({
           at: nowSec(), mean: s.baseline.mean, stddev: s.baseline.stddev, error_mean: s.baseline.errorMean,
@@ -234,6 +252,11 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       await stopCron();
       if (server) await new Promise<void>((r) => server!.close(() => r()));
       await alerter.flush(2000);
+      try {
+        store.setMeta(META_HOURLY_SLOTS, JSON.stringify(engine.hourlySlots()));
+      } catch (err) {
+        log.warn(`saving hourly baseline slots: ${(err as Error).message}`);
+      }
       await firewall.shutdown();
       audit.close();
       store.close();

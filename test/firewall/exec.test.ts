@@ -1,6 +1,9 @@
 // The kernel backends' shared machinery: commands with retries and clear errors, the change queue, bisecting batches.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   applyBisecting, CommandError, createChangeQueue, MAX_TIMEOUT_S, runCommand, timeoutFor, type FirewallOptions,
 } from '../../enforcer/adapters/firewall/exec.js';
@@ -20,8 +23,9 @@ test('runCommand returns stdout, passes stdin, and throws CommandError with the 
   });
 });
 
-test('runCommand retries a failing command fw.retries times', async () => {
-  const dir = (await import('node:fs')).mkdtempSync((await import('node:path')).join((await import('node:os')).tmpdir(), 'wd-exec-'));
+test('runCommand retries a failing command fw.retries times', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wd-exec-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   // Fails twice, then succeeds: a counter file inside a temp dir.
   const script = `n=$(cat ${dir}/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${dir}/n; [ $n -ge 3 ] && echo ok || exit 1`;
   assert.equal(await runCommand(fw({ retries: 2 }), 'ipset', 'sh', ['-c', script]), 'ok\n');

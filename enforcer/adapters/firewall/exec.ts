@@ -50,17 +50,29 @@ interface RawResult { status: number | null; stdout: string; stderr: string; spa
 
 function runOnce(argv: string[], input: string | undefined, timeoutMs: number): Promise<RawResult> {
   return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    let spawnError: NodeJS.ErrnoException | undefined;
+    let timedOut = false;
+    let done = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    const finish = (r: RawResult) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(r);
+    };
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.stdin.on('error', () => { /* the command exited before reading its input: its status says why */ });
-    child.on('error', (e) => { spawnError = e as NodeJS.ErrnoException; });
-    child.on('close', (status, signal) => {
-      const stderr = Buffer.concat(err).toString('utf8') + (signal ? `\nkilled by ${signal} (timeout ${timeoutMs} ms?)` : '');
-      resolve({ status, stdout: Buffer.concat(out).toString('utf8'), stderr, spawnError });
+    // A spawn failure (ENOENT, EACCES) emits 'error' and may never emit 'close'.
+    child.on('error', (e) => finish({ status: null, stdout: '', stderr: '', spawnError: e as NodeJS.ErrnoException }));
+    child.on('close', (status) => {
+      const stderr = Buffer.concat(err).toString('utf8') + (timedOut ? `\nkilled after the ${timeoutMs} ms timeout` : '');
+      finish({ status, stdout: Buffer.concat(out).toString('utf8'), stderr });
     });
     child.stdin.end(input ?? '');
   });
