@@ -31,12 +31,15 @@ const njsUnsupported = {
 
 const jobs = [];
 if (want('njs')) {
-  jobs.push(build({
-    entryPoints: [join(root, 'njs/index.ts')],
-    outfile: join(root, 'dist/njs/warden.js'),
-    bundle: true, format: 'esm', target: 'es2017', platform: 'neutral',
-    supported: njsUnsupported, logLevel: 'warning', legalComments: 'none',
-  }));
+  // Two bundles: the per-request module (every function in it costs on every request) and the internal listener's.
+  for (const [entry, out] of [['njs/index.ts', 'dist/njs/warden.js'], ['njs/internal.ts', 'dist/njs/warden-internal.js']]) {
+    jobs.push(build({
+      entryPoints: [join(root, entry)],
+      outfile: join(root, out),
+      bundle: true, format: 'esm', target: 'es2017', platform: 'neutral',
+      supported: njsUnsupported, logLevel: 'warning', legalComments: 'none',
+    }));
+  }
 }
 if (want('node')) {
   const entries = ['enforcer', 'test', 'bench', 'scripts'].flatMap((d) => walk(join(root, d), /\.ts$/));

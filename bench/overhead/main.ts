@@ -2,11 +2,11 @@
 // `return 200` location and a proxied one, side by side in one run; worker CPU per request from /proc/PID/stat, the
 // throughput ratio; then bytes of shared memory per tracked IP. Run: npm run bench -- overhead
 import { execFileSync, execFile } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nginxSkipReason, startNginx, type RunningNginx } from '../../test/harness/nginx.js';
+import { findNginx, nginxSkipReason, repoRoot, startNginx, type RunningNginx } from '../../test/harness/nginx.js';
 
 const seconds = Number(process.env.OVERHEAD_SECONDS ?? 2);
 const rounds = Number(process.env.OVERHEAD_ROUNDS ?? 3);
@@ -105,6 +105,16 @@ async function main(): Promise<void> {
   upstream up { server 127.0.0.1:${upstream.port}; keepalive 32; }`;
   const plain = await startNginx({ warden: false, workers: 1, httpExtra, servers: [site] });
   const warden = await startNginx({ workers: 1, httpExtra, servers: [site, `include {dir}/nginx-server.conf;\n    ${site}`] });
+  // A control: the same nginx with a js_set in the log phase that does nothing. Its cost is njs's per-request VM,
+  // which any njs handler pays; the difference to it is what warden's own code costs.
+  const nb = findNginx();
+  if (typeof nb === 'string') throw new Error(nb);
+  const noopHost = join(nb.root ? join(nb.root, 'srv') : join(repoRoot, '.cache'), `warden-bench-noop-${process.pid}`);
+  mkdirSync(noopHost, { recursive: true });
+  writeFileSync(join(noopHost, 'noop.js'), "function log(r) { return ''; }\nexport default { log };\n");
+  const noopInNginx = nb.root ? `/srv/${noopHost.slice(join(nb.root, 'srv').length + 1)}` : noopHost;
+  const noop = await startNginx({ warden: false, workers: 1, servers: [site], httpExtra: `${httpExtra}
+  js_path "${noopInNginx}/"; js_import noop from noop.js; js_set $noop_log noop.log; access_log /dev/null combined if=$noop_log;` });
   // The enforcer's poll, once a second, as in production (its cost lands on the same worker).
   let polled = 0;
   const poller = setInterval(() => {
@@ -112,9 +122,11 @@ async function main(): Promise<void> {
   }, 1000);
   const variants: Array<{ name: string; path: string; ng: RunningNginx; server: number }> = [
     { name: 'return 200, no warden', path: '/r', ng: plain, server: 0 },
+    { name: 'return 200, no-op js_set', path: '/r', ng: noop, server: 0 },
     { name: 'return 200, warden', path: '/r', ng: warden, server: 0 },
     { name: 'return 200, warden + ban check', path: '/r', ng: warden, server: 1 },
     { name: 'proxied, no warden', path: '/p', ng: plain, server: 0 },
+    { name: 'proxied, no-op js_set', path: '/p', ng: noop, server: 0 },
     { name: 'proxied, warden', path: '/p', ng: warden, server: 0 },
   ];
   const results = new Map<string, Run[]>();
@@ -128,6 +140,8 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(poller);
     await warden.stop();
+    await noop.stop();
+    rmSync(noopHost, { recursive: true, force: true });
     await plain.stop();
     await upstream.stop();
     rmSync(tmp, { recursive: true, force: true });
@@ -153,6 +167,11 @@ async function main(): Promise<void> {
   const rr = perRound('return 200, warden', 'return 200, no warden');
   const pr = perRound('proxied, warden', 'proxied, no warden');
   console.log(`added us/req per round, return 200: ${rr.map((x) => x.toFixed(2)).join(' ')} (median ${median(rr).toFixed(2)}); proxied: ${pr.map((x) => x.toFixed(2)).join(' ')} (median ${median(pr).toFixed(2)})`);
+  const rn = perRound('return 200, warden', 'return 200, no-op js_set');
+  const pn = perRound('proxied, warden', 'proxied, no-op js_set');
+  const vm = perRound('return 200, no-op js_set', 'return 200, no warden');
+  console.log(`njs VM alone (no-op js_set over plain), return 200: median ${median(vm).toFixed(2)} us/req`);
+  console.log(`warden's own code over the no-op js_set, per round: return 200 ${rn.map((x) => x.toFixed(2)).join(' ')} (median ${median(rn).toFixed(2)}); proxied ${pn.map((x) => x.toFixed(2)).join(' ')} (median ${median(pn).toFixed(2)})`);
   const r = median(rr);
   const p = sum('proxied, warden');
   const loss = 1 - p.rps / base['/p'].rps;

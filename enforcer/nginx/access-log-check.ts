@@ -140,7 +140,7 @@ function describe(d: Directive): string {
 /** True for the warden internal listener (its own polling is deliberately not counted). */
 function isWardenInternal(server: Directive): boolean {
   const walk = (ds: Directive[]): boolean =>
-    ds.some((c) => (c.name === 'js_content' && /^warden\.api$/.test(c.args[0] ?? '')) || (c.children ? walk(c.children) : false));
+    ds.some((c) => (c.name === 'js_content' && /^warden(_internal)?\.api$/.test(c.args[0] ?? '')) || (c.children ? walk(c.children) : false));
   return walk(server.children ?? []);
 }
 

@@ -287,6 +287,7 @@ export async function startNginx(opts: StartNginxOptions): Promise<RunningNginx>
     });
     if (warden) {
       copyFileSync(bundle, join(dir, 'warden.js'));
+      copyFileSync(join(repoRoot, 'dist/njs/warden-internal.js'), join(dir, 'warden-internal.js'));
       writeFileSync(join(dir, 'warden.conf'), wardenConfFor(dirInNginx, internalListen, opts.editWardenConf));
       copyFileSync(join(repoRoot, 'nginx-server.conf'), join(dir, 'nginx-server.conf'));
     }
