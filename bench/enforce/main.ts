@@ -74,8 +74,10 @@ function hooker(net: TestNetwork, label: string, fw: FirewallBackend): (on: bool
       else inNs('nft', ['flush', 'chain', 'inet', NAME, 'input']);
     };
   }
+  // The ipset backend's chain is NAME, the rule-per-IP backend's NAME-IP (enforcer/adapters/firewall/iptables.ts).
+  const chain = label === 'ipset' ? NAME.toUpperCase() : `${NAME.toUpperCase()}-IP`;
   return async (on) => {
-    for (const bin of ['iptables', 'ip6tables']) inNs(bin, on ? ['-I', 'INPUT', '1', '-j', NAME.toUpperCase()] : ['-D', 'INPUT', '-j', NAME.toUpperCase()]);
+    for (const bin of ['iptables', 'ip6tables']) inNs(bin, on ? ['-I', 'INPUT', '1', '-j', chain] : ['-D', 'INPUT', '-j', chain]);
   };
 }
 

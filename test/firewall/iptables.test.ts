@@ -30,7 +30,7 @@ test('iptables: a banned client (IPv4 and IPv6) cannot connect, another can; unb
   await fw.init();
   assert.ok(lines.some((l) => /DOCKER-USER does not exist/.test(l)), 'absent hook chain is a warning');
   for (const bin of ['iptables', 'ip6tables']) {
-    assert.equal(net.exec(net.serverNs, bin, ['-S', 'INPUT']).split('\n').filter((l) => l === '-A INPUT -j WDT').length, 1, `${bin}: one jump`);
+    assert.equal(net.exec(net.serverNs, bin, ['-S', 'INPUT']).split('\n').filter((l) => l === '-A INPUT -j WDT-IP').length, 1, `${bin}: one jump`);
   }
   for (const f of [4, 6] as const) assert.ok(canConnect(net, 0, f) && canConnect(net, 1, f), `IPv${f} reachable before the ban`);
 
@@ -41,8 +41,8 @@ test('iptables: a banned client (IPv4 and IPv6) cannot connect, another can; unb
   assert.deepEqual(await fw.commit(), { added: 2, removed: 1, failed: [] });
   fw.add([{ ip: c0.v4, until: banUntil }, { ip: c0.v6, until: null }]); // again: no duplicate rule
   await fw.commit();
-  const v4rules = net.exec(net.serverNs, 'iptables', ['-S', 'WDT']);
-  const v6rules = net.exec(net.serverNs, 'ip6tables', ['-S', 'WDT']);
+  const v4rules = net.exec(net.serverNs, 'iptables', ['-S', 'WDT-IP']);
+  const v6rules = net.exec(net.serverNs, 'ip6tables', ['-S', 'WDT-IP']);
   assert.equal(v4rules.split('\n').filter((l) => l.includes(`-s ${c0.v4}/32`) && l.endsWith('-j DROP')).length, 1, v4rules);
   assert.equal(v6rules.split('\n').filter((l) => l.includes(`-s ${c0.v6}/128`) && l.endsWith('-j DROP')).length, 1, v6rules);
   for (const f of [4, 6] as const) {

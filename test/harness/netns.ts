@@ -82,7 +82,8 @@ export function createTestNetwork(clients: number): TestNetwork {
     made.push(serverNs);
     const inServer = (args: string[]) => sh('ip', ['netns', 'exec', serverNs, ...args]);
     inServer(['ip', 'link', 'set', 'lo', 'up']);
-    inServer(['ip', 'link', 'add', 'br0', 'type', 'bridge']);
+    // No STP and no forwarding delay: a port forwards as soon as its link is up.
+    inServer(['ip', 'link', 'add', 'br0', 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
     inServer(['ip', 'addr', 'add', `${serverV4}/16`, 'dev', 'br0']);
     inServer(['ip', '-6', 'addr', 'add', `${serverV6}/64`, 'dev', 'br0', 'nodad']);
     inServer(['ip', 'link', 'set', 'br0', 'up']);
@@ -105,6 +106,7 @@ export function createTestNetwork(clients: number): TestNetwork {
       inServer(['ip', 'link', 'set', b, 'up']);
       hosts.push({ ns, v4, v6 });
     }
+    waitUntilForwarding(serverNs, hosts);
   } catch (err) {
     destroy();
     throw err;
@@ -131,6 +133,23 @@ export function createTestNetwork(clients: number): TestNetwork {
     },
     destroy,
   };
+}
+
+/**
+ * Waits (at most 5 s) until every link is up and every bridge port forwards: a fresh network otherwise drops the first
+ * packets for about a second, which a test would read as a ban.
+ */
+function waitUntilForwarding(serverNs: string, hosts: ClientHost[]): void {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const ports = sh('ip', ['netns', 'exec', serverNs, 'bridge', 'link', 'show']);
+    const forwarding = (ports.match(/state forwarding/g) ?? []).length;
+    const clientsUp = hosts.every((h, i) => /state UP/.test(sh('ip', ['netns', 'exec', h.ns, 'ip', 'link', 'show', `c${i}`])));
+    const brUp = /state UP/.test(sh('ip', ['netns', 'exec', serverNs, 'ip', 'link', 'show', 'br0']));
+    if (forwarding >= hosts.length && clientsUp && brUp) return;
+    if (Date.now() > deadline) throw new Error(`test network not forwarding after 5 s:\n${ports}`);
+    execFileSync('sleep', ['0.05']);
+  }
 }
 
 /** Deletes namespaces left by an earlier test process that died (names start with wds-/wdc-). */

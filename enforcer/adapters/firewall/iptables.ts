@@ -1,5 +1,5 @@
 // The iptables backend (the Python original's design, for hosts without ipset): one `-s IP -j DROP` rule per banned
-// address in the dedicated chain `<NAME>` (ip6tables for IPv6), batched through `iptables-restore --noflush`.
+// address in the dedicated chain `<NAME>-IP` (ip6tables for IPv6; its own chain, so it can run beside the ipset backend), batched through `iptables-restore --noflush`.
 // The kernel has no timeouts here: the daemon unbans; each rule's comment keeps its planned end for list().
 import {
   applyBisecting, createChangeQueue, nowSeconds, runCommand, serializer, timeoutFor,
@@ -42,7 +42,7 @@ export function parseChainRules(text: string, chain: string): RuleLine[] {
  *   await fw.init(); fw.add([{ ip: '203.0.113.9', until: null }]); await fw.commit();
  */
 export function createIptablesBackend(fw: FirewallOptions): FirewallBackend {
-  const chain = chainName(fw.name);
+  const chain = `${chainName(fw.name)}-IP`;
   const queue = createChangeQueue();
   const serial = serializer();
   const current = async (family: 4 | 6) => parseChainRules(await runCommand(fw, BACKEND, iptablesFor(family), ['-w', '-S', chain]), chain);
