@@ -1,11 +1,10 @@
 // The dashboard in a real browser (Debian chromium + playwright-core) against the app served on 127.0.0.1:0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { chromium } from 'playwright-core';
+import { launchBrowser, browserSkipReason } from '../harness/browser.js';
 import { createApp } from '../../enforcer/api/app.js';
 import { hashPassword } from '../../enforcer/api/password.js';
 import { createServiceFixture } from '../api/service-fixture.js';
@@ -14,12 +13,11 @@ import { createServiceFixture } from '../api/service-fixture.js';
 declare const document: { getElementById(id: string): { textContent: string | null } | null };
 declare const window: unknown;
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'dashboard');
 const PASSWORD = 'dashboard test password';
 
 test('dashboard: log in, live updates, a ban appears, unban from the page, history', {
-  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`, timeout: 60_000,
+  skip: browserSkipReason(), timeout: 60_000,
 }, async (t) => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const fx = createServiceFixture({ allowlist: ['10.9.0.0/16'], nowMs: Math.floor(Date.now() / 1000) * 1000 });
@@ -54,17 +52,9 @@ test('dashboard: log in, live updates, a ban appears, unban from the page, histo
   const addr = server.address();
   const base = `http://127.0.0.1:${addr && typeof addr === 'object' ? addr.port : 0}`;
 
-  const userDir = mkdtempSync(join(tmpdir(), 'warden-chromium-'));
-  cleanups.push(() => rmSync(userDir, { recursive: true, force: true }));
-  const context = await chromium.launchPersistentContext(userDir, {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  cleanups.push(() => context.close());
-  const page = context.pages()[0] ?? await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
+  const browser = await launchBrowser();
+  cleanups.push(() => browser.close());
+  const { page, errors } = browser;
   // The deliberate wrong-password attempt logs a 401 resource error; anything else is a bug.
   page.on('console', (m) => { if (m.type() === 'error' && !/status of 401/.test(m.text())) errors.push(m.text()); });
 

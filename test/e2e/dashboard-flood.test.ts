@@ -3,19 +3,17 @@
 // page, and see nginx serve the address again. Screenshots go to test-artifacts/e2e/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchBrowser, browserSkipReason } from '../harness/browser.js';
 import { startNginx, nginxSkipReason, repoRoot, type RunningNginx } from '../harness/nginx.js';
 import { startDaemon, type Daemon } from '../../enforcer/daemon/daemon.js';
 import { tempDir, testConfig, ab, steadyClient } from './helpers.js';
 
 declare const document: { getElementById(id: string): { textContent: string | null } | null };
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(repoRoot, 'test-artifacts', 'e2e');
-const skip = nginxSkipReason() || (existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`);
+const skip = nginxSkipReason() || (browserSkipReason());
 
 test('browser: a real flood is banned on the live page within seconds, shows in history, and is unbanned from the page', { skip, timeout: 90_000 }, async (t) => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -33,17 +31,9 @@ test('browser: a real flood is banned on the live page within seconds, shows in 
   const bg = steadyClient(ng.url('/'), '198.51.100.31', 400);
   cleanups.push(() => bg.stop());
 
-  const userDir = mkdtempSync(join(tmpdir(), 'warden-chromium-'));
-  cleanups.push(() => rmSync(userDir, { recursive: true, force: true }));
-  const context = await chromium.launchPersistentContext(userDir, {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  cleanups.push(() => context.close());
-  const page = context.pages()[0] ?? await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
+  const browser = await launchBrowser();
+  cleanups.push(() => browser.close());
+  const { page, errors } = browser;
 
   for (let i = 0; i < 50 && !password; i++) await page.waitForTimeout(100);
   assert.ok(password.length >= 12, 'a dashboard password was generated at first start');
