@@ -25,7 +25,7 @@ function isCounts(v: unknown): v is Counts {
 }
 
 /**
- * Checks a counters body and converts it; malformed parts throw PollError naming what is wrong.
+ * Checks a counters body's structure and converts it; a malformed batch or bucket throws PollError naming what is wrong.
  * @example parseCounterBatch({ v: 1, now: 10.5, buckets: [{ t: 9, g: [2, 1, 0], ip: { '1.2.3.4': [2, 1, 0] } }], dropped: 0 })
  */
 export function parseCounterBatch(body: unknown): PollResult & { more: boolean } {
@@ -39,12 +39,10 @@ export function parseCounterBatch(body: unknown): PollResult & { more: boolean }
     if (!raw || typeof raw.t !== 'number' || !isCounts(raw.g) || !raw.ip || typeof raw.ip !== 'object') {
       throw new PollError(`counters answer has a malformed bucket: ${JSON.stringify(raw).slice(0, 120)}`);
     }
-    const ips: Record<string, Counts> = {};
-    for (const [ip, c] of Object.entries(raw.ip)) {
-      if (isCounts(c)) ips[ip] = c;
-    }
+    // Per-IP entries are passed through unchecked: a bucket can hold 100k addresses and a pass over them costs as much
+    // as parsing the JSON (~80 ms). The engine, which walks them anyway, skips any entry that is not three numbers.
     requests += raw.g[0];
-    buckets.push({ t: raw.t, global: raw.g, ips });
+    buckets.push({ t: raw.t, global: raw.g, ips: raw.ip });
   }
   buckets.sort((x, y) => x.t - y.t);
   return {

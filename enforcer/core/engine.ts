@@ -215,7 +215,9 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
         let errors = b.global[1] + b.global[2];
         for (const ip in b.ips) {
           const c = b.ips[ip];
-          windows.add(t, ip, c[0], c[1] + c[2]);
+          // Entries come from nginx unchecked (checking 100k of them separately costs tens of ms): skip bad ones here.
+          if (!Array.isArray(c) || c.length !== 3 || !(c[0] > 0)) continue;
+          windows.add(t, ip, c[0], (c[1] || 0) + (c[2] || 0));
           if (checkBans && bans.has(ip)) {
             total -= c[0];
             errors -= c[1] + c[2];
