@@ -8,6 +8,8 @@ export interface DecisionStore {
   insertBan(b: BanDecision, opts?: { dryRun?: boolean }): number;
   endBan(ip: string, at: number, reason: string): boolean;
   bumpOffence(ip: string, at: number, memorySec?: number): number;
+  /** Runs `fn` in one transaction: a batch of bans is one commit, not two per ban. */
+  transaction<T>(fn: () => T): T;
 }
 
 /** The parts of the audit log decisions write to. */
@@ -85,37 +87,46 @@ export async function applyDecisions(decisions: Decision[], sinks: DecisionSinks
     }
   }
 
-  // 2. Records, audit lines and alerts, one decision at a time so one failure does not stop the others.
-  for (const d of decisions) {
-    switch (d.kind) {
-      case 'ban':
-        result.bans++;
-        guard(sinks, `store ban ${d.ip}`, () => {
-          sinks.store.insertBan(d, { dryRun: sinks.dryRun });
-          sinks.store.bumpOffence(d.ip, d.at, sinks.offenceMemorySec);
-        });
-        guard(sinks, 'audit', () => sinks.audit.ban(d));
-        guard(sinks, 'alert', () => sinks.notify(d));
-        sinks.log.info(`${sinks.dryRun ? '[dry-run] would ban' : 'banned'} ${d.ip} (${d.rule}, rate ${d.rate.toFixed(2)}/s, step ${d.step})`);
-        break;
-      case 'unban':
-        result.unbans++;
-        guard(sinks, `store unban ${d.ip}`, () => sinks.store.endBan(d.ip, d.at, d.reason));
-        guard(sinks, 'audit', () => sinks.audit.unban(d));
-        guard(sinks, 'alert', () => sinks.notify(d));
-        sinks.log.info(`${sinks.dryRun ? '[dry-run] would unban' : 'unbanned'} ${d.ip} (${d.reason})`);
-        break;
-      case 'global_alert':
-        result.alerts++;
-        guard(sinks, 'audit', () => sinks.audit.globalAlert(d));
-        guard(sinks, 'alert', () => sinks.notify(d));
-        sinks.log.warn(`global surge: ${d.rate.toFixed(2)} req/s against baseline ${d.baseline.mean.toFixed(2)} (${d.rule})`);
-        break;
-      case 'baseline':
-        // The per-minute database row is written by the scheduler's snapshot job; a recomputation is audited.
-        guard(sinks, 'audit', () => sinks.audit.baseline(d));
-        break;
+  // 2. Records, audit lines and alerts, one decision at a time so one failure does not stop the others (each is
+  // guarded); all the database writes of the batch in one transaction (a bulk load or a botnet wave is one commit).
+  const record = () => {
+    for (const d of decisions) {
+      switch (d.kind) {
+        case 'ban':
+          result.bans++;
+          guard(sinks, `store ban ${d.ip}`, () => {
+            sinks.store.insertBan(d, { dryRun: sinks.dryRun });
+            sinks.store.bumpOffence(d.ip, d.at, sinks.offenceMemorySec);
+          });
+          guard(sinks, 'audit', () => sinks.audit.ban(d));
+          guard(sinks, 'alert', () => sinks.notify(d));
+          sinks.log.info(`${sinks.dryRun ? '[dry-run] would ban' : 'banned'} ${d.ip} (${d.rule}, rate ${d.rate.toFixed(2)}/s, step ${d.step})`);
+          break;
+        case 'unban':
+          result.unbans++;
+          guard(sinks, `store unban ${d.ip}`, () => sinks.store.endBan(d.ip, d.at, d.reason));
+          guard(sinks, 'audit', () => sinks.audit.unban(d));
+          guard(sinks, 'alert', () => sinks.notify(d));
+          sinks.log.info(`${sinks.dryRun ? '[dry-run] would unban' : 'unbanned'} ${d.ip} (${d.reason})`);
+          break;
+        case 'global_alert':
+          result.alerts++;
+          guard(sinks, 'audit', () => sinks.audit.globalAlert(d));
+          guard(sinks, 'alert', () => sinks.notify(d));
+          sinks.log.warn(`global surge: ${d.rate.toFixed(2)} req/s against baseline ${d.baseline.mean.toFixed(2)} (${d.rule})`);
+          break;
+        case 'baseline':
+          // The per-minute database row is written by the scheduler's snapshot job; a recomputation is audited.
+          guard(sinks, 'audit', () => sinks.audit.baseline(d));
+          break;
+      }
     }
+  };
+  try {
+    sinks.store.transaction(record);
+  } catch (err) {
+    // A failed commit (disk full...) leaves the firewall applied; say so and go on.
+    guard(sinks, 'store batch', () => { throw err; });
   }
   return result;
 }
