@@ -1,20 +1,10 @@
 // The learned baseline: a rolling history of per-second global counts (idle seconds are zeros) and 24 hour-of-day slots.
+import type { EngineConfig } from './engine-config.js';
 import type { Baseline, BaselineSource } from './types.js';
 
 /** How the baseline is learned (a subset of EngineConfig). */
-export interface BaselineOptions {
-  baselineWindow: number;
-  /** The per-IP window: the newest `window` seconds are not yet settled (a ban may still take an IP's traffic out). */
-  window: number;
-  hourlySlots: boolean;
-  hourSlotMinSamples: number;
-  hourSlotMaxSamples: number;
-  meanFloor: number;
-  stddevFloor: number;
-  errorMeanFloor: number;
-  /** Leave seconds without any request out (the original design); default counts them as zeros. */
-  skipIdle: boolean;
-}
+export type BaselineOptions = Pick<EngineConfig, 'baselineWindow' | 'window' | 'hourlySlots' | 'hourSlotMinSamples' |
+  'hourSlotMaxSamples' | 'meanFloor' | 'stddevFloor' | 'errorMeanFloor' | 'skipIdle'>;
 
 /** Raw statistics of some per-second samples. */
 export interface SampleStats {
