@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createIpsetBackend } from '../../enforcer/adapters/firewall/ipset.js';
 import { BackendUnavailableError } from '../../enforcer/adapters/firewall/port.js';
-import { createTestNetwork, netnsSkipReason } from '../harness/netns.js';
-import { canConnect, fwOptions, manyAddresses, memoryLogger, servedNetwork } from './helpers.js';
+import { netnsSkipReason } from '../harness/netns.js';
+import { canConnect, fwOptions, memoryLogger, servedNetwork } from './helpers.js';
+import { timeoutAndBulkTests } from './timeout-and-bulk.js';
 
 const skip = netnsSkipReason();
 const now = () => Math.floor(Date.now() / 1000);
@@ -64,34 +65,7 @@ test('ipset: a banned client (IPv4 and IPv6) cannot connect, another can; unban 
   assert.ok(!net.exec(net.serverNs, 'iptables', ['-S', 'INPUT']).includes('WDT'), 'jump gone');
 });
 
-test('ipset: a ban with a 2 s timeout really expires in the kernel', { skip }, async (t) => {
-  const s = await servedNetwork(1);
-  t.after(s.close);
-  const fw = createIpsetBackend(fwOptions(s.net, memoryLogger().log));
-  await fw.init();
-  fw.add([{ ip: s.net.clients[0].v4, until: now() + 2 }]);
-  await fw.commit();
-  assert.equal(canConnect(s.net, 0, 4), false);
-  await new Promise((r) => setTimeout(r, 3000));
-  assert.deepEqual(await fw.list(), []);
-  assert.equal(canConnect(s.net, 0, 4), true);
-});
-
-test('ipset: 100,000 bans in one commit', { skip }, async (t) => {
-  const net = createTestNetwork(1);
-  t.after(() => net.destroy());
-  const fw = createIpsetBackend(fwOptions(net, memoryLogger().log));
-  const t0 = performance.now();
-  await fw.init();
-  const until = now() + 3600;
-  fw.add(manyAddresses(100_000).map((ip) => ({ ip, until })));
-  const r = await fw.commit();
-  const ms = performance.now() - t0;
-  t.diagnostic(`ipset: init + commit of 100,000 bans: ${ms.toFixed(0)} ms`);
-  assert.deepEqual(r, { added: 100_000, removed: 0, failed: [] });
-  assert.equal((await fw.list()).length, 100_000);
-  assert.ok(ms < 20_000, `took ${ms} ms`);
-});
+timeoutAndBulkTests('ipset', createIpsetBackend, 4);
 
 test('ipset: a missing binary is a clear BackendUnavailableError; commit reports failures without throwing', async () => {
   const fw = createIpsetBackend({ name: 'wdt', hookChains: ['INPUT'], retries: 0, prefix: ['env', 'PATH=/nonexistent'], log: memoryLogger().log });

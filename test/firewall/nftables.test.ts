@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { createNftablesBackend, nftCommitScript } from '../../enforcer/adapters/firewall/nftables.js';
 import { BackendUnavailableError } from '../../enforcer/adapters/firewall/port.js';
 import { createTestNetwork, netnsSkipReason } from '../harness/netns.js';
-import { canConnect, fwOptions, manyAddresses, memoryLogger, servedNetwork } from './helpers.js';
+import { canConnect, fwOptions, memoryLogger, servedNetwork } from './helpers.js';
+import { timeoutAndBulkTests } from './timeout-and-bulk.js';
 
 const skip = netnsSkipReason();
 const now = () => Math.floor(Date.now() / 1000);
@@ -91,34 +92,7 @@ test('nftables: hookChains with DOCKER-USER adds a forward-hook chain with the s
   assert.doesNotMatch(net.exec(net.serverNs, 'nft', ['list', 'ruleset']), /hook forward/);
 });
 
-test('nftables: a ban with a 2 s timeout really expires in the kernel', { skip }, async (t) => {
-  const s = await servedNetwork(1);
-  t.after(s.close);
-  const fw = createNftablesBackend(fwOptions(s.net, memoryLogger().log));
-  await fw.init();
-  fw.add([{ ip: s.net.clients[0].v6, until: now() + 2 }]);
-  await fw.commit();
-  assert.equal(canConnect(s.net, 0, 6), false);
-  await new Promise((r) => setTimeout(r, 3000));
-  assert.deepEqual(await fw.list(), []);
-  assert.equal(canConnect(s.net, 0, 6), true);
-});
-
-test('nftables: 100,000 bans in one commit', { skip }, async (t) => {
-  const net = createTestNetwork(1);
-  t.after(() => net.destroy());
-  const fw = createNftablesBackend(fwOptions(net, memoryLogger().log));
-  const t0 = performance.now();
-  await fw.init();
-  const until = now() + 3600;
-  fw.add(manyAddresses(100_000).map((ip) => ({ ip, until })));
-  const r = await fw.commit();
-  const ms = performance.now() - t0;
-  t.diagnostic(`nftables: init + commit of 100,000 bans: ${ms.toFixed(0)} ms`);
-  assert.deepEqual(r, { added: 100_000, removed: 0, failed: [] });
-  assert.equal((await fw.list()).length, 100_000);
-  assert.ok(ms < 20_000, `took ${ms} ms`);
-});
+timeoutAndBulkTests('nftables', createNftablesBackend, 6);
 
 test('nftables: a missing binary is a clear BackendUnavailableError', async () => {
   const fw = createNftablesBackend({ name: 'wdt', hookChains: ['INPUT'], retries: 0, prefix: ['env', 'PATH=/nonexistent'], log: memoryLogger().log });
