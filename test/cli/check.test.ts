@@ -1,4 +1,5 @@
 // The real `warden` binary with broken configs: the exact error line, and a non-zero exit (STYLE 11).
+// Runs no firewall command (backend names appear only in config text), so it needs no netns.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

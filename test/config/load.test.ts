@@ -1,4 +1,5 @@
 // The config loader: defaults, one exact message per kind of error, ${ENV} substitution, YAML and JSON files.
+// Runs no firewall command (backend names appear only in config text), so it needs no netns.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 // createBackends builds one backend per configured name; dry_run replaces them all by the dry-run backend.
-// Only builds backend objects (no init, no firewall command), so it needs no network namespace.
+// Only builds backend objects (no init, no firewall command), so it needs no netns.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../enforcer/config/load.js';

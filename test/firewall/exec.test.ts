@@ -1,5 +1,5 @@
 // The kernel backends' shared machinery: commands with retries and clear errors, the change queue, bisecting batches.
-// Runs no firewall command at all, so it needs no network namespace: the "ipset" label runs `cat`/`sh`, and the one
+// Runs no firewall command at all, so it needs no netns: the "ipset" label runs `cat`/`sh`, and the one
 // `ip6tables` call runs with PATH=/nonexistent to prove the "not found" error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
