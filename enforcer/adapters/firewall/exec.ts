@@ -5,7 +5,7 @@ import type { Clock } from '../../core/types.js';
 import { normaliseIp } from '../../net/ip.js';
 import { systemClock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { BackendUnavailableError, type BanEntry, type CommitResult } from './port.js';
+import { BackendUnavailableError, type BanEntry, type CommitResult, type FirewallBackend } from './port.js';
 
 /** What create-backends passes to every kernel firewall backend. */
 export interface FirewallOptions {
@@ -216,4 +216,44 @@ export function serializer(): <R>(fn: () => Promise<R>) => Promise<R> {
     tail = run.catch(() => undefined);
     return run;
   };
+}
+
+/**
+ * The add/remove/commit of a kernel backend: changes wait in a change queue; each commit hands them to `apply` with
+ * the time, one commit after another. Invalid addresses join `apply`'s failures, and every failure is logged.
+ * @example return { name, init, ...batchingMethods(fw, 'ipset', async (changes, now) => ...), list, shutdown, destroy };
+ */
+export function batchingMethods(fw: FirewallOptions, backend: string,
+  apply: (changes: Change[], nowS: number) => Promise<CommitResult>): Pick<FirewallBackend, 'add' | 'remove' | 'commit'> {
+  const queue = createChangeQueue();
+  const serial = serializer();
+  return {
+    add(entries) { queue.add(entries); },
+    remove(ips) { queue.remove(ips); },
+    commit() {
+      return serial(async (): Promise<CommitResult> => {
+        const { changes, invalid } = queue.take();
+        const r = await apply(changes, nowSeconds(fw));
+        const failed = [...invalid, ...r.failed];
+        for (const f of failed) fw.log.warn(`backend ${backend}: ${f.op} ${f.ip} failed: ${f.error}`);
+        return { added: r.added, removed: r.removed, failed };
+      });
+    },
+  };
+}
+
+/**
+ * What a batch applied: the adds still in force at `nowS` and the removes, leaving out the failed addresses.
+ * @example appliedCounts(changes, failed, now) // { added: 3, removed: 1 }
+ */
+export function appliedCounts(changes: Change[], failed: CommitResult['failed'], nowS: number): { added: number; removed: number } {
+  const bad = new Set(failed.map((f) => f.ip));
+  let added = 0;
+  let removed = 0;
+  for (const c of changes) {
+    if (bad.has(c.ip)) continue;
+    if (c.op === 'remove') removed++;
+    else if (timeoutFor(c.until, nowS) !== 0) added++;
+  }
+  return { added, removed };
 }

@@ -1,11 +1,11 @@
 // The ipset backend: hash:ip sets `<name>4`/`<name>6` with per-entry timeouts, dropped by one rule each in the
 // dedicated iptables/ip6tables chain `<NAME>`, which INPUT (and other hook chains) jump to. Batches via `ipset restore`.
 import {
-  applyBisecting, createChangeQueue, nowSeconds, runCommand, serializer, timeoutFor, tryCommand,
+  appliedCounts, applyBisecting, batchingMethods, nowSeconds, runCommand, timeoutFor, tryCommand,
   type Change, type FirewallOptions,
 } from './exec.js';
 import { chainName, ensureChain, removeChain } from './iptables-chain.js';
-import type { BanEntry, CommitResult, FirewallBackend } from './port.js';
+import type { BanEntry, FirewallBackend } from './port.js';
 
 const BACKEND = 'ipset';
 
@@ -57,8 +57,6 @@ export function restoreLines(changes: Change[], sets: { 4: string; 6: string }, 
 export function createIpsetBackend(fw: FirewallOptions): FirewallBackend {
   const sets = ipsetNames(fw.name);
   const chain = chainName(fw.name);
-  const queue = createChangeQueue();
-  const serial = serializer();
   const ipset = (args: string[], input?: string) => runCommand(fw, BACKEND, 'ipset', args, { input });
 
   return {
@@ -71,25 +69,13 @@ export function createIpsetBackend(fw: FirewallOptions): FirewallBackend {
         await ensureChain(fw, BACKEND, family, chain, [['-m', 'set', '--match-set', sets[family], 'src', '-j', 'DROP']]);
       }
     },
-    add(entries) { queue.add(entries); },
-    remove(ips) { queue.remove(ips); },
-    commit() {
-      return serial(async (): Promise<CommitResult> => {
-        const { changes, invalid } = queue.take();
-        const now = nowSeconds(fw);
-        const live = changes.filter((c) => c.op === 'remove' || timeoutFor(c.until, now) !== 0);
-        // First attempt with fw.retries; the halves of a failed batch are tried once each.
-        const failed = await applyBisecting(live, (part, first) =>
-          runCommand(fw, BACKEND, 'ipset', ['restore', '-exist'], { input: restoreLines(part, sets, now), retries: first ? fw.retries : 0 }));
-        for (const f of failed) fw.log.warn(`backend ipset: ${f.op} ${f.ip} failed: ${f.error}`);
-        const bad = new Set(failed.map((f) => f.ip));
-        return {
-          added: live.filter((c) => c.op === 'add' && !bad.has(c.ip)).length,
-          removed: live.filter((c) => c.op === 'remove' && !bad.has(c.ip)).length,
-          failed: [...invalid, ...failed],
-        };
-      });
-    },
+    ...batchingMethods(fw, BACKEND, async (changes, now) => {
+      const live = changes.filter((c) => c.op === 'remove' || timeoutFor(c.until, now) !== 0);
+      // First attempt with fw.retries; the halves of a failed batch are tried once each.
+      const failed = await applyBisecting(live, (part, first) =>
+        runCommand(fw, BACKEND, 'ipset', ['restore', '-exist'], { input: restoreLines(part, sets, now), retries: first ? fw.retries : 0 }));
+      return { ...appliedCounts(live, failed, now), failed };
+    }),
     async list() {
       const now = nowSeconds(fw);
       const out: BanEntry[] = [];

@@ -2,7 +2,7 @@
 // address in the dedicated chain `<NAME>-IP` (ip6tables for IPv6; its own chain, so it can run beside the ipset backend), batched through `iptables-restore --noflush`.
 // The kernel has no timeouts here: the daemon unbans; each rule's comment keeps its planned end for list().
 import {
-  applyBisecting, createChangeQueue, nowSeconds, runCommand, serializer, timeoutFor,
+  appliedCounts, applyBisecting, batchingMethods, runCommand, timeoutFor,
   type Change, type FirewallOptions,
 } from './exec.js';
 import { chainName, ensureChain, iptablesFor, removeChain } from './iptables-chain.js';
@@ -43,8 +43,6 @@ export function parseChainRules(text: string, chain: string): RuleLine[] {
  */
 export function createIptablesBackend(fw: FirewallOptions): FirewallBackend {
   const chain = `${chainName(fw.name)}-IP`;
-  const queue = createChangeQueue();
-  const serial = serializer();
   const current = async (family: 4 | 6) => parseChainRules(await runCommand(fw, BACKEND, iptablesFor(family), ['-w', '-S', chain]), chain);
 
   /** Restore lines for one family: delete the present rule of every touched address, then add the bans. */
@@ -64,46 +62,39 @@ export function createIptablesBackend(fw: FirewallOptions): FirewallBackend {
     async init() {
       for (const family of [4, 6] as const) await ensureChain(fw, BACKEND, family, chain, []);
     },
-    add(entries) { queue.add(entries); },
-    remove(ips) { queue.remove(ips); },
-    commit() {
-      return serial(async (): Promise<CommitResult> => {
-        const { changes, invalid } = queue.take();
-        const now = nowSeconds(fw);
-        const failed: CommitResult['failed'] = [...invalid];
-        let added = 0;
-        let removed = 0;
-        for (const family of [4, 6] as const) {
-          const mine = changes.filter((c) => c.family === family);
-          if (!mine.length) continue;
-          let present: Map<string, RuleLine>;
-          try {
-            present = new Map((await current(family)).map((r) => [r.ip, r]));
-          } catch (err) {
-            for (const c of mine) failed.push({ ip: c.ip, op: c.op, error: (err as Error).message });
-            continue;
-          }
-          // -C before adding, for the whole batch at once: an unchanged rule is left alone, an absent one not deleted.
-          const work = mine.flatMap((c): Work[] => {
-            const p = present.get(c.ip);
-            if (c.op === 'remove') return p ? [{ ...c, present: p }] : [];
-            const left = timeoutFor(c.until, now);
-            if (left === 0) return p ? [{ ...c, present: p }] : [];
-            const until = c.until === null ? null : Math.ceil(c.until);
-            if (p && p.until === until) return [];
-            return [{ ...c, present: p }];
-          });
-          const bad = await applyBisecting(work, (part, first) =>
-            runCommand(fw, BACKEND, `${iptablesFor(family)}-restore`, ['-w', '--noflush'], { input: restoreScript(part, now), retries: first ? fw.retries : 0 }));
-          failed.push(...bad);
-          const badIps = new Set(bad.map((f) => f.ip));
-          added += mine.filter((c) => c.op === 'add' && timeoutFor(c.until, now) !== 0 && !badIps.has(c.ip)).length;
-          removed += mine.filter((c) => c.op === 'remove' && !badIps.has(c.ip)).length;
+    ...batchingMethods(fw, BACKEND, async (changes, now) => {
+      const failed: CommitResult['failed'] = [];
+      let added = 0;
+      let removed = 0;
+      for (const family of [4, 6] as const) {
+        const mine = changes.filter((c) => c.family === family);
+        if (!mine.length) continue;
+        let present: Map<string, RuleLine>;
+        try {
+          present = new Map((await current(family)).map((r) => [r.ip, r]));
+        } catch (err) {
+          for (const c of mine) failed.push({ ip: c.ip, op: c.op, error: (err as Error).message });
+          continue;
         }
-        for (const f of failed) fw.log.warn(`backend iptables: ${f.op} ${f.ip} failed: ${f.error}`);
-        return { added, removed, failed };
-      });
-    },
+        // -C before adding, for the whole batch at once: an unchanged rule is left alone, an absent one not deleted.
+        const work = mine.flatMap((c): Work[] => {
+          const p = present.get(c.ip);
+          if (c.op === 'remove') return p ? [{ ...c, present: p }] : [];
+          const left = timeoutFor(c.until, now);
+          if (left === 0) return p ? [{ ...c, present: p }] : [];
+          const until = c.until === null ? null : Math.ceil(c.until);
+          if (p && p.until === until) return [];
+          return [{ ...c, present: p }];
+        });
+        const bad = await applyBisecting(work, (part, first) =>
+          runCommand(fw, BACKEND, `${iptablesFor(family)}-restore`, ['-w', '--noflush'], { input: restoreScript(part, now), retries: first ? fw.retries : 0 }));
+        failed.push(...bad);
+        const counts = appliedCounts(mine, bad, now);
+        added += counts.added;
+        removed += counts.removed;
+      }
+      return { added, removed, failed };
+    }),
     async list() {
       const out: BanEntry[] = [];
       for (const family of [4, 6] as const) for (const r of await current(family)) out.push({ ip: r.ip, until: r.until });

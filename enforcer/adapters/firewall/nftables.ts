@@ -1,10 +1,10 @@
 // The nftables backend: `table inet <name>` with timeout sets ban4/ban6 and a base chain on the input hook (and one on
 // the forward hook when hookChains names DOCKER-USER or FORWARD) dropping their sources. Batches via `nft -f -`.
 import {
-  applyBisecting, createChangeQueue, nowSeconds, runCommand, serializer, timeoutFor, tryCommand,
+  appliedCounts, applyBisecting, batchingMethods, nowSeconds, runCommand, timeoutFor, tryCommand,
   type Change, type FirewallOptions,
 } from './exec.js';
-import type { BanEntry, CommitResult, FirewallBackend } from './port.js';
+import type { BanEntry, FirewallBackend } from './port.js';
 
 const BACKEND = 'nftables';
 
@@ -84,8 +84,6 @@ export function parseNftSetJson(text: string, nowS: number): BanEntry[] {
  *   await fw.init(); fw.add([{ ip: '2001:db8::9', until: now + 600 }]); await fw.commit();
  */
 export function createNftablesBackend(fw: FirewallOptions): FirewallBackend {
-  const queue = createChangeQueue();
-  const serial = serializer();
   const forward = fw.hookChains.some((c) => c === 'DOCKER-USER' || c === 'FORWARD');
   const nft = (args: string[], input?: string, retries?: number) => runCommand(fw, BACKEND, 'nft', args, { input, retries });
 
@@ -94,23 +92,11 @@ export function createNftablesBackend(fw: FirewallOptions): FirewallBackend {
     async init() {
       await nft(['-f', '-'], nftInitScript(fw.name, forward));
     },
-    add(entries) { queue.add(entries); },
-    remove(ips) { queue.remove(ips); },
-    commit() {
-      return serial(async (): Promise<CommitResult> => {
-        const { changes, invalid } = queue.take();
-        const now = nowSeconds(fw);
-        const failed = await applyBisecting(changes, (part, first) =>
-          nft(['-f', '-'], nftCommitScript(fw.name, part, now), first ? fw.retries : 0));
-        for (const f of failed) fw.log.warn(`backend nftables: ${f.op} ${f.ip} failed: ${f.error}`);
-        const bad = new Set(failed.map((f) => f.ip));
-        return {
-          added: changes.filter((c) => c.op === 'add' && timeoutFor(c.until, now) !== 0 && !bad.has(c.ip)).length,
-          removed: changes.filter((c) => c.op === 'remove' && !bad.has(c.ip)).length,
-          failed: [...invalid, ...failed],
-        };
-      });
-    },
+    ...batchingMethods(fw, BACKEND, async (changes, now) => {
+      const failed = await applyBisecting(changes, (part, first) =>
+        nft(['-f', '-'], nftCommitScript(fw.name, part, now), first ? fw.retries : 0));
+      return { ...appliedCounts(changes, failed, now), failed };
+    }),
     async list() {
       const now = nowSeconds(fw);
       const out: BanEntry[] = [];
