@@ -1,5 +1,6 @@
 // The dry-run backend: logs what it would do and remembers it, enforcing nothing.
-import type { BanEntry, CommitResult, FirewallBackend } from './port.js';
+import type { CommitResult, FirewallBackend } from './port.js';
+import { createPending } from './pending.js';
 
 /**
  * A backend that only logs.
@@ -7,17 +8,14 @@ import type { BanEntry, CommitResult, FirewallBackend } from './port.js';
  */
 export function createDryRunBackend(deps: { log: { info(msg: string): void } }): FirewallBackend {
   const enforced = new Map<string, number | null>();
-  let adds: BanEntry[] = [];
-  let removes: string[] = [];
+  const pending = createPending();
   return {
     name: 'dry-run',
     async init() {},
-    add(entries) { adds.push(...entries); },
-    remove(ips) { removes.push(...ips); },
+    add: pending.add,
+    remove: pending.remove,
     async commit(): Promise<CommitResult> {
-      const [a, r] = [adds, removes];
-      adds = [];
-      removes = [];
+      const { adds: a, removes: r } = pending.take();
       for (const e of a) enforced.set(e.ip, e.until);
       for (const ip of r) enforced.delete(ip);
       if (a.length || r.length) deps.log.info(`[dry-run] would add ${a.length} and remove ${r.length} firewall entr${a.length + r.length === 1 ? 'y' : 'ies'}${a.length + r.length <= 5 ? `: ${[...a.map((e) => `+${e.ip}`), ...r.map((ip) => `-${ip}`)].join(' ')}` : ''}`);

@@ -1,6 +1,7 @@
 // The nginx backend: bans live in njs's warden_bans shared dict, checked by `if ($warden_banned)` in each server.
 // For sites behind a CDN or load balancer (the firewall only sees the proxy) and hosts without NET_ADMIN.
-import { BackendUnavailableError, type BanEntry, type CommitResult, type FirewallBackend } from './port.js';
+import { BackendUnavailableError, type CommitResult, type FirewallBackend } from './port.js';
+import { createPending } from './pending.js';
 
 interface BansAnswer { bans: Array<{ ip: string; until: number }> }
 interface PostAnswer { added: number; removed: number; failed: Array<{ ip: string; error: string }> }
@@ -14,8 +15,7 @@ export function createNginxBackend(opts: { url: string; timeoutMs?: number; retr
   const base = opts.url.replace(/\/+$/, '');
   const timeoutMs = opts.timeoutMs ?? 2000;
   const retries = opts.retries ?? 2;
-  let adds: BanEntry[] = [];
-  let removes: string[] = [];
+  const pending = createPending();
 
   const call = async <T>(method: 'GET' | 'POST', body?: unknown): Promise<T> => {
     let last: Error | null = null;
@@ -47,12 +47,10 @@ export function createNginxBackend(opts: { url: string; timeoutMs?: number; retr
           'bans are sent when nginx answers. Include nginx.conf in http {} and reload nginx, or check `nginx.url`').message);
       }
     },
-    add(entries) { adds.push(...entries); },
-    remove(ips) { removes.push(...ips); },
+    add: pending.add,
+    remove: pending.remove,
     async commit(): Promise<CommitResult> {
-      const [a, r] = [adds, removes];
-      adds = [];
-      removes = [];
+      const { adds: a, removes: r } = pending.take();
       if (!a.length && !r.length) return { added: 0, removed: 0, failed: [] };
       const body = { add: a.map((e) => ({ ip: e.ip, until: e.until ?? 0 })), remove: r };
       try {
