@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findNginx, freePort, nginxSkipReason, startNginx, type RunningNginx } from '../harness/nginx.js';
 import { netnsSkipReason, sh } from '../harness/netns.js';
-import { checkLogrotate, checkSystemdUnit } from '../../enforcer/cli/commands/doctor.js';
+import { checkAuditLog, checkDatabase, checkLogrotate, checkSystemdUnit } from '../../enforcer/cli/commands/doctor.js';
 import { parseConfig } from '../../enforcer/config/load.js';
 
 const root = process.env.WARDEN_ROOT ?? process.cwd();
@@ -188,6 +188,24 @@ test('doctor tells whether the systemd unit and the logrotate config are install
     const [wrong] = checkLogrotate(elsewhere, opts);
     assert.equal(wrong.level, 'warn');
     assert.match(wrong.detail, /does not rotate \/srv\/warden\/audit\.log/);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('doctor warns when the config was copied to /etc without pointing storage at /var (the unit keeps /etc read-only)', () => {
+  // What `warden.yaml` copied as it is to /etc/nginx-warden/ resolves to: paths next to the config file.
+  const copied = parseConfig({ storage: { database: '/etc/nginx-warden/var/warden.db', audit_log: '/etc/nginx-warden/var/audit.log' } }, {});
+  const db = checkDatabase(copied).find((f) => f.level === 'warn');
+  assert.ok(db, 'a warning for the database');
+  assert.match(db.detail, /under a folder the systemd unit keeps read-only/);
+  assert.equal(db.see, 'config');
+  const audit = checkAuditLog(copied).find((f) => f.level === 'warn');
+  assert.equal(audit?.see, 'config');
+  const tmp = tempDir();
+  try {
+    const fine = parseConfig({ storage: { database: join(tmp.dir, 'lib/warden.db'), audit_log: join(tmp.dir, 'log/audit.log') } }, {});
+    assert.deepEqual([...checkDatabase(fine), ...checkAuditLog(fine)].map((f) => f.level), ['ok', 'ok']);
   } finally {
     tmp.remove();
   }

@@ -219,7 +219,8 @@ function underReadOnly(p: string): boolean {
   return /^\/(etc|usr|boot)\//.test(p);
 }
 
-function checkDatabase(config: Config): Finding[] {
+/** The database: readable, or creatable at first start; not under a folder the unit keeps read-only. */
+export function checkDatabase(config: Config): Finding[] {
   const path = config.storage.database;
   const out: Finding[] = [];
   if (underReadOnly(path)) {
@@ -249,7 +250,8 @@ function checkDatabase(config: Config): Finding[] {
   return out;
 }
 
-function checkAuditLog(config: Config): Finding[] {
+/** The audit log: writable, or creatable at first start; not under a folder the unit keeps read-only. */
+export function checkAuditLog(config: Config): Finding[] {
   const path = config.storage.audit_log;
   const out: Finding[] = [];
   if (underReadOnly(path)) {
