@@ -1,0 +1,212 @@
+// `warden doctor` against real conditions: a DOCKER-USER chain inside a network namespace the test creates (doctor run
+// there with `ip netns exec`), a real nginx whose `nginx -T` has or lacks realip and the ban snippet, a real daemon that
+// saw all its traffic come from one private address, and installed/absent systemd unit and logrotate files.
+// Each finding about the set-up names its section of docs/install.md, and every such section exists.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findNginx, freePort, nginxSkipReason, startNginx, type RunningNginx } from '../harness/nginx.js';
+import { netnsSkipReason, sh } from '../harness/netns.js';
+import { checkAuditLog, checkDatabase, checkLogrotate, checkSystemdUnit } from '../../enforcer/cli/commands/doctor.js';
+import { parseConfig } from '../../enforcer/config/load.js';
+
+const root = process.env.WARDEN_ROOT ?? process.cwd();
+const bin = join(root, 'bin/warden.mjs');
+const guide = readFileSync(join(root, 'docs/install.md'), 'utf8');
+
+function doctor(cfg: string, extra: string[] = [], prefix: string[] = []) {
+  const argv = [...prefix, process.execPath, bin, 'doctor', '--config', cfg, ...extra];
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: { ...process.env, WARDEN_CONFIG: '', WARDEN_TOKEN: '' }, timeout: 30_000 });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+/** The lines of one finding (its head line and its fix/see lines). */
+function finding(out: string, head: RegExp): string | null {
+  const lines = out.split('\n');
+  const i = lines.findIndex((l) => head.test(l));
+  if (i < 0) return null;
+  let j = i + 1;
+  while (j < lines.length && lines[j].startsWith('      ')) j++;
+  return lines.slice(i, j).join('\n');
+}
+
+function tempDir() {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-doctor-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function config(dir: string, name: string, lines: string[]): Promise<string> {
+  const p = join(dir, name);
+  writeFileSync(p, [`api: { listen: "127.0.0.1:${await freePort()}" }`, 'storage: { database: state/warden.db, audit_log: log/audit.log }', ...lines].join('\n'));
+  return p;
+}
+
+test('every section of docs/install.md that doctor points at exists as an anchor', () => {
+  const src = readFileSync(join(root, 'enforcer/cli/commands/doctor.ts'), 'utf8');
+  const anchors = [...src.matchAll(/see: '([a-z0-9-]+)'/g)].map((m) => m[1]);
+  assert.ok(anchors.length >= 10, `found ${anchors.length} references`);
+  const missing = [...new Set(anchors)].filter((a) => !guide.includes(`<a id="${a}"></a>`));
+  assert.deepEqual(missing, [], `docs/install.md lacks anchors ${missing.join(', ')}`);
+  // And the guide's own links to its sections resolve.
+  const links = [...guide.matchAll(/\]\(#([a-z0-9-]+)\)/g)].map((m) => m[1]);
+  const dangling = [...new Set(links)].filter((a) => !guide.includes(`<a id="${a}"></a>`));
+  assert.deepEqual(dangling, [], `docs/install.md links to missing sections ${dangling.join(', ')}`);
+});
+
+test('doctor warns when a DOCKER-USER chain exists but is not hooked, and not once it is (inside a test namespace)', { skip: netnsSkipReason() }, async (t) => {
+  const ns = `wds-${process.pid.toString(36)}-doc`;
+  const tmp = tempDir();
+  sh('ip', ['netns', 'add', ns]);
+  t.after(() => {
+    spawnSync('ip', ['netns', 'del', ns]);
+    tmp.remove();
+  });
+  sh('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+  const inNs = ['ip', 'netns', 'exec', ns];
+  const plain = await config(tmp.dir, 'plain.yaml', ['dry_run: false', 'enforcement: { backends: [ipset], hook_chains: [INPUT] }']);
+  const hooked = await config(tmp.dir, 'hooked.yaml', ['dry_run: false', 'enforcement: { backends: [ipset], hook_chains: [INPUT, DOCKER-USER] }']);
+  const nginxOnly = await config(tmp.dir, 'nginx.yaml', ['dry_run: false', 'enforcement: { backends: [nginx], hook_chains: [INPUT] }']);
+  const noNginx = ['--nginx', join(tmp.dir, 'no-nginx')];
+
+  // No Docker in this namespace: nothing to say about it.
+  const before = doctor(plain, noNginx, inNs);
+  assert.equal(finding(before.out, /docker: /), null, before.out);
+  assert.match(before.out, / ok {3}backend ipset: ipset, iptables, ip6tables present/);
+
+  sh('ip', ['netns', 'exec', ns, 'iptables', '-w', '-N', 'DOCKER-USER']);
+  const warned = doctor(plain, noNginx, inNs);
+  const f = finding(warned.out, /^WARN {2}docker: /);
+  assert.ok(f, warned.out);
+  assert.match(f, /a DOCKER-USER chain exists \(iptables\) but enforcement\.hook_chains is \[INPUT\]: ports published by Docker go through FORWARD/);
+  assert.match(f, /fix: add DOCKER-USER to enforcement\.hook_chains/);
+  assert.match(f, /see: docs\/install\.md#docker$/);
+
+  const ok = doctor(hooked, noNginx, inNs);
+  assert.match(ok.out, /^ ok {3}docker: DOCKER-USER exists \(iptables\) and is in enforcement\.hook_chains$/m, ok.out);
+  // The nginx backend enforces inside nginx: Docker's chain does not matter to it.
+  assert.equal(finding(doctor(nginxOnly, noNginx, inNs).out, /docker: /), null);
+  // The root namespace was never touched: the chain exists only in the test namespace.
+  assert.equal(spawnSync('ip', ['netns', 'exec', ns, 'iptables', '-w', '-S', 'DOCKER-USER']).status, 0);
+});
+
+/** An executable that runs the harness nginx's `-T` on its generated config (doctor's --nginx). */
+function nginxWrapper(dir: string, ng: RunningNginx): string {
+  const nb = findNginx();
+  if (typeof nb === 'string') throw new Error(nb);
+  const p = join(dir, `nginx-${ng.port}`);
+  const cmd = `${nb.root ? `chroot ${nb.root} ` : ''}${nb.bin} -p ${ng.dirInNginx}/ -c ${ng.dirInNginx}/nginx.conf "$@"`;
+  writeFileSync(p, `#!/bin/sh\nexec ${cmd}\n`);
+  chmodSync(p, 0o755);
+  return p;
+}
+
+test('doctor on a real nginx: nginx backend without realip warns; with realip it is ok, and a missing ban snippet warns', { skip: nginxSkipReason() }, async (t) => {
+  const tmp = tempDir();
+  const started: RunningNginx[] = [];
+  t.after(async () => {
+    for (const n of started) await n.stop();
+    tmp.remove();
+  });
+  const bare = await startNginx({ workers: 1, servers: ['include {dir}/nginx-server.conf; location / { return 200; }'] });
+  started.push(bare);
+  const cfg1 = await config(tmp.dir, 'a.yaml', ['dry_run: false', `nginx: { url: "${bare.internalUrl}" }`, 'enforcement: { backends: [nginx] }']);
+  const r1 = doctor(cfg1, ['--nginx', nginxWrapper(tmp.dir, bare)]);
+  assert.match(r1.out, / ok {3}counters endpoint: /, r1.out);
+  assert.match(r1.out, / ok {3}njs version: 0\.(8|9)\.|\n ok {3}njs version: [1-9]/);
+  assert.match(r1.out, / ok {3}nginx include: the warden include is loaded/);
+  const realip = finding(r1.out, /^WARN {2}realip: /);
+  assert.ok(realip, r1.out);
+  assert.match(realip, /the nginx backend is used \(behind a proxy or CDN\?\) but nginx has no real_ip_header/);
+  assert.match(realip, /see: docs\/install\.md#behind-a-proxy$/);
+  assert.equal(finding(r1.out, /in-nginx bans/), null, 'the snippet is included in the only server');
+
+  const proxied = await startNginx({ workers: 1, httpExtra: 'set_real_ip_from 10.0.0.0/8; real_ip_header X-Forwarded-For;',
+    servers: ['location / { return 200; }'] });
+  started.push(proxied);
+  const cfg2 = await config(tmp.dir, 'b.yaml', ['dry_run: false', `nginx: { url: "${proxied.internalUrl}" }`, 'enforcement: { backends: [nginx] }']);
+  const r2 = doctor(cfg2, ['--nginx', nginxWrapper(tmp.dir, proxied)]);
+  assert.match(r2.out, /^ ok {3}realip: nginx takes client addresses from real_ip_header$/m, r2.out);
+  const snippet = finding(r2.out, /^WARN {2}in-nginx bans: /);
+  assert.ok(snippet, r2.out);
+  assert.match(snippet, /see: docs\/install\.md#behind-a-proxy$/);
+});
+
+test('doctor warns when the running daemon saw every request of the last minute come from one private address', { skip: nginxSkipReason() }, async (t) => {
+  const tmp = tempDir();
+  const ng = await startNginx({ workers: 1, servers: ['location / { return 200; }'] });
+  const cfg = await config(tmp.dir, 'w.yaml', ['dry_run: true', `nginx: { url: "${ng.internalUrl}" }`, 'enforcement: { backends: [dry-run] }']);
+  let out = '';
+  const daemon = spawn(process.execPath, [bin, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_CONFIG: '' } });
+  daemon.stdout.on('data', (b) => { out += b; });
+  daemon.stderr.on('data', (b) => { out += b; });
+  t.after(async () => {
+    daemon.kill('SIGKILL');
+    await ng.stop();
+    tmp.remove();
+  });
+  for (let i = 0; i < 150 && !/dashboard and API at/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(out, /dashboard and API at/, out);
+  // Like a reverse proxy on this host without realip: all traffic from 127.0.0.1.
+  for (let i = 0; i < 40; i++) await (await fetch(ng.url('/'))).text();
+  let f: string | null = null;
+  let last = '';
+  for (let i = 0; i < 20 && !f; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    last = doctor(cfg, ['--nginx', join(tmp.dir, 'no-nginx')]).out;
+    f = finding(last, /^WARN {2}realip: every request in the last minute came from 127\.0\.0\.1, a private address/);
+  }
+  assert.ok(f, last);
+  assert.match(f, /see: docs\/install\.md#behind-a-proxy$/);
+  assert.match(last, /^ ok {3}daemon: running/m);
+});
+
+test('doctor tells whether the systemd unit and the logrotate config are installed, current, and rotate the right file', () => {
+  const tmp = tempDir();
+  try {
+    const cfg = parseConfig({ storage: { audit_log: '/var/log/nginx-warden/audit.log' } }, {});
+    const unit = join(tmp.dir, 'nginx-warden.service');
+    const lr = join(tmp.dir, 'logrotate-nginx-warden');
+    const opts = { nginx: 'nginx', unitPaths: [unit], logrotatePath: lr, repoRoot: root };
+    const [absent] = checkSystemdUnit(opts);
+    assert.equal(absent.level, 'info');
+    assert.equal(absent.see, 'systemd');
+    writeFileSync(unit, readFileSync(join(root, 'deploy/nginx-warden.service')));
+    const same = checkSystemdUnit(opts);
+    assert.equal(same.length, 1);
+    assert.match(same[0].detail, new RegExp(`^${unit}`));
+    writeFileSync(unit, readFileSync(join(root, 'deploy/nginx-warden.service'), 'utf8').replace('RestartSec=5s', 'RestartSec=1s'));
+    const changed = checkSystemdUnit(opts);
+    assert.equal(changed[1]?.see, 'upgrading', JSON.stringify(changed));
+
+    assert.equal(checkLogrotate(cfg, opts)[0].see, 'logrotate');
+    writeFileSync(lr, readFileSync(join(root, 'deploy/logrotate/nginx-warden')));
+    assert.deepEqual(checkLogrotate(cfg, opts).map((f) => f.level), ['ok']);
+    const elsewhere = parseConfig({ storage: { audit_log: '/srv/warden/audit.log' } }, {});
+    const [wrong] = checkLogrotate(elsewhere, opts);
+    assert.equal(wrong.level, 'warn');
+    assert.match(wrong.detail, /does not rotate \/srv\/warden\/audit\.log/);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('doctor warns when the config was copied to /etc without pointing storage at /var (the unit keeps /etc read-only)', () => {
+  // What `warden.yaml` copied as it is to /etc/nginx-warden/ resolves to: paths next to the config file.
+  const copied = parseConfig({ storage: { database: '/etc/nginx-warden/var/warden.db', audit_log: '/etc/nginx-warden/var/audit.log' } }, {});
+  const db = checkDatabase(copied).find((f) => f.level === 'warn');
+  assert.ok(db, 'a warning for the database');
+  assert.match(db.detail, /under a folder the systemd unit keeps read-only/);
+  assert.equal(db.see, 'config');
+  const audit = checkAuditLog(copied).find((f) => f.level === 'warn');
+  assert.equal(audit?.see, 'config');
+  const tmp = tempDir();
+  try {
+    const fine = parseConfig({ storage: { database: join(tmp.dir, 'lib/warden.db'), audit_log: join(tmp.dir, 'log/audit.log') } }, {});
+    assert.deepEqual([...checkDatabase(fine), ...checkAuditLog(fine)].map((f) => f.level), ['ok', 'ok']);
+  } finally {
+    tmp.remove();
+  }
+});
