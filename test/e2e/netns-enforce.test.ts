@@ -27,13 +27,28 @@ function configYaml(dir: string, internalPort: number): string {
   ].join('\n');
 }
 
+/** Sends `signal` and resolves when the process has exited (so its files can be removed after). */
+function stopChild(child: ChildProcess | null, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
 /** Starts `warden start` inside the namespace; resolves once its API answers. */
 async function startWarden(net: TestNetwork, cfg: string, logFile: string): Promise<ChildProcess> {
   const out = { data: '' };
   const child = spawn('ip', ['netns', 'exec', net.serverNs, process.execPath, cli, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (b) => { out.data += b; });
   child.stderr!.on('data', (b) => { out.data += b; });
-  child.on('exit', () => writeFileSync(logFile, out.data));
+  child.on('exit', () => {
+    try {
+      writeFileSync(logFile, out.data);
+    } catch {
+      // the test's temp folder is already gone
+    }
+  });
   const up = await waitFor(() => net.tryExec(net.serverNs, 'curl', ['-sf', '-m', '1', 'http://127.0.0.1:18080/healthz']).status === 0, 20_000, 100);
   if (up === null) {
     child.kill('SIGKILL');
@@ -58,7 +73,7 @@ test('flood from a client namespace -> ipset ban -> its packets are dropped with
   let ng: RunningNginx | null = null;
   let warden: ChildProcess | null = null;
   t.after(async () => {
-    warden?.kill('SIGTERM');
+    await stopChild(warden, 'SIGTERM');
     await ng?.stop();
     net.destroy();
     tmp.remove();
@@ -94,7 +109,7 @@ test('kill -9 with 1,000 active bans: after restart all are enforced once, expir
   let ng: RunningNginx | null = null;
   let warden: ChildProcess | null = null;
   t.after(async () => {
-    warden?.kill('SIGKILL');
+    await stopChild(warden, 'SIGKILL');
     await ng?.stop();
     net.destroy();
     tmp.remove();
