@@ -74,6 +74,7 @@ test('npm start on a clean clone: demo banner, login, demo:attack gets the flood
   const runs: Array<ReturnType<typeof npmStart>> = [];
   t.after(() => {
     for (const r of runs) {
+      if (r.child.exitCode !== 0) console.error(`--- npm start output ---\n${r.text()}--- end of npm start output ---`);
       for (const pid of groupMembers(r.child.pid!)) {
         try {
           process.kill(pid, 'SIGKILL');
