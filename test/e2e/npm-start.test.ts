@@ -119,7 +119,9 @@ test('npm start on a clean clone: demo banner, login, demo:attack gets the flood
   const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
   assert.match(cookie, /=/, 'login set a session cookie');
   const api = async <T>(path: string): Promise<T> => {
-    const r = await fetch(`${b.dashboard}${path}`, { headers: { cookie } });
+    const r = await fetch(`${b.dashboard}${path}`, { headers: { cookie } }).catch((e: Error) => {
+      throw new Error(`GET ${path}: ${e.message}: ${String(e.cause)}`, { cause: e });
+    });
     assert.equal(r.status, 200, `${path}: ${r.status}`);
     return (await r.json()) as T;
   };
