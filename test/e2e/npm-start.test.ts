@@ -73,7 +73,7 @@ async function ctrlC(run: ReturnType<typeof npmStart>): Promise<{ end: string; m
   const pgid = run.child.pid!;
   const t0 = Date.now();
   process.kill(-pgid, 'SIGINT');
-  const end = await Promise.race([run.exited, new Promise<string>((r) => setTimeout(() => r('still running after 20 s'), 20_000))]);
+  const end = await Promise.race([run.exited, new Promise<string>((r) => setTimeout(() => r('still running after 20 s'), 20_000).unref())]);
   await waitFor(() => groupMembers(pgid).length === 0, 5000, 50);
   return { end, ms: Date.now() - t0, left: groupMembers(pgid) };
 }
