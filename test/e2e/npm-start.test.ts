@@ -2,7 +2,8 @@
 // (spawned detached, in its own process group, as a terminal would run it), the dashboard URL and password it prints,
 // a login through the API, `npm run demo:attack`, the flood address banned through the API and refused by nginx (403),
 // then Ctrl-C (SIGINT to the group): no process of the group is left (npm, sh, node, nginx master and workers), the
-// ports are free, the temporary nginx folder and the state file are gone, and a second `npm start` works right after.
+// ports are free, the temporary nginx folder and the state file are gone, and a second `npm start` works right after;
+// when that one is killed with SIGKILL (its nginx survives), a third start finds the stale demo and stops its nginx.
 // Two shortcuts keep it within seconds, and they are the only differences from a fresh machine: node_modules is copied
 // from this checkout into the clone (a real `npm ci` compiles better-sqlite3 for ~90 s; setup.mjs then sees it
 // installed), and WARDEN_NGINX points at the nginx the harness found (the trixie root under this checkout's .cache/,
@@ -86,7 +87,7 @@ test('npm start on a clean clone: demo banner, login, demo:attack gets the flood
   const runs: Array<ReturnType<typeof npmStart>> = [];
   t.after(() => {
     for (const r of runs) {
-      if (r.child.exitCode !== 0 && r.child.signalCode !== 'SIGINT') console.error(`--- npm start output ---\n${r.text()}--- end of npm start output ---`);
+      if (r.child.exitCode !== 0 && r.child.signalCode !== 'SIGINT' && r !== runs[1]) console.error(`--- npm start output ---\n${r.text()}--- end of npm start output ---`);
       for (const pid of groupMembers(r.child.pid!)) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -178,8 +179,20 @@ test('npm start on a clean clone: demo banner, login, demo:attack gets the flood
   runs.push(run2);
   const b2 = await banner(run2);
   assert.equal((await fetch(b2.site, { headers: { 'X-Forwarded-For': '203.0.113.66' } })).status, 403, 'the ban survived the restart');
-  const stopped2 = await ctrlC(run2);
-  assert.deepEqual(stopped2.left, []);
-  assert.ok(['SIGINT', 'exit 0'].includes(stopped2.end), `second npm start: ${stopped2.end}\n${run2.text()}`);
-  assert.match(run2.text(), /warden demo: stopped\./);
+
+  // A demo killed without a chance to clean up (SIGKILL) leaves its nginx running; the next start stops it.
+  const state2 = JSON.parse(readFileSync(join(clone, 'var/demo/state.json'), 'utf8')) as { pid: number; nginx: { pid: number; dir: string } };
+  process.kill(state2.pid, 'SIGKILL');
+  await run2.exited;
+  assert.ok(existsSync(`/proc/${state2.nginx.pid}`), 'the killed demo left its nginx behind (the case to clean up)');
+  const run3 = npmStart(clone, env);
+  runs.push(run3);
+  await banner(run3);
+  assert.match(run3.text(), new RegExp(`found a stale demo from a run that was killed \\(pid ${state2.pid}\\): stopped its nginx \\(pid ${state2.nginx.pid}\\)`));
+  assert.deepEqual(groupMembers(run2.child.pid!), [], 'nothing of the killed demo is left');
+  assert.equal(existsSync(state2.nginx.dir), false);
+  const stopped3 = await ctrlC(run3);
+  assert.deepEqual(stopped3.left, []);
+  assert.ok(['SIGINT', 'exit 0'].includes(stopped3.end), `third npm start: ${stopped3.end}\n${run3.text()}`);
+  assert.match(run3.text(), /warden demo: stopped\./);
 });
