@@ -94,7 +94,6 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       `Stop it with Ctrl-C in its terminal (or \`kill ${old.pid}\`), or use it: npm run demo:attack`);
     return 1;
   }
-  if (old) out(`warden demo: ${await cleanStale(varDir, old)}`);
 
   for (const f of ['dist/njs/warden.js', 'dist/njs/warden-internal.js']) {
     if (!existsSync(join(paths.pkgRoot, f))) {
@@ -107,7 +106,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     err(`warden demo: ${nb}`);
     return 69;
   }
-
+  if (old) out(`warden demo: ${await cleanStale(varDir, old)}`);
   mkdirSync(varDir, { recursive: true });
   const sitePort = opts.port ?? (await pickPort(8088));
   const apiPreferred = Number(/:(\d+)$/.exec(config.api.listen)?.[1] ?? 8080);

@@ -196,3 +196,24 @@ test('npm start on a clean clone: demo banner, login, demo:attack gets the flood
   assert.ok(['SIGINT', 'exit 0'].includes(stopped3.end), `third npm start: ${stopped3.end}\n${run3.text()}`);
   assert.match(run3.text(), /warden demo: stopped\./);
 });
+
+/** Why the test below cannot run here, or false. */
+function noNginxSkip(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root to run a command as the user nobody';
+  if (spawnSync('runuser', ['--help']).status !== 0) return 'runuser is not installed';
+  const n = findNginx();
+  if (typeof n !== 'string' && !n.root) return `this host has an nginx with njs >= 0.8 (${n.bin}): the demo would run as nobody`;
+  return false;
+}
+
+test('without root and without an nginx with njs >= 0.8, the demo stops at once and says what to install or set', { skip: noNginxSkip() }, () => {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: '/tmp' };
+  const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, join(repoRoot, 'dist/enforcer/cli/main.js'), 'demo'],
+    { cwd: '/tmp', env, encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 69, `${r.stdout}${r.stderr}`);
+  assert.equal(r.stdout, '');
+  const line = r.stderr.trim();
+  assert.match(line, /^warden demo: no nginx with njs >= 0\.8: .*not root: cannot use or build a Debian trixie root\. To fix: /);
+  assert.match(line, /apt-get install nginx libnginx-mod-http-js/);
+  assert.match(line, /set WARDEN_NGINX=\/path\/to\/nginx/);
+});
