@@ -142,11 +142,11 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     })();
     return stopping;
   };
-  // A crash must not leave nginx behind either.
+  // A crash must not leave nginx behind either (SIGTERM: nginx's fast shutdown also ends its workers).
   const killNginxOnExit = () => {
     if (nginx && !nginx.exited()) {
       try {
-        process.kill(nginx.pid, 'SIGKILL');
+        process.kill(nginx.pid, 'SIGTERM');
       } catch {
         /* gone */
       }

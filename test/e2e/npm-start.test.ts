@@ -96,6 +96,13 @@ test('npm start on a clean clone: demo banner, login, demo:attack gets the flood
         }
       }
     }
+    // A demo killed above had no chance to remove its nginx folder (inside the shared trixie root when chrooted).
+    try {
+      rmSync((JSON.parse(readFileSync(join(clone, 'var/demo/state.json'), 'utf8')) as { nginx: { dir: string } }).nginx.dir,
+        { recursive: true, force: true });
+    } catch {
+      /* no state left: nothing to remove */
+    }
     rmSync(tmp, { recursive: true, force: true });
   });
   const head = spawnSync('git', ['-C', repoRoot, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
@@ -114,6 +121,11 @@ test('npm start on a clean clone: demo banner, login, demo:attack gets the flood
   delete env.WARDEN_CONFIG;
   delete env.WARDEN_ROOT;
 
+  // Before the demo runs, the attack says so.
+  const early = await runCommand('npm', ['run', 'demo:attack'], clone, env, 30_000);
+  assert.equal(early.status, 1, early.out);
+  assert.match(early.out, /warden demo attack: no demo is running: start it with `npm start`/);
+
   // The README: `npm start`.
   const t0 = Date.now();
   const run = npmStart(clone, env);
@@ -123,6 +135,10 @@ test('npm start on a clean clone: demo banner, login, demo:attack gets the flood
   const state = JSON.parse(readFileSync(join(clone, 'var/demo/state.json'), 'utf8')) as
     { internalUrl: string; nginx: { pid: number; dir: string } };
   assert.equal((await fetch(b.site)).status, 200, 'the demo site answers');
+  // One demo at a time.
+  const second = await runCommand(process.execPath, ['bin/warden.mjs', 'demo'], clone, env, 20_000);
+  assert.equal(second.status, 1, second.out);
+  assert.match(second.out, /warden demo: a demo is already running \(pid \d+\)/);
 
   // Log in through the API with the printed password, as the dashboard does.
   const login = await fetch(`${b.dashboard}api/v1/login`, {
