@@ -121,10 +121,10 @@ test('npm start on a clean clone: demo banner, login, demo:attack gets the flood
   delete env.WARDEN_CONFIG;
   delete env.WARDEN_ROOT;
 
-  // Before the demo runs, the attack says so.
+  // On the clean clone, before anything is built, the attack says what to do first.
   const early = await runCommand('npm', ['run', 'demo:attack'], clone, env, 30_000);
   assert.equal(early.status, 1, early.out);
-  assert.match(early.out, /warden demo attack: no demo is running: start it with `npm start`/);
+  assert.match(early.out, /warden: not built yet: run `npm run build`/);
 
   // The README: `npm start`.
   const t0 = Date.now();
@@ -189,6 +189,9 @@ test('npm start on a clean clone: demo banner, login, demo:attack gets the flood
   for (const p of ports) assert.ok(await portIsFree(p), `port ${p} is still in use`);
   assert.equal(existsSync(state.nginx.dir), false, 'the temporary nginx folder was removed');
   assert.equal(existsSync(join(clone, 'var/demo/state.json')), false, 'the state file was removed');
+  const after = await runCommand('npm', ['run', 'demo:attack'], clone, env, 30_000);
+  assert.equal(after.status, 1, after.out);
+  assert.match(after.out, /warden demo attack: no demo is running: start it with `npm start`/);
 
   // A second `npm start` right after works, and still knows the ban (the database is kept in var/demo/).
   const run2 = npmStart(clone, env);
