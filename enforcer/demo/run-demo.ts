@@ -13,6 +13,7 @@ import { hashPassword } from '../api/password.js';
 import { locateNginx, packageRoot, type NginxBinary } from '../nginx/locate.js';
 import { freePort, installWardenFiles, launchNginx, makeNginxDir, portIsFree, type LaunchedNginx } from '../nginx/launch.js';
 import type { Config } from '../config/schema.js';
+import { formatDuration } from '../config/duration.js';
 import type { Daemon } from '../daemon/daemon.js';
 import { cleanStale, demoAlive, readState, removeState, writeState, type DemoState } from './state.js';
 
@@ -185,7 +186,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const siteUrl = `http://127.0.0.1:${sitePort}/`;
     const base: Omit<DemoState, 'dashboardUrl'> = {
       pid: process.pid, startedAt: new Date().toISOString(), siteUrl, internalUrl, tokenPath: cliTokenPath(config),
-      ladder: config.bans.ladder.map((s) => (s === null ? 'permanent' : s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`)),
+      ladder: config.bans.ladder.map(formatDuration),
       nginx: { pid: nginx.pid, dir, dirInNginx },
     };
     writeState(varDir, { ...base, dashboardUrl: '' });

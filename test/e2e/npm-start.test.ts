@@ -161,7 +161,7 @@ test('npm start on a clean clone: demo banner, login, demo:attack gets the flood
   // Spawned asynchronously: a spawnSync would freeze this process's HTTP client while the server closes idle sockets.
   const attack = await runCommand('npm', ['run', 'demo:attack', '--', '--seconds', '5'], clone, env, 40_000);
   const attackOut = attack.out;
-  t.diagnostic(`demo:attack took ${Date.now() - a0} ms:\n${attackOut.split('\n').filter((l) => /^(flood|nginx|ban|normal)/.test(l)).join('\n')}`);
+  t.diagnostic(`demo:attack took ${Date.now() - a0} ms:\n${attackOut.split('\n').filter((l) => /^(flood|nginx|ban|normal)/.test(l)).join(' | ')}`);
   assert.equal(attack.status, 0, attackOut);
   const flooder = /flood: (\S+) \(X-Forwarded-For/.exec(attackOut)?.[1];
   assert.equal(flooder, '203.0.113.66', attackOut);
