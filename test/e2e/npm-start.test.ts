@@ -140,13 +140,18 @@ test('npm start on a clean clone: demo banner, login, demo:attack gets the flood
   assert.equal(second.status, 1, second.out);
   assert.match(second.out, /warden demo: a demo is already running \(pid \d+\)/);
 
-  // Log in through the API with the printed password, as the dashboard does.
+  // The dashboard answers (its sign-in page), then a login through the API with the printed password, as the page does.
+  const page = await fetch(b.dashboard);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<title>nginx-warden · sign in<\/title>/);
   const login = await fetch(`${b.dashboard}api/v1/login`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: b.password }),
   });
   assert.equal(login.status, 200, await login.text());
   const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
   assert.match(cookie, /=/, 'login set a session cookie');
+  const dash = await fetch(b.dashboard, { headers: { cookie } });
+  assert.match(await dash.text(), /<title>nginx-warden<\/title>/, 'the session opens the dashboard itself');
   const api = async <T>(path: string): Promise<T> => {
     const r = await fetch(`${b.dashboard}${path}`, { headers: { cookie } }).catch((e: Error) => {
       throw new Error(`GET ${path}: ${e.message}: ${String(e.cause)}`, { cause: e });
