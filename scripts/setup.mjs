@@ -1,6 +1,6 @@
 // First-run set-up shared by `npm start` and `npm test`: installs npm dependencies when they are missing.
 // System packages (nginx with njs, ipset, nftables, chromium...) are installed by .ci/run or by the operator;
-// the test harness builds its own nginx root when needed (test/harness/nginx.ts).
+// `warden demo` (npm start) and the test harness find or build an nginx with njs >= 0.8 (enforcer/nginx/locate.ts).
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';

@@ -29,6 +29,12 @@ const commands: Record<string, CommandSpec> = {
     options: configOpt,
     run: async (ctx) => (await import('./commands/start.js')).runStart(ctx),
   },
+  demo: {
+    summary: 'one-minute demo: nginx with a small site, the enforcing daemon and dashboard; `demo attack` floods it',
+    usage: 'warden demo [--port N]  |  warden demo attack [--seconds 15] [--rate 200] [--ip 203.0.113.66]',
+    options: { port: { type: 'string' }, seconds: { type: 'string' }, rate: { type: 'string' }, ip: { type: 'string' } },
+    run: async (ctx) => (await import('./commands/demo.js')).runDemoCommand(ctx),
+  },
   check: {
     summary: 'validate a config file and exit',
     usage: 'warden check [--config FILE]',
