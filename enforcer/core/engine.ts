@@ -144,6 +144,9 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       for (const [ip, b] of bans) {
         if (b.until !== null && b.until <= nowSec) {
           bans.delete(ip);
+          // What it sent while banned (refused by nginx, or never seen behind a firewall) is not held against it
+          // again: from now on only new traffic counts, so a short ban cannot be re-imposed from the old flood.
+          windows.forgive(ip);
           out.push({ kind: 'unban', ip, at: nowSec, reason: 'expired' });
         } else if (allowChanged && isAllowed(ip)) {
           bans.delete(ip);

@@ -327,3 +327,20 @@ test('restore: a ban of an address now on the allow-list is lifted at the first 
   const un = only(engine.tick(T0), 'unban');
   assert.deepEqual(un.map((u) => [u.ip, u.reason]), [[C, 'allowlisted']]);
 });
+
+test('an expired ban clears the window: what the IP sent while banned does not re-ban it; new flooding does', () => {
+  const engine = makeEngine({ bans: { ladder: ['30s', '10m', '1h', 'permanent'] } });
+  run(engine, T0, T0 + 10);
+  const first = only(step(engine, T0 + 10, { [A]: 400 }), 'ban');
+  assert.equal(first.length, 1);
+  // Refused by nginx during its 30 s ban, it goes on for 20 s (still counted: nginx sees it), then stops.
+  for (let t = T0 + 11; t < T0 + 31; t++) step(engine, t, { [A]: 200 });
+  const atExpiry = step(engine, T0 + 40, {});
+  assert.deepEqual(only(atExpiry, 'unban').map((u) => [u.ip, u.reason]), [[A, 'expired']]);
+  assert.equal(only(atExpiry, 'ban').length, 0, 'not re-banned from counts made while banned');
+  assert.equal(only(step(engine, T0 + 41, { [A]: 1 }), 'ban').length, 0, 'a normal request after the ban is fine');
+  // Flooding again is caught as the second offence.
+  const again = only(step(engine, T0 + 42, { [A]: 400 }), 'ban');
+  assert.equal(again.length, 1);
+  assert.equal(again[0].step, 2);
+});
