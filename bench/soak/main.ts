@@ -370,6 +370,8 @@ async function soak(net: TestNetwork, tmp: string, setNginx: (n: RunningNginx) =
     `${midRuns - midBad.length} of ${midRuns} consistent${midBad.length ? `; ${midBad.slice(0, 3).join(' / ')}` : ''}`);
 
   const finalStatus = api<Status>('/api/v1/status?bans=0') ?? lastStatus;
+  const metrics = net.tryExec(net.serverNs, 'curl', ['-sf', '-m', '3', '-H', `Authorization: Bearer ${TOKEN}`, `${API}/metrics`]).stdout;
+  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
 
   // 3. Stop the daemon (SIGTERM) and read its files.
   daemon.kill('SIGTERM');
@@ -494,6 +496,9 @@ async function soak(net: TestNetwork, tmp: string, setNginx: (n: RunningNginx) =
     `-> first dropped request: median ${median(dropLag).toFixed(2)} s, max ${Math.max(...dropLag).toFixed(2)} s; ${floodTotals} flood requests answered 200, ${flood403} answered 403 (ipset drops them before nginx)`);
   console.log(`  daemon RSS: ${rss.length} samples, ${MB(Math.min(...rss.map((s) => s.v)))}-${MB(Math.max(...rss.map((s) => s.v)))} MB; ` +
     `heap ${MB(Math.min(...heap.map((s) => s.v)))}-${MB(Math.max(...heap.map((s) => s.v)))} MB`);
+  const answered = ok + floodTotals + flood403;
+  console.log(`  requests counted by warden (warden_requests_seen_total) ${metric('warden_requests_seen_total')}, answered to the clients ${answered} ` +
+    `(x${(metric('warden_requests_seen_total') / answered).toFixed(4)}); poll errors ${metric('warden_poll_errors_total')}`);
   console.log(`  ban threshold (per-address req/s over the 10 s window) during the run: ${Math.min(...banRates).toFixed(1)}-${Math.max(...banRates).toFixed(1)}`);
   console.log(episodeLines.join('\n'));
   const w = Math.max(...checks.map((c) => c.name.length));
