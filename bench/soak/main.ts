@@ -35,6 +35,8 @@ const TOKEN = 'soak-token-0123456789abcdef';
 const API = 'http://127.0.0.1:18080';
 const cli = join(repoRoot, 'dist/enforcer/cli/main.js');
 const loadClient = join(repoRoot, 'dist/bench/soak/load-client.js');
+const gcProbe = join(repoRoot, 'dist/bench/soak/gc-probe.js');
+const GC_EVERY_MS = 30_000;
 
 const skip = netnsSkipReason() || nginxSkipReason();
 if (skip) {
@@ -197,7 +199,10 @@ async function soak(net: TestNetwork, tmp: string, setNginx: (n: RunningNginx) =
   const cfg = join(tmp, 'warden.yaml');
   writeFileSync(cfg, configYaml(tmp, ng.internalPort));
   let daemonOut = '';
-  const daemon = net.spawn(net.serverNs, process.execPath, [cli, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The real CLI, with a measuring hook loaded beside it: a full GC and a memory line on SIGUSR2 (gc-probe.ts).
+  const gcFile = join(tmp, 'gc.jsonl');
+  const daemon = net.spawn(net.serverNs, process.execPath, ['--expose-gc', '--import', gcProbe, cli, 'start', '--config', cfg],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SOAK_GC_FILE: gcFile } });
   setDaemon(daemon);
   daemon.stdout!.on('data', (b: Buffer) => { daemonOut += b.toString(); });
   daemon.stderr!.on('data', (b: Buffer) => { daemonOut += b.toString(); });
@@ -247,6 +252,14 @@ async function soak(net: TestNetwork, tmp: string, setNginx: (n: RunningNginx) =
       banRates.push(s.banRate);
     } else statusFailures++;
   }, SAMPLE_MS);
+  // Every 30 s: a full GC in the daemon and the heap left after it (the leak signal; see gc-probe.ts).
+  const gcTimer = setInterval(() => {
+    try {
+      process.kill(pid, 'SIGUSR2');
+    } catch {
+      /* gone: the checks say so */
+    }
+  }, GC_EVERY_MS);
   const progress = setInterval(() => {
     const s = lastStatus as Status | null;
     console.log(`  t=${since().toFixed(0)}s rss ${MB(rss.at(-1)?.v ?? NaN)} MB heap ${MB(heap.at(-1)?.v ?? NaN)} MB, ` +
@@ -342,6 +355,7 @@ async function soak(net: TestNetwork, tmp: string, setNginx: (n: RunningNginx) =
   const bgLines = await Promise.all(bgRuns.map((r) => r.done));
   clearInterval(sampler);
   clearInterval(progress);
+  clearInterval(gcTimer);
   clearInterval(mid);
   while (midBusy) await sleep(100);
   const loadEnd = since();
@@ -358,8 +372,19 @@ async function soak(net: TestNetwork, tmp: string, setNginx: (n: RunningNginx) =
   const tn = trend(ngRss, warm);
   check('daemon RSS flat', isFlat(tr, 0.1, 5 * 1048576),
     `first third ${MB(tr.firstMedian)} MB, last third ${MB(tr.lastMedian)} MB (x${tr.ratio.toFixed(3)}), slope ${MB(tr.slopePerMin)} MB/min, ${tr.n} samples after ${warm} s`);
-  check('daemon heap flat', isFlat(th, 0.1, 5 * 1048576),
+  check('daemon heap (sampled) flat', isFlat(th, 0.1, 5 * 1048576),
     `first third ${MB(th.firstMedian)} MB, last third ${MB(th.lastMedian)} MB (x${th.ratio.toFixed(3)}), slope ${MB(th.slopePerMin)} MB/min`);
+  let afterGc: Sample[] = [];
+  try {
+    afterGc = readFileSync(gcFile, 'utf8').split('\n').filter(Boolean)
+      .map((l) => JSON.parse(l) as { at: number; heapUsed: number }).map((g) => ({ t: (g.at - t0) / 1000, v: g.heapUsed }));
+  } catch {
+    /* no file: the check fails */
+  }
+  const tg = trend(afterGc, warm);
+  check('daemon heap after a full GC flat', isFlat(tg, 0.1, 2 * 1048576),
+    `first third ${MB(tg.firstMedian)} MB, last third ${MB(tg.lastMedian)} MB (x${tg.ratio.toFixed(3)}), slope ${MB(tg.slopePerMin)} MB/min, ` +
+    `${tg.n} full GCs after ${warm} s (every ${GC_EVERY_MS / 1000} s)`);
   console.log(`  nginx workers' RSS (info): first third ${MB(tn.firstMedian)} MB, last third ${MB(tn.lastMedian)} MB, slope ${MB(tn.slopePerMin)} MB/min`);
 
   // 2. End state: SQLite == ipset == nginx ban dict == API (a ban expiring in the middle of the snapshot: retry).
