@@ -6,7 +6,8 @@
 //   SOAK_CLIENT_RPS = 1.2 req/s each on keep-alive); attackers in a third namespace: every 20-30 s an address floods
 //   at SOAK_FLOOD_RPS (200 req/s) for 10 s; every other attack is an earlier attacker whose ban ran out coming back, so
 //   the short ladder [20s, 40s, 90s, permanent] is walked up to permanent and bans expire during the run.
-// - Checked: daemon memory flat (RSS every 5 s, heap from /api/v1/status: slope and last-third vs first-third median);
+// - Checked: daemon memory flat (RSS every 5 s, heap from /api/v1/status, and every 30 s the heap left after a full GC
+//   run by gc-probe.ts: slope and last-third vs first-third median);
 //   every flood banned exactly once, at the right ladder step; no background client ever banned or refused a request;
 //   at the end SQLite == ipset == nginx ban dict == API; expired bans ended in the database on time; PRAGMA
 //   integrity_check / foreign_key_check; audit BAN/UNBAN lines == database rows; nginx error log clean; nothing dropped.
