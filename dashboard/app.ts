@@ -6,7 +6,7 @@ interface Baseline { mean: number; stddev: number; source: string; hour?: number
 interface Ban { ip: string; since: number; until: number | null; step: number; rule: string; rate: number; source: string }
 interface Status {
   now: number; globalRate: number; globalErrorRate: number; baseline: Baseline;
-  thresholds: { zscore: number; multiplier: number; errorSurge: number; tightenFactor: number };
+  thresholds: { zscore: number; multiplier: number; maxIpRate: number; errorSurge: number; tightenFactor: number };
   banRate: number; topIps: Array<{ ip: string; rate: number; errorRate: number }>; activeIps: number; activeBans: Ban[]; activeBanCount: number;
   uptimeSec: number; host: { cpuPct: number; memUsed: number; memTotal: number; load1: number };
   process: { cpuPct: number; rss: number; heapUsed: number };
@@ -240,7 +240,7 @@ function render(s: Status): void {
   const src = s.baseline.source === 'hour_slot' ? `hour slot ${s.baseline.hour ?? ''}h UTC` : s.baseline.source;
   setText('baseline-src', `${src} · ${s.baseline.samples} samples`);
   setText('ban-rate', `${fmtRate(s.banRate)} req/s`);
-  setText('thresholds', `z ≥ ${s.thresholds.zscore} or ×${s.thresholds.multiplier} mean`);
+  setText('thresholds', `z > ${s.thresholds.zscore} or ×${s.thresholds.multiplier} mean${s.thresholds.maxIpRate > 0 ? ` or > ${s.thresholds.maxIpRate} req/s` : ''}`);
   setText('ban-count', String(s.activeBanCount));
   setText('active-ips', `${s.activeIps} active IPs`);
   setText('host-cpu', `${s.host.cpuPct.toFixed(0)}% CPU`);

@@ -67,7 +67,7 @@ const commands: Record<string, CommandSpec> = {
   },
   history: {
     summary: 'ban history (from the daemon, or from the database when it is down)',
-    usage: 'warden history [--ip IP|CIDR] [--since 24h] [--rule zscore|multiplier|manual] [--active] [--limit N] [--json|--csv] [--config FILE]',
+    usage: 'warden history [--ip IP|CIDR] [--since 24h] [--rule zscore|multiplier|ceiling|manual] [--active] [--limit N] [--json|--csv] [--config FILE]',
     options: {
       ...configOpt, ...json, ip: { type: 'string' }, since: { type: 'string' }, rule: { type: 'string' },
       active: { type: 'boolean' }, limit: { type: 'string' }, csv: { type: 'boolean' },

@@ -83,6 +83,11 @@ export const configSchema = z.strictObject({
       zscore: positive().default(3.0),
       /** ...or its rate is above this many times the baseline mean. */
       multiplier: positive().default(5.0),
+      /**
+       * ...or its rate is above this many req/s over the window, whatever the baseline (0: off). On a busy site the
+       * two relative rules put one address's limit at hundreds of req/s; this ceiling stops a flood there too.
+       */
+      max_ip_rate: nonNegative().default(30),
       /** An IP whose 4xx+5xx rate is over this many times the baseline error rate gets tightened thresholds. */
       error_surge: positive().default(3.0),
       /** Factor applied to both thresholds when tightened (0 < f <= 1). */

@@ -20,6 +20,8 @@ export interface EngineConfig {
   errorMeanFloor: number;
   zscore: number;
   multiplier: number;
+  /** Absolute per-IP ceiling, req/s over the window, whatever the baseline (0: off). */
+  maxIpRate: number;
   errorSurge: number;
   tightenFactor: number;
   minRequests: number;
@@ -50,6 +52,7 @@ export function engineConfigFrom(config: Config): EngineConfig {
     errorMeanFloor: d.error_mean_floor,
     zscore: d.zscore,
     multiplier: d.multiplier,
+    maxIpRate: d.max_ip_rate,
     errorSurge: d.error_surge,
     tightenFactor: d.tighten_factor,
     minRequests: d.min_requests,
@@ -63,8 +66,8 @@ export function engineConfigFrom(config: Config): EngineConfig {
 /**
  * The same settings with the Python original's (hng-stage3) baseline: idle seconds skipped, no stddev floor.
  * For `warden replay --variant original` comparisons only.
- * @example const cfg = originalVariant(engineConfigFrom(config)); // cfg.skipIdle === true, cfg.stddevFloor === 0
+ * @example const cfg = originalVariant(engineConfigFrom(config)); // cfg.skipIdle === true, cfg.stddevFloor === 0, no ceiling
  */
 export function originalVariant(cfg: EngineConfig): EngineConfig {
-  return { ...cfg, skipIdle: true, stddevFloor: 0 };
+  return { ...cfg, skipIdle: true, stddevFloor: 0, maxIpRate: 0 };
 }

@@ -67,8 +67,8 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
   const bans = new Map<string, ActiveBan>();
   let nextExpiry = Infinity;
   const thresholds: Thresholds = {
-    zscore: cfg.zscore, multiplier: cfg.multiplier, errorSurge: cfg.errorSurge, tightenFactor: cfg.tightenFactor,
-    minRequests: cfg.minRequests,
+    zscore: cfg.zscore, multiplier: cfg.multiplier, maxIpRate: cfg.maxIpRate, errorSurge: cfg.errorSurge,
+    tightenFactor: cfg.tightenFactor, minRequests: cfg.minRequests,
   };
 
   /** Samples the baseline needs before global alerts: five windows' worth. */
@@ -170,6 +170,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
     const f = cfg.tightenFactor;
     const floorRequests = Math.max(cfg.minRequests, Math.min(
       (current.mean + cfg.zscore * f * current.stddev) * W, cfg.multiplier * f * current.mean * W,
+      cfg.maxIpRate > 0 ? cfg.maxIpRate * f * W : Infinity,
     ) * (1 - 1e-9));
     const limit = windows.limit;
     const banned: string[] = [];
@@ -299,7 +300,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
         globalRate: g.rate,
         globalErrorRate: g.errorRate,
         baseline: current,
-        thresholds: { zscore: cfg.zscore, multiplier: cfg.multiplier, errorSurge: cfg.errorSurge, tightenFactor: cfg.tightenFactor },
+        thresholds: { zscore: cfg.zscore, multiplier: cfg.multiplier, maxIpRate: cfg.maxIpRate, errorSurge: cfg.errorSurge, tightenFactor: cfg.tightenFactor },
         banRate: banRate(current, thresholds),
         topIps: top,
         activeIps: windows.size,

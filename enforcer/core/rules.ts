@@ -5,6 +5,8 @@ import type { Baseline, Rule } from './types.js';
 export interface Thresholds {
   zscore: number;
   multiplier: number;
+  /** Absolute ceiling, req/s (0: off). */
+  maxIpRate: number;
   errorSurge: number;
   tightenFactor: number;
   minRequests: number;
@@ -16,7 +18,7 @@ export interface Verdict {
   rule: Exclude<Rule, 'manual'> | null;
   z: number;
   tightened: boolean;
-  /** The threshold in force for `rule` (after tightening): a z-score, or a multiple of the mean. */
+  /** The threshold in force for `rule` (after tightening): a z-score, a multiple of the mean, or req/s (ceiling). */
   threshold?: number;
 }
 
@@ -31,9 +33,10 @@ export function zOf(rate: number, b: Pick<Baseline, 'mean' | 'stddev'>): number 
 }
 
 /**
- * Judges one IP: banned when it had at least `minRequests` in the window and its z-score is over the threshold
- * or its rate is over `multiplier` times the mean. An error rate over `errorSurge` times the baseline error mean
- * multiplies both thresholds by `tightenFactor`. The z-score rule is reported first when both fire.
+ * Judges one IP: banned when it had at least `minRequests` in the window and its z-score is over the threshold,
+ * its rate is over `multiplier` times the mean, or its rate is over the absolute ceiling `maxIpRate`. An error rate
+ * over `errorSurge` times the baseline error mean multiplies all three by `tightenFactor`. The first rule that fires
+ * is reported, in that order.
  * @example judgeIp(150, 0, 60, { mean: 1, stddev: 0.5, errorMean: 0.1 }, t) // { ban: false, ... } (2.5 req/s: z = 3, not > 3)
  */
 export function judgeIp(
@@ -50,15 +53,17 @@ export function judgeIp(
   const f = tightened ? t.tightenFactor : 1;
   if (z > t.zscore * f) return { ban: true, rule: 'zscore', z, tightened, threshold: t.zscore * f };
   if (rate > t.multiplier * f * b.mean) return { ban: true, rule: 'multiplier', z, tightened, threshold: t.multiplier * f };
+  if (t.maxIpRate > 0 && rate > t.maxIpRate * f) return { ban: true, rule: 'ceiling', z, tightened, threshold: t.maxIpRate * f };
   return { ban: false, rule: null, z, tightened };
 }
 
 /**
  * The lowest per-IP rate (req/s) that is banned under a baseline (untightened), for status displays.
- * @example banRate({ mean: 1, stddev: 0.5 }, { zscore: 3, multiplier: 5, ... }) === 2.5
+ * @example banRate({ mean: 1, stddev: 0.5 }, { zscore: 3, multiplier: 5, maxIpRate: 30 }) === 2.5
  */
-export function banRate(b: Pick<Baseline, 'mean' | 'stddev'>, t: Pick<Thresholds, 'zscore' | 'multiplier'>): number {
-  return Math.min(b.mean + t.zscore * b.stddev, t.multiplier * b.mean);
+export function banRate(b: Pick<Baseline, 'mean' | 'stddev'>, t: Pick<Thresholds, 'zscore' | 'multiplier' | 'maxIpRate'>): number {
+  const relative = Math.min(b.mean + t.zscore * b.stddev, t.multiplier * b.mean);
+  return t.maxIpRate > 0 ? Math.min(relative, t.maxIpRate) : relative;
 }
 
 /**
@@ -69,7 +74,7 @@ export function judgeGlobal(
   rate: number,
   b: Pick<Baseline, 'mean' | 'stddev'>,
   t: Pick<Thresholds, 'zscore' | 'multiplier'>,
-): { surge: boolean; rule: Exclude<Rule, 'manual'> | null; z: number; threshold?: number } {
+): { surge: boolean; rule: 'zscore' | 'multiplier' | null; z: number; threshold?: number } {
   const z = zOf(rate, b);
   if (z > t.zscore) return { surge: true, rule: 'zscore', z, threshold: t.zscore };
   if (rate > t.multiplier * b.mean) return { surge: true, rule: 'multiplier', z, threshold: t.multiplier };

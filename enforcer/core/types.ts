@@ -55,7 +55,10 @@ export interface Baseline {
 }
 
 /** Which rule fired. */
-export type Rule = 'zscore' | 'multiplier' | 'manual';
+export type Rule = 'zscore' | 'multiplier' | 'ceiling' | 'manual';
+
+/** Every rule a ban can carry, for validating filters (API, CLI, history queries). */
+export const RULES: readonly Rule[] = ['zscore', 'multiplier', 'ceiling', 'manual'];
 
 /** A ban, decided by the core or asked for by an operator. `until` null means permanent. */
 export interface BanDecision {
@@ -137,8 +140,8 @@ export interface EngineStatus {
   globalRate: number;
   globalErrorRate: number;
   baseline: Baseline;
-  thresholds: { zscore: number; multiplier: number; errorSurge: number; tightenFactor: number };
-  /** Per-IP rate above which an IP is banned right now (the lower of the two rules), req/s. */
+  thresholds: { zscore: number; multiplier: number; maxIpRate: number; errorSurge: number; tightenFactor: number };
+  /** Per-IP rate above which an IP is banned right now (the lowest of the rules), req/s. */
   banRate: number;
   topIps: Array<{ ip: string; rate: number; errorRate: number }>;
   activeIps: number;

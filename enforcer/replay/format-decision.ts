@@ -6,6 +6,7 @@ import { formatDuration } from '../config/duration.js';
 export interface PrintThresholds {
   zscore: number;
   multiplier: number;
+  maxIpRate: number;
   tightenFactor: number;
 }
 
@@ -25,7 +26,9 @@ export function formatText(d: Decision, logT: number, th: PrintThresholds): stri
       const f = d.tightened ? th.tightenFactor : 1;
       const cond = d.rule === 'multiplier'
         ? `multiplier=${num(d.rate / d.baseline.mean)}x>${num(th.multiplier * f, 1)}`
-        : `${d.rule}=${num(d.z)}>${num(th.zscore * f, 1)}`;
+        : d.rule === 'ceiling'
+          ? `ceiling=${num(d.rate)}>${num(th.maxIpRate * f, 1)}`
+          : `${d.rule}=${num(d.z)}>${num(th.zscore * f, 1)}`;
       const tight = d.tightened ? ` (tightened: errors ${num(d.errorRate)}/s)` : '';
       return `${when} BAN ${d.ip} | ${cond}${tight} | rate=${num(d.rate)} | baseline=${num(d.baseline.mean)} | duration=${formatDuration(d.durationSec)} | step=${d.step}`;
     }

@@ -90,7 +90,7 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   }
   events.sort((a, b) => a.t - b.t);
 
-  const th = { zscore: cfg.zscore, multiplier: cfg.multiplier, tightenFactor: cfg.tightenFactor };
+  const th = { zscore: cfg.zscore, multiplier: cfg.multiplier, maxIpRate: cfg.maxIpRate, tightenFactor: cfg.tightenFactor };
   const t0 = events.length ? events[0].t : 0;
   const simOf = (t: number) => t0 + Math.floor((t - t0) / speed);
   const logOf = (sim: number) => t0 + (sim - t0) * speed;

@@ -11,7 +11,7 @@ test('engineConfigFrom maps every detection and ban setting', () => {
   }, {}));
   assert.deepEqual(cfg, {
     window: 90, baselineWindow: 3600, recomputeInterval: 30, hourlySlots: false, hourSlotMinSamples: 600,
-    hourSlotMaxSamples: 7 * 3600, meanFloor: 1, stddevFloor: 0.5, errorMeanFloor: 0.1, zscore: 2.5, multiplier: 5,
+    hourSlotMaxSamples: 7 * 3600, meanFloor: 1, stddevFloor: 0.5, errorMeanFloor: 0.1, zscore: 2.5, multiplier: 5, maxIpRate: 30,
     errorSurge: 3, tightenFactor: 0.25, minRequests: 10, globalCooldown: 120, ladder: [60, null], offenceMemory: 7 * 86400,
     skipIdle: false,
   });
@@ -25,7 +25,7 @@ test('windows are whole seconds and the baseline window is at least the window',
   assert.equal(engineConfigFrom(parseConfig({ detection: { window: 120, baseline_window: 60 } }, {})).baselineWindow, 120);
 });
 
-test('originalVariant skips idle seconds and drops the stddev floor only', () => {
+test('originalVariant skips idle seconds and drops the stddev floor and the ceiling', () => {
   const base = engineConfigFrom(parseConfig({}, {}));
-  assert.deepEqual(originalVariant(base), { ...base, skipIdle: true, stddevFloor: 0 });
+  assert.deepEqual(originalVariant(base), { ...base, skipIdle: true, stddevFloor: 0, maxIpRate: 0 });
 });

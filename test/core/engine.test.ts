@@ -344,3 +344,31 @@ test('an expired ban clears the window: what the IP sent while banned does not r
   assert.equal(again.length, 1);
   assert.equal(again[0].step, 2);
 });
+
+test('busy site: the ceiling bans a 200 req/s flood from one address within seconds; 300 readers at 1.2 req/s are never banned', () => {
+  const engine = makeEngine({ detection: { hourly_slots: false } });
+  const readerTraffic = (t: number) => {
+    const ips: Record<string, number> = {};
+    for (let i = 0; i < 300; i++) ips[`198.18.${10 + Math.floor(i / 250)}.${i % 250}`] = (t + i) % 5 === 0 ? 2 : 1; // 1.2 req/s each
+    return ips;
+  };
+  // 31 minutes of readers only: the learned baseline is ~360 req/s, so the relative rules ban only above ~1,800 req/s.
+  const learned = run(engine, T0, T0 + 1860, (t) => ({ ips: readerTraffic(t) }));
+  assert.equal(only(learned, 'ban').length, 0);
+  const b = engine.baseline();
+  assert.ok(b.mean > 300, `baseline mean ${b.mean}`);
+  assert.equal(engine.status(T0 + 1860).banRate, 30);
+  let bannedAt = -1;
+  for (let s = 0; s < 20 && bannedAt < 0; s++) {
+    const t = T0 + 1860 + s;
+    const out = only(step(engine, t, { ...readerTraffic(t), '203.0.113.99': 200 }), 'ban');
+    assert.ok(out.every((d) => d.ip === '203.0.113.99'), `a reader was banned: ${JSON.stringify(out.map((d) => d.ip))}`);
+    if (out.length) {
+      bannedAt = s + 1;
+      assert.equal(out[0].rule, 'ceiling');
+      assert.equal(out[0].threshold, 30);
+    }
+  }
+  // 1,800 requests make 30 req/s over the 60 s window: the 10th second of the flood.
+  assert.equal(bannedAt, 10);
+});

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { judgeIp, judgeGlobal, banRate, zOf } from '../../enforcer/core/rules.js';
 
-const t = { zscore: 3, multiplier: 5, errorSurge: 3, tightenFactor: 0.5, minRequests: 10 };
+const t = { zscore: 3, multiplier: 5, maxIpRate: 0, errorSurge: 3, tightenFactor: 0.5, minRequests: 10 };
 const floors = { mean: 1, stddev: 0.5, errorMean: 0.1 };
 
 test('judgeIp: thresholds are strict, z-score is reported before multiplier', () => {
@@ -32,9 +32,23 @@ test('zOf without spread, banRate and judgeGlobal', () => {
 
 test('verdicts carry the threshold in force, tightened by an error surge, for audit lines and alerts', () => {
   const floors = { mean: 1, stddev: 0.5, errorMean: 0.1 };
-  const t = { zscore: 3, multiplier: 5, errorSurge: 3, tightenFactor: 0.5, minRequests: 10 };
+  const t = { zscore: 3, multiplier: 5, maxIpRate: 0, errorSurge: 3, tightenFactor: 0.5, minRequests: 10 };
   assert.equal(judgeIp(600, 0, 60, floors, t).threshold, 3);
   assert.equal(judgeIp(120, 60, 60, floors, t).threshold, 1.5);
   assert.equal(judgeIp(400, 0, 60, { mean: 1, stddev: 5, errorMean: 0.1 }, t).threshold, 5);
   assert.equal(judgeIp(20, 0, 60, floors, t).threshold, undefined);
+});
+
+test('judgeIp: the ceiling bans a fast address whatever the baseline, halved by an error surge; 0 turns it off', () => {
+  const busy = { mean: 360, stddev: 40, errorMean: 5 }; // a busy site: the relative rules ban only above 480 req/s
+  const c = { ...t, maxIpRate: 30 };
+  assert.equal(judgeIp(1800, 0, 60, busy, c).ban, false); // 30 req/s exactly
+  assert.deepEqual(judgeIp(1801, 0, 60, busy, c), { ban: true, rule: 'ceiling', z: (1801 / 60 - 360) / 40, tightened: false, threshold: 30 });
+  assert.equal(judgeIp(12000, 0, 60, busy, t).ban, false, 'off: 200 req/s passes on this site');
+  const s = judgeIp(960, 960, 60, { ...busy, errorMean: 1 }, c); // 16 req/s, all errors: ceiling 15
+  assert.deepEqual([s.ban, s.rule, s.tightened, s.threshold], [true, 'ceiling', true, 15]);
+  // Relative rules still fire first when they are lower.
+  assert.equal(judgeIp(1801, 0, 60, { mean: 1, stddev: 0.5, errorMean: 0.1 }, c).rule, 'zscore');
+  assert.equal(banRate(busy, c), 30);
+  assert.equal(banRate({ mean: 1, stddev: 0.5 }, c), 2.5);
 });

@@ -2,13 +2,15 @@
 // pagination, injection strings, pruning, streaming, and a read-only second connection while the writer writes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore } from '../../enforcer/adapters/store/warden-store.js';
 import { HistoryFilterError, SchemaVersionError } from '../../enforcer/adapters/store/errors.js';
-import { SCHEMA_VERSION } from '../../enforcer/adapters/store/migrations.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../enforcer/adapters/store/migrations.js';
 import type { HistoryFilter } from '../../enforcer/adapters/store/types.js';
 import { ban, tempDb } from './helpers.js';
+import { ipKey } from '../../enforcer/net/index.js';
 
 const T = 1_767_225_600; // 2026-01-01T00:00:00Z
 const DAY = 86400;
@@ -424,5 +426,45 @@ test('bans_view shows times as UTC text and seconds left', (t) => {
     assert.deepEqual(row, { started: '2026-01-01 00:00:00', planned_end: 'permanent', ended: null, seconds_left: 'permanent' });
   } finally {
     raw.close();
+  }
+});
+
+test('a version-1 database (before the ceiling rule) migrates to the current version keeping every ban, and takes ceiling bans', (t) => {
+  const path = tempDb(t);
+  // Version 1 exactly as an older warden left it: its own SQL, two bans (one active), the per-rule totals.
+  mkdirSync(dirname(path), { recursive: true });
+  const raw = new Database(path);
+  raw.exec(MIGRATIONS[0].sql);
+  raw.pragma('user_version = 1');
+  const insert = raw.prepare(`INSERT INTO bans (ip, ip_key, started_at, planned_end, ended_at, step, rule, source)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  insert.run('203.0.113.7', ipKey('203.0.113.7'), T, T + 600, T + 600, 1, 'zscore', 'auto');
+  insert.run('203.0.113.7', ipKey('203.0.113.7'), T + 700, T + 2500, null, 2, 'multiplier', 'auto');
+  assert.throws(() => insert.run('203.0.113.8', ipKey('203.0.113.8'), T, null, null, 1, 'ceiling', 'auto'), /CHECK constraint/);
+  raw.close();
+
+  const s = openStore(path);
+  try {
+    const active = s.activeBans();
+    assert.deepEqual(active.map((b) => [b.ip, b.step, b.rule]), [['203.0.113.7', 2, 'multiplier']]);
+    assert.equal(s.history({}).total, 2);
+    assert.deepEqual(s.bansTotalByRule(), { zscore: 1, multiplier: 1 });
+    s.insertBan(ban('203.0.113.8', T + 800, null, { rule: 'ceiling' }));
+    assert.deepEqual(s.history({ rule: 'ceiling' }).rows.map((r) => r.ip), ['203.0.113.8']);
+    assert.deepEqual(s.bansTotalByRule(), { zscore: 1, multiplier: 1, ceiling: 1 });
+  } finally {
+    s.close();
+  }
+  const check = new Database(path, { readonly: true });
+  try {
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    assert.equal(check.pragma('integrity_check', { simple: true }), 'ok');
+    assert.equal((check.prepare('SELECT count(*) FROM bans_view').pluck().get() as number), 3);
+    // The indexes (one active ban per IP among them) and the totals trigger came back with the rebuilt table.
+    const objects = check.prepare("SELECT name FROM sqlite_schema WHERE tbl_name = 'bans' AND type IN ('index', 'trigger')").pluck().all() as string[];
+    for (const n of ['bans_started', 'bans_ip_started', 'bans_rule_started', 'bans_source_started', 'bans_rate', 'bans_z', 'bans_active',
+      'bans_one_active_per_ip', 'bans_count_total']) assert.ok(objects.includes(n), n);
+  } finally {
+    check.close();
   }
 });

@@ -15,11 +15,13 @@ export function thr(v: number): string {
 }
 
 /**
- * The rule's measured value: the z-score for `zscore`, rate over the baseline mean for `multiplier`.
+ * The rule's measured value: the z-score for `zscore`, rate over the baseline mean for `multiplier`, the rate (req/s)
+ * for `ceiling`.
  * @example ruleValue({ rule: 'multiplier', rate: 40, baseline: { mean: 4 } }) === 10
  */
 export function ruleValue(d: Pick<BanDecision | GlobalAlertDecision, 'rule' | 'z' | 'rate' | 'baseline'>): number {
   if (d.rule === 'multiplier') return d.baseline.mean > 0 ? d.rate / d.baseline.mean : Infinity;
+  if (d.rule === 'ceiling') return d.rate;
   return d.z;
 }
 

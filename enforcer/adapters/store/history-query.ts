@@ -3,6 +3,7 @@
 import { cidrRange, ipKey, normaliseIp } from '../../net/index.js';
 import { HistoryFilterError } from './errors.js';
 import type { HistoryFilter } from './types.js';
+import { RULES } from '../../core/types.js';
 
 /** Rows per page when `limit` is not given, and the most one page may hold. */
 export const DEFAULT_LIMIT = 50;
@@ -22,7 +23,6 @@ const SORTS: Record<NonNullable<HistoryFilter['sort']>, { asc: string; desc: str
   // A permanent ban (NULL) never ends: it sorts as the latest end.
   planned_end: { asc: 'planned_end ASC NULLS LAST, id ASC', desc: 'planned_end DESC NULLS FIRST, id DESC' },
 };
-const RULES = ['zscore', 'multiplier', 'manual'];
 const SOURCES = ['auto', 'manual'];
 const KNOWN_KEYS = new Set(['ip', 'since', 'until', 'rule', 'source', 'activeOnly', 'sort', 'order', 'limit', 'offset']);
 
@@ -104,7 +104,7 @@ export function buildHistoryQuery(filter: HistoryFilter = {}): HistoryQuery {
     conds.push('started_at < @until');
   }
   if (filter.rule !== undefined) {
-    if (!RULES.includes(filter.rule as string)) throw bad('rule', 'one of zscore, multiplier, manual', filter.rule);
+    if (!(RULES as readonly string[]).includes(filter.rule as string)) throw bad('rule', `one of ${RULES.join(', ')}`, filter.rule);
     params.rule = filter.rule;
     conds.push('rule = @rule');
   }

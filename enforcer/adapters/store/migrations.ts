@@ -10,13 +10,12 @@ export interface Migration {
   sql: string;
 }
 
-/** Every migration, in order. Times are epoch seconds (INTEGER or REAL); IP keys are 32 hex digits (see net/ip.ts). */
-export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    description: 'bans, offences, baselines, alerts, allowlist, meta',
-    sql: `
-CREATE TABLE bans (
+/** The rules version 1 allowed. */
+const V1_RULES = "'zscore', 'multiplier', 'manual'";
+
+/** The bans table, as `name`, allowing `rules` (SQL string literals). */
+const bansTable = (name: string, rules: string): string => `
+CREATE TABLE ${name} (
   id              INTEGER PRIMARY KEY,
   ip              TEXT    NOT NULL,
   ip_key          TEXT    NOT NULL CHECK (length(ip_key) = 32),
@@ -24,7 +23,7 @@ CREATE TABLE bans (
   planned_end     INTEGER,
   ended_at        INTEGER,
   step            INTEGER NOT NULL DEFAULT 1,
-  rule            TEXT    NOT NULL CHECK (rule IN ('zscore', 'multiplier', 'manual')),
+  rule            TEXT    NOT NULL CHECK (rule IN (${rules})),
   rate            REAL    NOT NULL DEFAULT 0,
   error_rate      REAL    NOT NULL DEFAULT 0,
   baseline_mean   REAL    NOT NULL DEFAULT 0,
@@ -37,6 +36,10 @@ CREATE TABLE bans (
   unban_reason    TEXT,
   dry_run         INTEGER NOT NULL DEFAULT 0 CHECK (dry_run IN (0, 1))
 );
+`;
+
+/** The bans table's indexes (dropped with the table, so re-created after a rebuild). */
+const BANS_INDEXES = `
 CREATE INDEX bans_started ON bans (started_at);
 CREATE INDEX bans_ip_started ON bans (ip_key, started_at);
 CREATE INDEX bans_rule_started ON bans (rule, started_at);
@@ -46,16 +49,43 @@ CREATE INDEX bans_z ON bans (z);
 CREATE INDEX bans_active ON bans (started_at) WHERE ended_at IS NULL;
 CREATE UNIQUE INDEX bans_one_active_per_ip ON bans (ip_key) WHERE ended_at IS NULL;
 
--- Bans ever recorded per rule (a Prometheus counter: pruning history does not lower it).
-CREATE TABLE ban_totals (
-  rule  TEXT PRIMARY KEY,
-  total INTEGER NOT NULL
-) WITHOUT ROWID;
+`;
+
+/** Counts bans per rule into ban_totals. */
+const BANS_TOTAL_TRIGGER = `
 CREATE TRIGGER bans_count_total AFTER INSERT ON bans BEGIN
   INSERT INTO ban_totals (rule, total) VALUES (NEW.rule, 1)
     ON CONFLICT (rule) DO UPDATE SET total = total + 1;
 END;
+`;
 
+/** The view for humans (it names bans, so it is dropped and re-made around a rebuild). */
+const BANS_VIEW = `
+-- For humans with the sqlite3 shell: times as UTC text, seconds left on active bans.
+CREATE VIEW bans_view AS
+SELECT id, ip,
+       datetime(started_at, 'unixepoch') AS started,
+       CASE WHEN planned_end IS NULL THEN 'permanent' ELSE datetime(planned_end, 'unixepoch') END AS planned_end,
+       datetime(ended_at, 'unixepoch') AS ended,
+       CASE WHEN ended_at IS NOT NULL THEN NULL
+            WHEN planned_end IS NULL THEN 'permanent'
+            ELSE max(0, planned_end - CAST(strftime('%s', 'now') AS INTEGER)) END AS seconds_left,
+       step, rule, round(rate, 2) AS rate, round(z, 2) AS z, source, reason, unban_reason, dry_run
+FROM bans;
+`;
+
+/** Every migration, in order. Times are epoch seconds (INTEGER or REAL); IP keys are 32 hex digits (see net/ip.ts). */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'bans, offences, baselines, alerts, allowlist, meta',
+    sql: `
+${bansTable('bans', V1_RULES).slice(1)}${BANS_INDEXES.slice(1)}-- Bans ever recorded per rule (a Prometheus counter: pruning history does not lower it).
+CREATE TABLE ban_totals (
+  rule  TEXT PRIMARY KEY,
+  total INTEGER NOT NULL
+) WITHOUT ROWID;
+${BANS_TOTAL_TRIGGER.slice(1)}
 CREATE TABLE offences (
   ip       TEXT    PRIMARY KEY,
   ip_key   TEXT    NOT NULL,
@@ -101,18 +131,17 @@ CREATE TABLE meta (
   value TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- For humans with the sqlite3 shell: times as UTC text, seconds left on active bans.
-CREATE VIEW bans_view AS
-SELECT id, ip,
-       datetime(started_at, 'unixepoch') AS started,
-       CASE WHEN planned_end IS NULL THEN 'permanent' ELSE datetime(planned_end, 'unixepoch') END AS planned_end,
-       datetime(ended_at, 'unixepoch') AS ended,
-       CASE WHEN ended_at IS NOT NULL THEN NULL
-            WHEN planned_end IS NULL THEN 'permanent'
-            ELSE max(0, planned_end - CAST(strftime('%s', 'now') AS INTEGER)) END AS seconds_left,
-       step, rule, round(rate, 2) AS rate, round(z, 2) AS z, source, reason, unban_reason, dry_run
-FROM bans;
-`,
+${BANS_VIEW.slice(1)}`,
+  },
+  {
+    version: 2,
+    description: "rule 'ceiling' (detection.max_ip_rate): bans rebuilt with the wider CHECK",
+    sql: `
+DROP VIEW bans_view;
+${bansTable('bans_v2', "'zscore', 'multiplier', 'ceiling', 'manual'").slice(1)}INSERT INTO bans_v2 SELECT * FROM bans;
+DROP TABLE bans;
+ALTER TABLE bans_v2 RENAME TO bans;
+${BANS_INDEXES.slice(1)}${BANS_TOTAL_TRIGGER.slice(1)}${BANS_VIEW.slice(1)}`,
   },
 ];
 
