@@ -26,7 +26,7 @@ const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 300);
 const CLIENT_RPS = Number(process.env.SOAK_CLIENT_RPS ?? 1.2);
 const FLOOD_RPS = Number(process.env.SOAK_FLOOD_RPS ?? 200);
-const FLOOD_SECONDS = 10;
+const FLOOD_SECONDS = Number(process.env.SOAK_FLOOD_SECONDS ?? 15);
 const GAP_MIN = Number(process.env.SOAK_GAP_MIN ?? 20);
 const GAP_MAX = Number(process.env.SOAK_GAP_MAX ?? 30);
 const SAMPLE_MS = 5000;
@@ -60,15 +60,15 @@ function prng(seed: number): () => number {
   };
 }
 
-/** The daemon's config: a short ladder, a 10 s window and thresholds that fit a site of a few hundred clients. */
+/** The daemon's config: default detection, a short ladder so that bans run out during the run. */
 function configYaml(dir: string, internalPort: number): string {
   return [
     'log_level: info',
     `nginx: { url: "http://127.0.0.1:${internalPort}" }`,
-    // The rules compare one address's rate with the whole site's mean rate (req/s). With ~360 req/s from 300 people,
-    // one address sending over 15% of the site's traffic (~50 req/s, 40 times a reader's rate) is the attack; zscore is set out of reach so that rule is
-    // the multiplier. mean_floor keeps the first minute (before the baseline is learned) from banning readers.
-    'detection: { window: 10, multiplier: 0.15, zscore: 1000, mean_floor: 200, stddev_floor: 20, global_cooldown: 1h }',
+    // Default detection (60 s window, zscore 3, multiplier 5, max_ip_rate 30): with ~360 req/s from 300 readers the
+    // relative rules ban one address only above ~1,800 req/s, so the floods here are stopped by the ceiling (30 req/s
+    // over the window: the 9th second of a 200 req/s flood). One global alert an hour at most.
+    'detection: { global_cooldown: 1h }',
     `bans: { ladder: [${LADDER.map((s) => (s === null ? 'permanent' : `${s}s`)).join(', ')}] }`,
     `enforcement: { backends: [ipset, nginx], name: ${NAME} }`,
     `storage: { database: "${dir}/warden.db", audit_log: "${dir}/audit.log" }`,
@@ -503,7 +503,7 @@ async function soak(net: TestNetwork, tmp: string, setNginx: (n: RunningNginx) =
     errLines.length ? `${errLines.length} line(s), first: ${errLines.slice(0, 3).join(' / ')}` : 'clean');
   const st = finalStatus as Status | null;
   check('counters dropped stayed 0', st !== null && st.dropped.total === 0, `dropped ${st?.dropped.total ?? '?'}; status endpoint failures ${statusFailures}`);
-  // A global-surge alert is expected: with multiplier 0.15 the site's own rate is always over a quarter of its mean
+  // A global-surge alert is expected: a 200 req/s flood on top of ~360 req/s is many stddevs over the site's mean
   // (alert only, once per global_cooldown = 1 h). Any other warning or error fails.
   const warnLines = daemonOut.split('\n').filter((l) => / (ERROR|WARN) /.test(l));
   const surges = warnLines.filter((l) => / WARN global surge: /.test(l));
@@ -525,7 +525,7 @@ async function soak(net: TestNetwork, tmp: string, setNginx: (n: RunningNginx) =
   const answered = ok + floodTotals + flood403;
   console.log(`  requests counted by warden (warden_requests_seen_total) ${metric('warden_requests_seen_total')}, answered to the clients ${answered} ` +
     `(x${(metric('warden_requests_seen_total') / answered).toFixed(4)}); poll errors ${metric('warden_poll_errors_total')}`);
-  console.log(`  ban threshold (per-address req/s over the 10 s window) during the run: ${Math.min(...banRates).toFixed(1)}-${Math.max(...banRates).toFixed(1)}`);
+  console.log(`  ban threshold (per-address req/s over the 60 s window) during the run: ${Math.min(...banRates).toFixed(1)}-${Math.max(...banRates).toFixed(1)}`);
   console.log(episodeLines.join('\n'));
   const w = Math.max(...checks.map((c) => c.name.length));
   for (const c of checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(w)}  ${c.detail}`);
