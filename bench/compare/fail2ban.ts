@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchNetwork } from './network.js';
+import type { BanLine } from './outcome.js';
 
 /** Why fail2ban cannot run here, or null. */
 export function fail2banMissing(): string | null {
@@ -91,6 +92,8 @@ export function fail2banFiles(t: JailTuning): Record<string, string> {
 export interface RunningFail2ban {
   pid: number;
   banned(): Set<string>;
+  /** Ban lines of fail2ban's log (its times are local time): epoch ms, address, the line. */
+  banLog(): BanLine[];
   log(): string;
   stop(): Promise<void>;
 }
@@ -149,6 +152,8 @@ export async function startFail2ban(net: BenchNetwork, dir: string, t: JailTunin
       const out = net.exec(net.serverNs, 'iptables-save', []);
       return new Set([...out.matchAll(/^-A f2b-\S+ -s (\S+?)(?:\/32)? -j REJECT/gm)].map((m) => m[1]));
     },
+    banLog: () => [...log().matchAll(/^(\S+) (\S+),(\d+) .*NOTICE\s+\[\S+\] Ban (\S+)$/gm)]
+      .map((m) => ({ atMs: new Date(`${m[1]}T${m[2]}.${m[3]}`).getTime(), ip: m[4], line: m[0] })),
     log,
     stop,
   };

@@ -14,7 +14,7 @@ import { netnsSkipReason, removeStaleNamespaces } from '../../test/harness/netns
 import { nginxSkipReason, repoRoot, startNginx, type RunningNginx } from '../../test/harness/nginx.js';
 import { createBenchNetwork, type BenchNetwork } from './network.js';
 import { makePlan, maxInWindow, type Plan } from './schedule.js';
-import { attackOutcome, type AttackOutcome, type DriverResult } from './outcome.js';
+import { attackOutcome, type AttackOutcome, type BanLine, type DriverResult } from './outcome.js';
 import { fail2banBackend, fail2banFiles, fail2banMissing, startFail2ban, type JailTuning } from './fail2ban.js';
 import { startWarden, wardenConfig } from './warden.js';
 import { statusMiB, treeCpuSeconds, treePssMiB } from './measure.js';
@@ -123,15 +123,18 @@ async function runSystem(name: SystemName, tuning: Omit<JailTuning, 'port' | 'ac
     const accessLog = join(ng.dir, 'access.log');
     let detectorPid: number;
     let banned: () => Set<string>;
+    let banLog: () => BanLine[];
     if (name === 'fail2ban') {
       const f = await startFail2ban(net, tmp, { ...tuning, port: ng.port, accessLog });
       detectorPid = f.pid;
       banned = f.banned;
+      banLog = f.banLog;
       stopDetector = f.stop;
     } else {
       const w = await startWarden(net, tmp, ng.internalPort);
       detectorPid = w.pid;
       banned = w.banned;
+      banLog = w.banLog;
       stopDetector = w.stop;
     }
     const planFile = join(tmp, 'plan.json');
@@ -161,6 +164,14 @@ async function runSystem(name: SystemName, tuning: Omit<JailTuning, 'port' | 'ac
       replayFailed += r.failed;
     }
     const notes: string[] = [];
+    // The detector's own line for the first ban of each attack and for every real client it banned.
+    const lines = banLog();
+    const rel = (b: BanLine) => `+${((b.atMs - start) / 1000).toFixed(1)} s: ${b.line}`;
+    for (const a of plan.attacks) {
+      const first = lines.find((b) => a.addresses.includes(b.ip));
+      if (first) notes.push(`first ban of the ${a.name} ${rel(first)}`);
+    }
+    for (const b of lines) if (replayAddr.has(b.ip)) notes.push(`real client ${plan.logAddresses[plan.replayAddresses.indexOf(b.ip)]} ${rel(b)}`);
     const unknown = [...bans].filter((a) => !replayAddr.has(a) && !attackAddrs.includes(a));
     if (unknown.length) notes.push(`also banned: ${unknown.join(', ')}`);
     return {

@@ -14,6 +14,13 @@ export interface AddressResult {
   tailFailures: number;
 }
 
+/** A ban as a detector logged it. */
+export interface BanLine {
+  atMs: number;
+  ip: string;
+  line: string;
+}
+
 /** Driver output: per address. */
 export type DriverResult = Record<string, AddressResult>;
 

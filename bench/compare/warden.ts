@@ -1,16 +1,19 @@
 // The real warden daemon for bench/compare: `warden start` inside the server namespace with the defaults, except
 // paths, ports and `dry_run: false` (ipset backend, the default), against the nginx of the run.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../test/harness/nginx.js';
 import type { BenchNetwork } from './network.js';
+import type { BanLine } from './outcome.js';
 
 /** A running daemon. */
 export interface RunningWarden {
   pid: number;
   config: string;
   banned(): Set<string>;
+  /** Ban lines of the audit log: epoch ms, address, the line. */
+  banLog(): BanLine[];
   output(): string;
   stop(): Promise<void>;
 }
@@ -68,6 +71,15 @@ export async function startWarden(net: BenchNetwork, dir: string, internalPort: 
     banned() {
       const save = net.exec(net.serverNs, 'ipset', ['save']);
       return new Set(save.split('\n').filter((l) => l.startsWith('add ')).map((l) => l.split(' ')[2]));
+    },
+    banLog() {
+      let text = '';
+      try {
+        text = readFileSync(join(dir, 'audit.log'), 'utf8');
+      } catch {
+        return [];
+      }
+      return [...text.matchAll(/^\[(\S+)\] BAN (\S+) .*$/gm)].map((m) => ({ atMs: Date.parse(m[1]), ip: m[2], line: m[0] }));
     },
     output: () => out,
     stop,
