@@ -41,6 +41,8 @@ export interface AttackOutcome {
   name: string;
   addresses: number;
   caught: number;
+  /** Epoch ms of the attack's first request (null when it sent none). */
+  startMs: number | null;
   /** ms from the attack's first request to the first dropped one of a banned attacker; null when none was caught. */
   firstDropMs: number | null;
   /** Requests the attack sent, and how many were answered. */
@@ -69,5 +71,5 @@ export function attackOutcome(a: Attack, r: DriverResult, banned: Set<string>): 
     if (x.cutAtMs !== null) firstDrop = Math.min(firstDrop, x.cutAtMs);
   }
   const firstDropMs = Number.isFinite(firstDrop) && Number.isFinite(start) ? firstDrop - start : null;
-  return { name: a.name, addresses: a.addresses.length, caught, firstDropMs, sent, answered };
+  return { name: a.name, addresses: a.addresses.length, caught, startMs: Number.isFinite(start) ? start : null, firstDropMs, sent, answered };
 }

@@ -76,7 +76,7 @@ test('attackOutcome: latency from the first request to the first dropped one of 
     [c]: { sent: 10, ok: 5, failed: 5, firstSentMs: 1200, cutAtMs: 3500, tailFailures: 5 },
   };
   const o = attackOutcome(burst, r, new Set([a, c]));
-  assert.deepEqual(o, { name: 'burst', addresses: 200, caught: 2, firstDropMs: 2500, sent: 30, answered: 21 });
+  assert.deepEqual(o, { name: 'burst', addresses: 200, caught: 2, startMs: 1000, firstDropMs: 2500, sent: 30, answered: 21 });
   assert.equal(attackOutcome(burst, r, new Set()).firstDropMs, null);
 });
 
