@@ -1,6 +1,6 @@
 // Draining warden_counts: pops completed seconds (oldest first) into a CounterBatch; the janitor discards stale ones.
 import { META_DROPPED, META_DROPPED_TOTAL, META_LAST_DRAIN, type CountZones } from './count.js';
-import { parseKey, secondOfTag, tagOf, TAGS } from './keys.js';
+import { decodeCounts, secondOfTag, tagOf, TAGS } from './keys.js';
 
 /** Counts of one key: total, 4xx, 5xx. */
 type Counts = [number, number, number];
@@ -19,6 +19,15 @@ export interface Batch {
   buckets: Bucket[];
   dropped: number;
   more: boolean;
+}
+
+/**
+ * A key written by a version before the one-`incr` layout (value = a plain count; `K!ip` / `K#ip` held the 4xx / 5xx
+ * of `Kip`), met when nginx reloads into this version with counts in the zone: its requests count as dropped.
+ */
+function legacyTotal(key: string, v: number): number {
+  const m = key.charAt(1);
+  return key.length > 1 && m !== '!' && m !== '#' ? v : 0;
 }
 
 /** Every key of the zone grouped by age in seconds (index 1..63; 0 = the current second, never drained). */
@@ -45,6 +54,7 @@ export function drain(z: CountZones, nowMs: number, max: number): Batch {
   const sec = Math.floor(nowMs / 1000);
   const byAge = keysByAge(z.counts, sec);
   const buckets: Bucket[] = [];
+  let legacy = 0;
   let taken = 0;
   let more = false;
   for (let age = 63; age >= 1 && !more; age--) {
@@ -58,13 +68,25 @@ export function drain(z: CountZones, nowMs: number, max: number): Batch {
         break;
       }
       const v = z.counts.pop(keys[i]);
-      if (typeof v !== 'number' || v === 0) continue;
+      if (typeof v !== 'number') continue;
       taken++;
-      const k = parseKey(keys[i]);
-      b.g[k.cls] += v;
-      if (k.ip !== '') {
-        const c = b.ip[k.ip] || (b.ip[k.ip] = [0, 0, 0]);
-        c[k.cls] += v;
+      const n = decodeCounts(v);
+      if (n === null) {
+        legacy += legacyTotal(keys[i], v);
+        continue;
+      }
+      b.g[0] += n[0];
+      b.g[1] += n[1];
+      b.g[2] += n[2];
+      const ip = keys[i].slice(1);
+      if (ip !== '') {
+        const c = b.ip[ip];
+        if (c === undefined) b.ip[ip] = n;
+        else {
+          c[0] += n[0];
+          c[1] += n[1];
+          c[2] += n[2];
+        }
       }
     }
     if (b.g[0] + b.g[1] + b.g[2] > 0) buckets.push(b);
@@ -72,10 +94,10 @@ export function drain(z: CountZones, nowMs: number, max: number): Batch {
   let dropped = 0;
   try {
     const d = z.meta.pop(META_DROPPED);
-    dropped = typeof d === 'number' ? d : 0;
+    dropped = (typeof d === 'number' ? d : 0) + legacy;
     z.meta.set(META_LAST_DRAIN, sec);
   } catch {
-    dropped = 0;
+    dropped = legacy;
   }
   return { v: 1, now: nowMs / 1000, buckets: buckets, dropped: dropped, more: more };
 }
@@ -97,9 +119,11 @@ export function janitor(z: CountZones, nowMs: number, keepSeconds: number): numb
     const keys = byAge[age];
     for (let i = 0; i < keys.length; i++) {
       const v = z.counts.pop(keys[i]);
-      const k = parseKey(keys[i]);
+      if (typeof v !== 'number') continue;
+      const n = decodeCounts(v);
       // Totals of per-IP keys; the global-only keys were counted as dropped when they were made.
-      if (typeof v === 'number' && k.cls === 0 && k.ip !== '') discarded += v;
+      if (n === null) discarded += legacyTotal(keys[i], v);
+      else if (keys[i].length > 1) discarded += n[0];
     }
   }
   if (discarded > 0) {
