@@ -13,7 +13,7 @@ R=$(mktemp -d /tmp/warden-callgrind-XXXX)
 cleanup() { umount "$R/proc" 2>/dev/null || true; rm -rf "$R"; }
 trap cleanup EXIT
 cp -a "$src/." "$R/"
-chroot "$R" apt-get update -qq >/dev/null && chroot "$R" apt-get install -y -qq valgrind >/dev/null
+chroot "$R" apt-get update -qq >/dev/null 2>&1 && chroot "$R" apt-get install -y -qq valgrind >/dev/null 2>&1
 mount --bind /proc "$R/proc"
 mkdir -p "$R/srv/x"
 printf "function log(r) { return ''; }\nexport default { log };\n" > "$R/srv/x/noop.js"
@@ -69,5 +69,9 @@ for v in plain noop warden warden+ban; do
     warden) name='warden (counting)';;
     *) name='warden + ban check';;
   esac
-  printf '%-26s %8d  (+%d over plain, +%d over no-op)\n' "$name" "$per" $((per - plain)) $((per - noop))
+  case $v in
+    plain) printf '%-26s %8d\n' "$name" "$per";;
+    noop) printf '%-26s %8d  (+%d over plain)\n' "$name" "$per" $((per - plain));;
+    *) printf '%-26s %8d  (+%d over plain, +%d over no-op)\n' "$name" "$per" $((per - plain)) $((per - noop));;
+  esac
 done
