@@ -1,6 +1,7 @@
-// Draining warden_counts: pops completed seconds (oldest first) into a CounterBatch; the janitor discards stale ones.
+// Draining warden_counts: pops completed seconds (oldest first) into a CounterBatch (JSON text); the janitor discards
+// stale ones.
 import { META_DROPPED, META_DROPPED_TOTAL, META_LAST_DRAIN, type CountZones } from './count.js';
-import { decodeCounts, secondOfTag, tagOf, TAGS } from './keys.js';
+import { decodeCounts, secondOfTag, tagOf, TAGS, UNIT_4XX, UNIT_TOTAL } from './keys.js';
 
 /** Counts of one key: total, 4xx, 5xx. */
 type Counts = [number, number, number];
@@ -35,61 +36,65 @@ function keysByAge(counts: NgxSharedDict<number>, sec: number): string[][] {
   const all = counts.keys(1 << 30);
   const byAge: string[][] = [];
   for (let a = 0; a < 64; a++) byAge.push([]);
-  const nowIdx = sec % 64;
+  // Tag -> list, looked up as a property: charAt + indexOf per key cost ~1,600 more instructions per key (callgrind).
+  const listOf: { [tag: string]: string[] } = {};
+  for (let i = 0; i < 64; i++) listOf[TAGS[i]] = byAge[(sec - i + 4096) % 64];
   for (let i = 0; i < all.length; i++) {
-    const idx = TAGS.indexOf(all[i].charAt(0));
-    if (idx < 0) continue;
-    byAge[(nowIdx - idx + 64) % 64].push(all[i]);
+    const list = listOf[all[i][0]];
+    if (list !== undefined) list.push(all[i]);
   }
   return byAge;
 }
 
 /**
  * Removes and returns up to `max` keys of completed seconds, oldest second first, with the dropped count since the
- * previous drain. Each returned count is popped (atomic read+delete), so nothing is returned twice; a late increment
- * re-creates its key and comes in a later answer.
- * @example drain(zones, Date.now(), 20000) // { v: 1, now: 1764312345.123, buckets: [...], dropped: 0, more: false }
+ * previous drain, as the JSON text of a Batch. Each returned count is popped (atomic read+delete), so nothing is
+ * returned twice; a late increment re-creates its key and comes in a later answer. The text is built by hand, not with
+ * JSON.stringify: a bucket holds each address at most once (one key per address and second), the addresses are
+ * nginx's own (digits, hex, '.', ':'), and njs's JSON.stringify took ~9,000 instructions per address (callgrind).
+ * @example drain(zones, Date.now(), 20000) // '{"v":1,"now":1764312345.123,"buckets":[...],"dropped":0,"more":false}'
  */
-export function drain(z: CountZones, nowMs: number, max: number): Batch {
+export function drain(z: CountZones, nowMs: number, max: number): string {
   const sec = Math.floor(nowMs / 1000);
   const byAge = keysByAge(z.counts, sec);
-  const buckets: Bucket[] = [];
+  const buckets: string[] = [];
   let legacy = 0;
   let taken = 0;
   let more = false;
   for (let age = 63; age >= 1 && !more; age--) {
     const keys = byAge[age];
     if (keys.length === 0) continue;
-    const t = secondOfTag(tagOf(sec - age), sec);
-    const b: Bucket = { t: t, g: [0, 0, 0], ip: {} };
+    const ips: string[] = [];
+    let g0 = 0;
+    let g1 = 0;
+    let g2 = 0;
     for (let i = 0; i < keys.length; i++) {
       if (taken >= max) {
         more = true;
         break;
       }
-      const v = z.counts.pop(keys[i]);
+      const key = keys[i];
+      const v = z.counts.pop(key);
       if (typeof v !== 'number') continue;
       taken++;
-      const n = decodeCounts(v);
-      if (n === null) {
-        legacy += legacyTotal(keys[i], v);
+      if (!(v >= UNIT_TOTAL)) {
+        legacy += legacyTotal(key, v);
         continue;
       }
-      b.g[0] += n[0];
-      b.g[1] += n[1];
-      b.g[2] += n[2];
-      const ip = keys[i].slice(1);
-      if (ip !== '') {
-        const c = b.ip[ip];
-        if (c === undefined) b.ip[ip] = n;
-        else {
-          c[0] += n[0];
-          c[1] += n[1];
-          c[2] += n[2];
-        }
-      }
+      // decodeCounts() inline (no array per key).
+      const total = Math.floor(v / UNIT_TOTAL);
+      const rest = v - total * UNIT_TOTAL;
+      const c4 = Math.floor(rest / UNIT_4XX);
+      const c5 = rest - c4 * UNIT_4XX;
+      g0 += total;
+      g1 += c4;
+      g2 += c5;
+      if (key.length > 1) ips.push('"' + key.slice(1) + '":[' + total + ',' + c4 + ',' + c5 + ']');
     }
-    if (b.g[0] + b.g[1] + b.g[2] > 0) buckets.push(b);
+    if (g0 + g1 + g2 > 0) {
+      const t = secondOfTag(tagOf(sec - age), sec);
+      buckets.push('{"t":' + t + ',"g":[' + g0 + ',' + g1 + ',' + g2 + '],"ip":{' + ips.join(',') + '}}');
+    }
   }
   let dropped = 0;
   try {
@@ -99,7 +104,7 @@ export function drain(z: CountZones, nowMs: number, max: number): Batch {
   } catch {
     dropped = legacy;
   }
-  return { v: 1, now: nowMs / 1000, buckets: buckets, dropped: dropped, more: more };
+  return '{"v":1,"now":' + nowMs / 1000 + ',"buckets":[' + buckets.join(',') + '],"dropped":' + dropped + ',"more":' + more + '}';
 }
 
 /**
