@@ -37,7 +37,8 @@ export function handleApi(r: NginxHTTPRequest, z: ApiZones, nowMs: number): void
     if (!isLoopback(peer)) return send(r, 403, { error: 'loopback only' });
     const path = r.uri;
     if (path === '/counters' && r.method === 'GET') {
-      return send(r, 200, drain(z, nowMs, setting(r, 'warden_drain_max')));
+      r.headersOut['Content-Type'] = 'application/json';
+      return r.return(200, drain(z, nowMs, setting(r, 'warden_drain_max')));
     }
     if (path === '/bans' && r.method === 'GET') return send(r, 200, { bans: listBans(z.bans, nowMs) });
     if (path === '/bans' && r.method === 'POST') {

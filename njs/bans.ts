@@ -1,19 +1,7 @@
 // The ban dict (warden_bans): IP -> until (epoch s, 0 = permanent); checked per request by $warden_banned.
-import { clientKey, normaliseIp } from './address.js';
+import { normaliseIp } from './address.js';
 
-/**
- * '1' when the client is in the ban dict and its ban has not run out, '' otherwise. Never throws.
- * @example isBanned(ngx.shared.warden_bans, r.remoteAddress, Date.now()) // '1'
- */
-export function isBanned(bans: NgxSharedDict<number>, addr: string, nowMs: number): string {
-  try {
-    const until = bans.get(clientKey(addr));
-    if (until === undefined) return '';
-    return until === 0 || until * 1000 > nowMs ? '1' : '';
-  } catch {
-    return '';
-  }
-}
+// The per-request check ($warden_banned) is inline in index.ts: an entry bans while until = 0 or until * 1000 > now.
 
 /** One active ban as GET /bans lists it. */
 export interface BanEntry {

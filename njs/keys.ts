@@ -1,13 +1,26 @@
-// Key layout of the warden_counts zone: one tag character for the second (t mod 64), then what is counted.
-// Short keys keep an IPv4 entry at 16 bytes or less (the smallest shared-dict slot, about 128 bytes).
+// Key and value layout of the warden_counts zone. Key: one tag character for the second (t mod 64), then the address
+// ('' for the second's requests that could not be stored per IP). Value: the three counts of that key in one number,
+// so a request of any status costs one `incr`. Short keys keep an IPv4 entry at 16 bytes or less (the smallest
+// shared-dict slot, about 128 bytes).
 
 /** 64 tag characters; the tag of second t is TAGS[t % 64]. */
 export const TAGS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
-/** Marker after the tag for a 4xx key (never the first character of an IP address). */
-export const MARK_4XX = '!';
-/** Marker after the tag for a 5xx key. */
-export const MARK_5XX = '#';
+/**
+ * A key's value is total * 2^34 + 4xx * 2^17 + 5xx: the total is the top field. Exact while the value stays below
+ * 2^53: up to 524,287 requests, 131,071 4xx and 131,071 5xx per address and second. Beyond that the total is still
+ * never under-reported: an overflowing lower field can only add to it, and rounding loses only the low (class) bits.
+ */
+export const UNIT_TOTAL = 17179869184;
+/** The 4xx field's unit (see UNIT_TOTAL); the 5xx field's is 1. */
+export const UNIT_4XX = 131072;
+/** What one request adds: below 400 (UNIT_TOTAL), 4xx (UNIT_TOTAL + UNIT_4XX), 5xx (UNIT_TOTAL + 1). Literals, so the
+ * per-request module does no arithmetic for them. */
+export const ADD_OK = 17179869184;
+/** See ADD_OK. */
+export const ADD_4XX = 17180000256;
+/** See ADD_OK. */
+export const ADD_5XX = 17179869185;
 
 /**
  * The tag character of an epoch second.
@@ -26,20 +39,15 @@ export function secondOfTag(tag: string, now: number): number {
   return now - ((now % 64) - i + 64) % 64;
 }
 
-/** A parsed counts key: which second tag, which class (0 total, 1 4xx, 2 5xx), which IP ('' = global, not per IP). */
-export interface ParsedKey {
-  tag: string;
-  cls: number;
-  ip: string;
-}
-
 /**
- * Splits a counts key.
- * @example parseKey('A!1.2.3.4') // { tag: 'A', cls: 1, ip: '1.2.3.4' }
+ * Splits a key's value into [total, 4xx, 5xx]. A value below ADD_TOTAL cannot come from this layout (every request
+ * adds UNIT_TOTAL): it gives null.
+ * @example decodeCounts(ADD_OK + ADD_4XX) // [2, 1, 0]
  */
-export function parseKey(key: string): ParsedKey {
-  const m = key.charAt(1);
-  if (m === MARK_4XX) return { tag: key.charAt(0), cls: 1, ip: key.slice(2) };
-  if (m === MARK_5XX) return { tag: key.charAt(0), cls: 2, ip: key.slice(2) };
-  return { tag: key.charAt(0), cls: 0, ip: key.slice(1) };
+export function decodeCounts(v: number): [number, number, number] | null {
+  if (!(v >= UNIT_TOTAL)) return null;
+  const total = Math.floor(v / UNIT_TOTAL);
+  const rest = v - total * UNIT_TOTAL;
+  const c4 = Math.floor(rest / UNIT_4XX);
+  return [total, c4, rest - c4 * UNIT_4XX];
 }

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { findNginx, nginxSkipReason, repoRoot, startNginx, type RunningNginx } from '../../test/harness/nginx.js';
 
 const seconds = Number(process.env.OVERHEAD_SECONDS ?? 2);
-const rounds = Number(process.env.OVERHEAD_ROUNDS ?? 3);
-/** Distinct client addresses the load rotates through (all of them appear every second at these rates). */
-const ips = Number(process.env.OVERHEAD_IPS ?? 10_000);
+const rounds = Number(process.env.OVERHEAD_ROUNDS ?? 5);
+/** Distinct client addresses the load rotates through, one run each (all of them appear every second at these rates). */
+const profiles = (process.env.OVERHEAD_IPS ?? '100,10000').split(',').map(Number).filter((n) => n > 0);
 const clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 /** utime+stime of a process, in microseconds. */
@@ -40,11 +40,24 @@ interface Run {
   usPerReq: number;
 }
 
+/** Runs `cmd` pinned to CPU `cpu` (taskset) when the machine has more than one; otherwise as it is. */
+const cpus = Number(execFileSync('nproc', { encoding: 'utf8' }).trim()) || 1;
+function pinned(cpu: number, cmd: string[]): string[] {
+  return cpus > 1 ? ['taskset', '-c', String(cpu % cpus), ...cmd] : cmd;
+}
+
+/** Pins every process of an nginx (master and workers) to one CPU, so its worker never shares a core with wrk. */
+function pinNginx(ng: RunningNginx, cpu: number): void {
+  if (cpus < 2) return;
+  for (const pid of [ng.pid, ...ng.workers()]) execFileSync('taskset', ['-pc', String(cpu % cpus), String(pid)], { stdio: 'ignore' });
+}
+
 async function wrk(url: string, script: string, ng: RunningNginx): Promise<Run> {
   const worker = ng.workers()[0];
   const before = cpuMicros(worker);
+  const cmd = pinned(1, ['wrk', '-t1', '-c32', `-d${seconds}s`, '-s', script, url]);
   const out = await new Promise<string>((resolve, reject) => {
-    execFile('wrk', ['-t1', '-c32', `-d${seconds}s`, '-s', script, url], { encoding: 'utf8', timeout: 60_000 }, (err, stdout) =>
+    execFile(cmd[0], cmd.slice(1), { encoding: 'utf8', timeout: 60_000 }, (err, stdout) =>
       err ? reject(err) : resolve(stdout));
   });
   const used = cpuMicros(worker) - before;
@@ -97,7 +110,6 @@ async function main(): Promise<void> {
     return;
   }
   const tmp = mkdtempSync(join(tmpdir(), 'warden-overhead-'));
-  const script = xffScript(tmp, ips);
   const upstream = await startNginx({ warden: false, workers: 1, servers: ['location / { return 200 "upstream ok\\n"; }'] });
   const site = `location /r { return 200 "ok\\n"; }
     location /p { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; }`;
@@ -115,6 +127,9 @@ async function main(): Promise<void> {
   const noopInNginx = nb.root ? `/srv/${noopHost.slice(join(nb.root, 'srv').length + 1)}` : noopHost;
   const noop = await startNginx({ warden: false, workers: 1, servers: [site], httpExtra: `${httpExtra}
   js_path "${noopInNginx}/"; js_import noop from noop.js; js_set $noop_log noop.log; access_log /dev/null combined if=$noop_log;` });
+  // The nginx under test on CPU 0, wrk and the upstream on CPU 1: the worker's CPU time is not shared with the load.
+  for (const ng of [plain, noop, warden]) pinNginx(ng, 0);
+  pinNginx(upstream, 1);
   // The enforcer's poll, once a second, as in production (its cost lands on the same worker).
   let polled = 0;
   const poller = setInterval(() => {
@@ -129,13 +144,44 @@ async function main(): Promise<void> {
     { name: 'proxied, no-op js_set', path: '/p', ng: noop, server: 0 },
     { name: 'proxied, warden', path: '/p', ng: warden, server: 0 },
   ];
-  const results = new Map<string, Run[]>();
+  const median = (xs: number[]) => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  const verdicts: string[] = [];
   try {
-    for (let round = 0; round < rounds; round++) {
-      for (const v of variants) {
-        const r = await wrk(v.ng.url(v.path, v.server), script, v.ng);
-        results.set(v.name, [...(results.get(v.name) ?? []), r]);
+    for (const ips of profiles) {
+      const script = xffScript(tmp, ips);
+      const results = new Map<string, Run[]>();
+      for (let round = 0; round < rounds; round++) {
+        // Interleaved, and each round in a different order, so a slow spell of the machine hits every variant alike.
+        const order = variants.map((v, i) => variants[(i + round) % variants.length]);
+        for (const v of order) {
+          const r = await wrk(v.ng.url(v.path, v.server), script, v.ng);
+          results.set(v.name, [...(results.get(v.name) ?? []), r]);
+        }
       }
+      const runs = (name: string) => results.get(name) ?? [];
+      const perRound = (name: string, baseName: string, f: (x: Run, b: Run) => number) =>
+        runs(name).map((x, i) => f(x, runs(baseName)[i]));
+      console.log(`\n${ips} client addresses (X-Forwarded-For) | wrk -t1 -c32 -d${seconds}s x ${rounds} interleaved rounds | ` +
+        `1 nginx worker on CPU 0, wrk on CPU 1 | medians of the rounds`);
+      console.log('variant                          req/s  worker us/req  added over plain  added over no-op js  throughput ratio');
+      for (const v of variants) {
+        const base = v.path === '/r' ? 'return 200, no warden' : 'proxied, no warden';
+        const nb2 = v.path === '/r' ? 'return 200, no-op js_set' : 'proxied, no-op js_set';
+        const us = median(runs(v.name).map((x) => x.usPerReq));
+        const added = v.ng === plain ? '-' : median(perRound(v.name, base, (x, b) => x.usPerReq - b.usPerReq)).toFixed(2);
+        const overNoop = v.ng === warden ? median(perRound(v.name, nb2, (x, b) => x.usPerReq - b.usPerReq)).toFixed(2) : '-';
+        const ratio = median(perRound(v.name, base, (x, b) => x.rps / b.rps));
+        console.log(`${v.name.padEnd(32)} ${median(runs(v.name).map((x) => x.rps)).toFixed(0).padStart(6)} ${us.toFixed(2).padStart(14)} ` +
+          `${added.padStart(17)} ${overNoop.padStart(20)} ${ratio.toFixed(3).padStart(17)}`);
+      }
+      const r = median(perRound('return 200, warden', 'return 200, no warden', (x, b) => x.usPerReq - b.usPerReq));
+      const loss = 1 - median(perRound('proxied, warden', 'proxied, no warden', (x, b) => x.rps / b.rps));
+      const vm = median(perRound('return 200, no-op js_set', 'return 200, no warden', (x, b) => x.usPerReq - b.usPerReq));
+      verdicts.push(`${ips} clients: <= 3 us added CPU per request (return 200): ${r.toFixed(2)} us -> ${r <= 3 ? 'met' : 'NOT met'} ` +
+        `(a no-op js_set adds ${vm.toFixed(2)} us in this run); < 5% throughput loss, proxied: ${(loss * 100).toFixed(1)}% -> ${loss < 0.05 ? 'met' : 'NOT met'}`);
     }
   } finally {
     clearInterval(poller);
@@ -146,40 +192,20 @@ async function main(): Promise<void> {
     await upstream.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
-  const sum = (name: string) => {
-    const rs = results.get(name) ?? [];
-    const req = rs.reduce((a, r) => a + r.requests, 0);
-    return { req, rps: rs.reduce((a, r) => a + r.rps, 0) / rs.length, us: rs.reduce((a, r) => a + r.usPerReq * r.requests, 0) / req };
-  };
-  console.log(`wrk -t1 -c32 -d${seconds}s x ${rounds} rounds, interleaved; 1 nginx worker; ${ips} X-Forwarded-For addresses; counters polled ${polled} times`);
-  console.log('variant                          requests     req/s  worker us/req  added us/req  throughput ratio');
-  const base: Record<string, ReturnType<typeof sum>> = { '/r': sum('return 200, no warden'), '/p': sum('proxied, no warden') };
-  for (const v of variants) {
-    const s = sum(v.name);
-    const b = base[v.path];
-    const added = s.us - b.us;
-    console.log(`${v.name.padEnd(32)} ${String(s.req).padStart(8)} ${s.rps.toFixed(0).padStart(9)} ${s.us.toFixed(2).padStart(14)} ${(v.ng === plain ? '-' : added.toFixed(2)).padStart(13)} ${(s.rps / b.rps).toFixed(3).padStart(17)}`);
-  }
-  // Per-round differences (each round runs the variants back to back): the median is steadier than the totals.
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const perRound = (name: string, baseName: string) =>
-    (results.get(name) ?? []).map((x, i) => x.usPerReq - (results.get(baseName) ?? [])[i].usPerReq);
-  const rr = perRound('return 200, warden', 'return 200, no warden');
-  const pr = perRound('proxied, warden', 'proxied, no warden');
-  console.log(`added us/req per round, return 200: ${rr.map((x) => x.toFixed(2)).join(' ')} (median ${median(rr).toFixed(2)}); proxied: ${pr.map((x) => x.toFixed(2)).join(' ')} (median ${median(pr).toFixed(2)})`);
-  const rn = perRound('return 200, warden', 'return 200, no-op js_set');
-  const pn = perRound('proxied, warden', 'proxied, no-op js_set');
-  const vm = perRound('return 200, no-op js_set', 'return 200, no warden');
-  console.log(`njs VM alone (no-op js_set over plain), return 200: median ${median(vm).toFixed(2)} us/req`);
-  console.log(`warden's own code over the no-op js_set, per round: return 200 ${rn.map((x) => x.toFixed(2)).join(' ')} (median ${median(rn).toFixed(2)}); proxied ${pn.map((x) => x.toFixed(2)).join(' ')} (median ${median(pn).toFixed(2)})`);
-  const r = median(rr);
-  const p = sum('proxied, warden');
-  const loss = 1 - p.rps / base['/p'].rps;
-  console.log(`target: <= 3 us added CPU per request: ${r.toFixed(2)} us (median, return 200) -> ${r <= 3 ? 'met' : 'NOT met'}`);
-  console.log(`target: < 5% throughput loss, proxied: ${(loss * 100).toFixed(1)}% -> ${loss < 0.05 ? 'met' : 'NOT met'}`);
+  console.log(`\ncounters polled ${polled} times (once a second, on the same worker)`);
+  for (const v of verdicts) console.log(`target, ${v}`);
   for (const v6 of [false, true]) {
     const m = await bytesPerIp(v6);
     console.log(`shared memory per tracked ${v6 ? 'IPv6' : 'IPv4'} address-second: ${m.bytes.toFixed(0)} bytes (${m.entries} entries in a 1 MiB zone; ~${Math.floor((16 * 1048576) / m.bytes)} in the default 16m)`);
+  }
+  // Instructions per request (callgrind: independent of machine load). Needs root and a Debian mirror for valgrind.
+  if (process.env.OVERHEAD_CALLGRIND !== '0') {
+    console.log('');
+    try {
+      execFileSync('bash', [join(repoRoot, 'bench/overhead/callgrind.sh')], { stdio: 'inherit', timeout: 900_000 });
+    } catch (err) {
+      console.log(`callgrind: skipped: ${(err as Error).message.split('\n')[0]} (OVERHEAD_CALLGRIND=0 skips it)`);
+    }
   }
 }
 

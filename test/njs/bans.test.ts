@@ -21,17 +21,22 @@ test('a banned IP is refused by nginx, others are served, removing it restores s
         { ip: '203.0.113.9', until: 0 },
         { ip: '2001:DB8:0:0:0:0:0:9', until: now + 600 },
         { ip: '::ffff:198.51.100.9', until: now + 600 },
+        { ip: 'fd00::9', until: 0 },
         { ip: '203.0.113.10', until: now - 5 },
         { ip: 'not-an-ip', until: 0 },
         { ip: '1.2.3.256', until: 0 },
       ],
     });
     assert.equal(added.status, 200);
-    assert.equal(added.body.added, 4);
+    assert.equal(added.body.added, 5);
     assert.deepEqual((added.body.failed ?? []).map((f) => f.ip), ['not-an-ip', '1.2.3.256']);
     assert.equal(await get('203.0.113.9'), 403);
     assert.equal(await get('2001:db8::9'), 403);
     assert.equal(await get('198.51.100.9'), 403);
+    // The per-request check takes its fast path for an address starting with a digit; others are normalised first.
+    assert.equal(await get('::ffff:198.51.100.9'), 403, 'an IPv4-mapped client matches the IPv4 ban');
+    assert.equal(await get('fd00::9'), 403, 'an IPv6 client starting with a letter');
+    assert.equal(await get('fd00::10'), 200);
     assert.equal(await get('203.0.113.10'), 200, 'an expired ban is not enforced');
     assert.equal(await get('203.0.113.11'), 200);
     const list = (await (await fetch(`${ng.internalUrl}/bans`)).json()) as { bans: Array<{ ip: string; until: number }> };
@@ -39,6 +44,7 @@ test('a banned IP is refused by nginx, others are served, removing it restores s
       { ip: '198.51.100.9', until: now + 600 },
       { ip: '2001:db8::9', until: now + 600 },
       { ip: '203.0.113.9', until: 0 },
+      { ip: 'fd00::9', until: 0 },
     ]);
     const removed = await post({ remove: ['203.0.113.9', '2001:db8::9', '203.0.113.77'] });
     assert.deepEqual(removed.body, { added: 0, removed: 2, failed: [] });

@@ -46,3 +46,14 @@ test('dist/njs/warden.js is built by build.mjs, is not in git, and holds no synt
   const tracked = execFileSync('git', ['ls-files', 'dist'], { cwd: repoRoot, encoding: 'utf8' });
   assert.equal(tracked.trim(), '', 'no built file is committed');
 });
+
+test('the per-request bundle has no module-level variables but its export (each costs on every request)', () => {
+  execFileSync(process.execPath, [join(repoRoot, 'build.mjs'), '--only', 'njs'], { cwd: repoRoot });
+  const text = readFileSync(join(repoRoot, 'dist/njs/warden.js'), 'utf8');
+  const vars = text.split('\n').filter((l) => /^(var|let|const) /.test(l));
+  assert.deepEqual(vars.map((l) => l.split('=')[0].trim()), ['var index_default']);
+  // The tag alphabet written out in the handler is the drain's (TAGS in njs/keys.ts).
+  const tags = /export const TAGS = '([^']+)'/.exec(readFileSync(join(repoRoot, 'njs/keys.ts'), 'utf8'))?.[1];
+  assert.equal(tags?.length, 64);
+  assert.ok(text.includes(`"${tags}"[`), 'the handler indexes the same 64 tags');
+});

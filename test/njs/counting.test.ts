@@ -122,8 +122,10 @@ test('nginx -s reload during counting loses no completed bucket and returns noth
     const [a, b] = await load;
     await stopPolling();
     await drainAll(ng.countersUrl, totals);
-    assert.equal(a.complete + a.failed, 6000);
-    assert.equal(b.complete + b.failed, 3000);
+    // While workers reload, ab (keep-alive) has reported complete + failed above n (6006 of 6000, 3004 of 3000 seen):
+    // its failed count is not exact then. What must hold: every request was tried, and the counts equal the completed.
+    assert.ok(a.complete <= 6000 && a.complete + a.failed >= 6000, `ab: ${a.complete} complete, ${a.failed} failed of 6000`);
+    assert.ok(b.complete <= 3000 && b.complete + b.failed >= 3000, `ab: ${b.complete} complete, ${b.failed} failed of 3000`);
     assert.deepEqual(totals.ips, { '203.0.113.50': [a.complete, 0, 0], '203.0.113.51': [b.complete, b.complete, 0] });
     assert.equal(totals.dropped, 0);
   });

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Instructions per drained key: one GET /counters on the internal listener after N distinct addresses were counted,
+# minus the same run without the drain (callgrind, so independent of machine load). Usage (root, after `npm run build`
+# and a test run that made .cache/nginx-trixie): bash bench/overhead/callgrind-drain.sh [N=5000]
+# It copies the trixie root to a scratch folder, installs valgrind there, and removes the copy at the end.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${1:-5000}
+src=.cache/nginx-trixie
+[ -x "$src/usr/sbin/nginx" ] || { echo "callgrind-drain: $src missing: run the tests once first (they build it)"; exit 1; }
+[ -f dist/njs/warden-internal.js ] || { echo "callgrind-drain: dist/njs missing: npm run build"; exit 1; }
+R=$(mktemp -d /tmp/warden-callgrind-XXXX)
+cleanup() { umount "$R/proc" 2>/dev/null || true; rm -rf "$R"; }
+trap cleanup EXIT
+cp -a "$src/." "$R/"
+chroot "$R" apt-get update -qq >/dev/null 2>&1 && chroot "$R" apt-get install -y -qq valgrind >/dev/null 2>&1
+mount --bind /proc "$R/proc"
+mkdir -p "$R/srv/x"
+cp dist/njs/warden.js dist/njs/warden-internal.js "$R/srv/x/"
+port=$((20000 + RANDOM % 20000))
+
+# run DRAIN: total instructions of an nginx that counted N distinct addresses (pipelined), then drained once if DRAIN=1
+run() {
+  local dr=$1 rd="/srv/x/run-$1"; port=$((port + 2)); local iport=$((port + 1))
+  mkdir -p "$R$rd"
+  cat > "$R$rd/nginx.conf" <<CONF
+load_module /usr/lib/nginx/modules/ngx_http_js_module.so;
+daemon off; master_process off; worker_processes 1; pid $rd/pid; error_log $rd/err.log warn;
+events { worker_connections 256; }
+http {
+  client_body_temp_path /tmp; proxy_temp_path /tmp; fastcgi_temp_path /tmp; uwsgi_temp_path /tmp; scgi_temp_path /tmp;
+  set_real_ip_from 127.0.0.1; real_ip_header X-Forwarded-For; keepalive_requests 1000000;
+  js_shared_dict_zone zone=warden_counts:16m type=number; js_shared_dict_zone zone=warden_meta:1m type=number;
+  js_shared_dict_zone zone=warden_bans:1m type=number;
+  js_path "/srv/x/"; js_import warden from warden.js; js_set \$warden_log warden.log; access_log /dev/null combined if=\$warden_log;
+  js_var \$warden_drain_max 20000; js_var \$warden_keep_seconds 30;
+  server { listen 127.0.0.1:$port; location /r { return 200 "ok\n"; } location /q { access_log off; return 200; } }
+  server { listen 127.0.0.1:$iport; access_log off; js_import warden_internal from warden-internal.js;
+    location / { js_content warden_internal.api; } }
+}
+CONF
+  chroot "$R" valgrind --tool=callgrind --callgrind-out-file="$rd/cg.out" /usr/sbin/nginx -c "$rd/nginx.conf" >/dev/null 2>&1 &
+  local vp=$!
+  for _ in $(seq 1 300); do kill -0 "$vp" 2>/dev/null || break; curl -s -o /dev/null "http://127.0.0.1:$port/q" && break; sleep 0.2; done
+  node -e '
+    const [port, n] = process.argv.slice(1).map(Number);
+    const s = require("net").connect(port, "127.0.0.1"); let seen = 0; s.setEncoding("latin1");
+    s.on("data", (d) => { seen += (d.match(/HTTP\/1\.1 /g) || []).length; if (seen >= n) s.end(); });
+    const reqs = []; for (let i = 0; i < n; i++) reqs.push(`GET /r HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 10.2.${i >> 8}.${i & 255}\r\n\r\n`);
+    s.write(reqs.join(""));' "$port" "$N"
+  sleep 1.2
+  [ "$dr" = 1 ] && curl -s -o /dev/null "http://127.0.0.1:$iport/counters"
+  kill -QUIT "$(pgrep -f "nginx -c $rd/" | head -1)"
+  wait "$vp" || true
+  grep -E '^(summary|totals):' "$R$rd/cg.out" | head -1 | awk '{print $2}'
+}
+
+a=$(run 0)
+b=$(run 1)
+echo "drain: $(( (b - a) / N )) instructions per drained key (one GET /counters of ${N} keys; callgrind)"
