@@ -1,6 +1,7 @@
 // The deterministic traffic plan of bench/compare: the real access log replayed time-compressed (each log address
 // mapped to its own test address) plus four attacks at fixed times. Pure: log text and options in, a plan out.
 import { parseTimeLocal } from '../../enforcer/replay/parse-line.js';
+import { prng } from '../prng.js';
 
 /** One replayed request: when (ms after the start), from which test address, and what. */
 export interface ReplayRequest {
@@ -78,17 +79,6 @@ export function replayAddress(i: number): string {
   return `198.19.${Math.floor(i / 250)}.${1 + (i % 250)}`;
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same plan. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The largest number of timestamps (sorted, seconds) inside any window of `w` seconds. */
 export function maxInWindow(sorted: number[], w: number): number {

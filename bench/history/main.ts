@@ -11,21 +11,11 @@ import { openStore } from '../../enforcer/adapters/store/warden-store.js';
 import { banRowsToCsv } from '../../enforcer/adapters/store/csv.js';
 import type { HistoryFilter } from '../../enforcer/adapters/store/types.js';
 import { ipKey } from '../../enforcer/net/index.js';
+import { prng } from '../prng.js';
 
 const NOW = 1_767_225_600 + 90 * 86400;
 const SPAN = 90 * 86400;
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Address number `n` of the pool: 9 in 10 IPv4 spread over public-looking /8s, 1 in 10 IPv6 in 2001:db8::/32. */
 function address(n: number): string {
@@ -41,7 +31,7 @@ function seed(path: string, n: number): number {
   const ins = db.prepare(`INSERT INTO bans (ip, ip_key, started_at, planned_end, ended_at, step, rule, rate, error_rate,
       baseline_mean, baseline_stddev, baseline_source, z, tightened, source, reason, unban_reason, dry_run)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 5, 2, 'rolling', ?, ?, ?, ?, ?, 0)`);
-  const r = rng(42);
+  const r = prng(42);
   const pool = 200_000;
   const active = 5_000;
   const t0 = performance.now();

@@ -21,6 +21,7 @@ import { createTestNetwork, netnsSkipReason, removeStaleNamespaces, type TestNet
 import { nginxSkipReason, repoRoot, startNginx, type RunningNginx } from '../../test/harness/nginx.js';
 import { isFlat, median, trend, type Sample } from './trend.js';
 import type { BackgroundReport, FloodReport } from './load-client.js';
+import { prng } from '../prng.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 300);
@@ -48,17 +49,6 @@ if (skip) {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MB = (b: number) => (b / 1048576).toFixed(1);
 
-/** A small seeded PRNG (mulberry32) so the attack schedule is the same in every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The daemon's config: default detection, a short ladder so that bans run out during the run. */
 function configYaml(dir: string, internalPort: number): string {

@@ -3,15 +3,15 @@
 // every part by pid and removes the temporary files; a demo that was killed is cleaned up by the next start.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { resolveConfig } from '../cli/config-path.js';
 import { cliTokenPath } from '../cli/api-client.js';
 import { hashPassword } from '../api/password.js';
 import { locateNginx, packageRoot, type NginxBinary } from '../nginx/locate.js';
-import { freePort, installWardenFiles, launchNginx, makeNginxDir, portIsFree, type LaunchedNginx } from '../nginx/launch.js';
+import {
+  freePort, installWardenFiles, launchNginx, makeNginxDir, portIsFree, startUpstream, type LaunchedNginx, type Upstream,
+} from '../nginx/launch.js';
 import type { Config } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
 import type { Daemon } from '../daemon/daemon.js';
@@ -54,8 +54,8 @@ export function renderDemoConf(template: string, v: { loadModule: string; dir: s
 }
 
 /** The demo's upstream: a tiny JSON API behind nginx's /api/. */
-async function startDemoUpstream(): Promise<{ port: number; close(): Promise<void> }> {
-  const srv: Server = createServer((req, res) => {
+function startDemoUpstream(): Promise<Upstream> {
+  return startUpstream((req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body) + '\n');
@@ -64,14 +64,6 @@ async function startDemoUpstream(): Promise<{ port: number; close(): Promise<voi
     else if (req.url === '/api/products') send(200, { products: [{ id: 1, name: 'teapot', price: 12 }, { id: 2, name: 'mug', price: 4 }] });
     else send(404, { error: 'no such endpoint (try /api/time or /api/products)' });
   });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  return {
-    port: (srv.address() as AddressInfo).port,
-    close: () => new Promise<void>((r) => {
-      srv.closeAllConnections();
-      srv.close(() => r());
-    }),
-  };
 }
 
 async function pickPort(preferred: number): Promise<number> {

@@ -3,6 +3,7 @@
 // Used by `warden demo` and by the test harness.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { nginxArgv, type NginxBinary } from './locate.js';
@@ -160,4 +161,30 @@ export async function launchNginx(o: LaunchOptions): Promise<LaunchedNginx> {
     await sleep(30);
   }
   return { pid: child.pid as number, child, exited: () => exited, errorLog, stop };
+}
+
+/** A small upstream HTTP server on 127.0.0.1. */
+export interface Upstream {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a tiny HTTP server on 127.0.0.1 (port 0); default answer 200 "upstream ok".
+ * @example const up = await startUpstream(); // proxy_pass http://127.0.0.1:${up.port};
+ */
+export async function startUpstream(handler?: (req: IncomingMessage, res: ServerResponse) => void): Promise<Upstream> {
+  const srv: Server = createServer(handler ?? ((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('upstream ok\n');
+  }));
+  srv.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    port: (srv.address() as AddressInfo).port,
+    close: () => new Promise<void>((r) => {
+      srv.closeAllConnections();
+      srv.close(() => r());
+    }),
+  };
 }

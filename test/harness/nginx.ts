@@ -3,17 +3,15 @@
 // (enforcer/nginx/launch.ts) on free loopback ports with a generated config that includes the REAL top-level nginx.conf
 // and the BUILT dist/njs/warden.js, and stops it by pid. Also a tiny upstream server for proxied/502 tests.
 import { existsSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { locateNginx, runNginx, type NginxBinary } from '../../enforcer/nginx/locate.js';
 import {
-  childrenOf, freePort, installWardenFiles, launchNginx, makeNginxDir, wardenConfFor as wardenConfIn,
+  childrenOf, freePort, installWardenFiles, launchNginx, makeNginxDir, startUpstream, wardenConfFor as wardenConfIn, type Upstream,
 } from '../../enforcer/nginx/launch.js';
 
 export type { NginxBinary };
-export { freePort };
+export { freePort, startUpstream, type Upstream };
 
 /** Repository root (WARDEN_ROOT from the test runner, else two levels above dist/test/harness). */
 export const repoRoot: string = process.env.WARDEN_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -215,28 +213,3 @@ export async function withNginx<T>(opts: StartNginxOptions, fn: (ng: RunningNgin
   }
 }
 
-/** A small upstream HTTP server on 127.0.0.1. */
-export interface Upstream {
-  port: number;
-  close(): Promise<void>;
-}
-
-/**
- * Starts a tiny HTTP server on 127.0.0.1 (port 0); default answer 200 "upstream ok".
- * @example const up = await startUpstream(); // proxy_pass http://127.0.0.1:${up.port};
- */
-export async function startUpstream(handler?: (req: IncomingMessage, res: ServerResponse) => void): Promise<Upstream> {
-  const srv: Server = createServer(handler ?? ((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end('upstream ok\n');
-  }));
-  srv.keepAliveTimeout = 60_000;
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  return {
-    port: (srv.address() as AddressInfo).port,
-    close: () => new Promise<void>((r) => {
-      srv.closeAllConnections();
-      srv.close(() => r());
-    }),
-  };
-}

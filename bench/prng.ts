@@ -1,0 +1,16 @@
+// The benches' seeded pseudo-random numbers, so a plan or a data set is the same in every run.
+
+/**
+ * mulberry32: a small, fast PRNG; the same seed gives the same sequence in [0, 1).
+ * @example const rand = prng(42); rand(); // 0.6011...
+ */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
