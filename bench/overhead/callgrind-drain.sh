@@ -6,18 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-5000}
-src=.cache/nginx-trixie
-[ -x "$src/usr/sbin/nginx" ] || { echo "callgrind-drain: $src missing: run the tests once first (they build it)"; exit 1; }
-[ -f dist/njs/warden-internal.js ] || { echo "callgrind-drain: dist/njs missing: npm run build"; exit 1; }
-R=$(mktemp -d /tmp/warden-callgrind-XXXX)
-cleanup() { umount "$R/proc" 2>/dev/null || true; rm -rf "$R"; }
-trap cleanup EXIT
-cp -a "$src/." "$R/"
-chroot "$R" apt-get update -qq >/dev/null 2>&1 && chroot "$R" apt-get install -y -qq valgrind >/dev/null 2>&1
-mount --bind /proc "$R/proc"
-mkdir -p "$R/srv/x"
+NAME=callgrind-drain
+# shellcheck source=bench/overhead/callgrind-root.sh
+. bench/overhead/callgrind-root.sh
 cp dist/njs/warden.js dist/njs/warden-internal.js "$R/srv/x/"
-port=$((20000 + RANDOM % 20000))
 
 # run DRAIN: total instructions of an nginx that counted N distinct addresses (pipelined), then drained once if DRAIN=1
 run() {

@@ -6,19 +6,11 @@
 # It copies the trixie root to a scratch folder, installs valgrind there, and removes the copy at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-src=.cache/nginx-trixie
-[ -x "$src/usr/sbin/nginx" ] || { echo "callgrind: $src missing: run the tests once first (they build it)"; exit 1; }
-[ -f dist/njs/warden.js ] || { echo "callgrind: dist/njs/warden.js missing: npm run build"; exit 1; }
-R=$(mktemp -d /tmp/warden-callgrind-XXXX)
-cleanup() { umount "$R/proc" 2>/dev/null || true; rm -rf "$R"; }
-trap cleanup EXIT
-cp -a "$src/." "$R/"
-chroot "$R" apt-get update -qq >/dev/null 2>&1 && chroot "$R" apt-get install -y -qq valgrind >/dev/null 2>&1
-mount --bind /proc "$R/proc"
-mkdir -p "$R/srv/x"
+NAME=callgrind
+# shellcheck source=bench/overhead/callgrind-root.sh
+. bench/overhead/callgrind-root.sh
 printf "function log(r) { return ''; }\nexport default { log };\n" > "$R/srv/x/noop.js"
 cp dist/njs/warden.js "$R/srv/x/warden.js"
-port=$((20000 + RANDOM % 20000))
 
 # count MODULE N [BAN]: total instructions of an nginx that served N requests (MODULE '' = no njs handler at all;
 # BAN=ban: the server also has nginx-server.conf's check, `if ($warden_banned)`, with an empty ban list)
