@@ -3,25 +3,6 @@
 import { META_DROPPED, META_DROPPED_TOTAL, META_LAST_DRAIN, type CountZones } from './count.js';
 import { decodeCounts, secondOfTag, tagOf, TAGS, UNIT_4XX, UNIT_TOTAL } from './keys.js';
 
-/** Counts of one key: total, 4xx, 5xx. */
-type Counts = [number, number, number];
-
-/** One bucket of the counters answer. */
-export interface Bucket {
-  t: number;
-  g: Counts;
-  ip: { [ip: string]: Counts };
-}
-
-/** The GET /counters answer (CounterBatch in enforcer/core/types.ts). */
-export interface Batch {
-  v: number;
-  now: number;
-  buckets: Bucket[];
-  dropped: number;
-  more: boolean;
-}
-
 /**
  * A key written by a version before the one-`incr` layout (value = a plain count; `K!ip` / `K#ip` held the 4xx / 5xx
  * of `Kip`), met when nginx reloads into this version with counts in the zone: its requests count as dropped.
@@ -48,7 +29,7 @@ function keysByAge(counts: NgxSharedDict<number>, sec: number): string[][] {
 
 /**
  * Removes and returns up to `max` keys of completed seconds, oldest second first, with the dropped count since the
- * previous drain, as the JSON text of a Batch. Each returned count is popped (atomic read+delete), so nothing is
+ * previous drain, as the JSON text of a CounterBatch (enforcer/core/types.ts, docs/counters-protocol.md). Each returned count is popped (atomic read+delete), so nothing is
  * returned twice; a late increment re-creates its key and comes in a later answer. The text is built by hand, not with
  * JSON.stringify: a bucket holds each address at most once (one key per address and second), the addresses are
  * nginx's own (digits, hex, '.', ':'), and njs's JSON.stringify took ~9,000 instructions per address (callgrind).

@@ -40,7 +40,7 @@ export function secondOfTag(tag: string, now: number): number {
 }
 
 /**
- * Splits a key's value into [total, 4xx, 5xx]. A value below ADD_TOTAL cannot come from this layout (every request
+ * Splits a key's value into [total, 4xx, 5xx]. A value below UNIT_TOTAL cannot come from this layout (every request
  * adds UNIT_TOTAL): it gives null.
  * @example decodeCounts(ADD_OK + ADD_4XX) // [2, 1, 0]
  */

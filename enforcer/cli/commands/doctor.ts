@@ -214,19 +214,21 @@ function existingAncestor(p: string): string {
   return d;
 }
 
-/** /etc and /usr are read-only for the systemd unit (ProtectSystem=full): state there cannot be written. */
-function underReadOnly(p: string): boolean {
-  return /^\/(etc|usr|boot)\//.test(p);
+/**
+ * A warning when `path` (the setting `key`) is under /etc, /usr or /boot, which the systemd unit keeps read-only
+ * (ProtectSystem=full), so the daemon could not write it there; null otherwise.
+ */
+function readOnlyWarning(what: string, key: string, path: string, suggested: string): Finding | null {
+  if (!/^\/(etc|usr|boot)\//.test(path)) return null;
+  return { level: 'warn', what, detail: `${path} is under a folder the systemd unit keeps read-only`,
+    fix: `set ${key}: ${suggested}`, see: 'config' };
 }
 
 /** The database: readable, or creatable at first start; not under a folder the unit keeps read-only. */
 export function checkDatabase(config: Config): Finding[] {
   const path = config.storage.database;
-  const out: Finding[] = [];
-  if (underReadOnly(path)) {
-    out.push({ level: 'warn', what: 'database', detail: `${path} is under a folder the systemd unit keeps read-only`,
-      fix: 'set storage.database: /var/lib/nginx-warden/warden.db', see: 'config' });
-  }
+  const ro = readOnlyWarning('database', 'storage.database', path, '/var/lib/nginx-warden/warden.db');
+  const out: Finding[] = ro ? [ro] : [];
   if (!existsSync(path)) {
     try {
       accessSync(existingAncestor(dirname(path)), constants.W_OK);
@@ -253,11 +255,8 @@ export function checkDatabase(config: Config): Finding[] {
 /** The audit log: writable, or creatable at first start; not under a folder the unit keeps read-only. */
 export function checkAuditLog(config: Config): Finding[] {
   const path = config.storage.audit_log;
-  const out: Finding[] = [];
-  if (underReadOnly(path)) {
-    out.push({ level: 'warn', what: 'audit log', detail: `${path} is under a folder the systemd unit keeps read-only`,
-      fix: 'set storage.audit_log: /var/log/nginx-warden/audit.log', see: 'config' });
-  }
+  const ro = readOnlyWarning('audit log', 'storage.audit_log', path, '/var/log/nginx-warden/audit.log');
+  const out: Finding[] = ro ? [ro] : [];
   const target = existsSync(path) ? path : existingAncestor(dirname(path));
   try {
     accessSync(target, constants.W_OK);
