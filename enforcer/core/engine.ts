@@ -220,7 +220,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
         for (const ip in b.ips) {
           const c = b.ips[ip];
           // Entries come from nginx unchecked (checking 100k of them separately costs tens of ms): skip bad ones here.
-          if (!Array.isArray(c) || c.length !== 3 || !(c[0] > 0)) continue;
+          if (!Array.isArray(c) || c.length < 3 || !(c[0] > 0)) continue;
           windows.add(t, ip, c[0], (c[1] || 0) + (c[2] || 0));
           if (checkBans && bans.has(ip)) {
             total -= c[0];

@@ -1,8 +1,15 @@
 // Shared types of the pure decision core: what comes in (per-second counts), what goes out (decisions).
 // Times are epoch seconds (numbers) everywhere in the core; the clock is injected, never read here.
 
-/** Request counts for one key in one second: total requests, of which 4xx, of which 5xx. */
-export type Counts = [total: number, c4xx: number, c5xx: number];
+/**
+ * Request counts for one client in one second: total requests, of which 4xx, of which 5xx, of which auth failures
+ * (401/403 answered by the site, never warden's own refusals), and probes (a 4xx on a non-static path, or any request
+ * for a sensitive path). Counters protocol version 1 sent only the first three; absent ones are 0.
+ */
+export type Counts = [total: number, c4xx: number, c5xx: number, auth?: number, probe?: number];
+
+/** Index of each signal in Counts, for code that reads them by name. */
+export const SIGNAL = { total: 0, c4xx: 1, c5xx: 2, auth: 3, probe: 4 } as const;
 
 /**
  * One completed one-second bucket as drained from nginx (see njs/ and docs/counters-protocol.md).
@@ -13,7 +20,10 @@ export interface SecondBucket {
   t: number;
   /** All requests in that second, including those whose per-IP key could not be stored. */
   global: Counts;
-  /** Per client IP (normalised: IPv4 dotted, IPv6 compressed lower-case). */
+  /**
+   * Per client key: an IPv4 address (dotted), or an IPv6 client as nginx counts it: its prefix in CIDR form
+   * (`2001:db8:1:2::/64`, `detection.ipv6_prefix`) or, with prefix 128, the compressed lower-case address.
+   */
   ips: Record<string, Counts>;
 }
 
