@@ -23,7 +23,7 @@ export function addBatch(into: Totals, b: CounterBatch): void {
   into.dropped += b.dropped;
   for (const bucket of b.buckets) {
     into.seconds[bucket.t] = (into.seconds[bucket.t] ?? 0) + 1;
-    for (let i = 0; i < 3; i++) into.global[i] += bucket.g[i] ?? 0;
+    for (let i = 0; i < 3; i++) into.global[i] = (into.global[i] ?? 0) + (bucket.g[i] ?? 0);
     for (const [ip, c] of Object.entries(bucket.ip)) {
       const t = (into.ips[ip] ??= [0, 0, 0]);
       for (let i = 0; i < 3; i++) t[i] = (t[i] ?? 0) + (c[i] ?? 0);
