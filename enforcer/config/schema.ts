@@ -96,6 +96,11 @@ export const configSchema = z.strictObject({
       min_requests: nonNegative().default(10),
       /** Minimum time between two global-surge alerts. */
       global_cooldown: duration().default(120),
+      /**
+       * An IPv6 client is its network of this many bits (`2001:db8:1:2::/64`): counted, judged and banned as one, so
+       * rotating through the addresses of one /64 gains nothing. 128: every IPv6 address on its own. IPv4 stays per address.
+       */
+      ipv6_prefix: num('a whole number from 1 to 128', (n, e) => n.int(e).min(1, e).max(128, e)).default(64),
     })
     .prefault({}),
 

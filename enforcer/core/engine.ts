@@ -8,11 +8,15 @@ import { BaselineTracker, type HourSlot } from './baseline.js';
 import { IpWindows } from './ip-windows.js';
 import { OffenceBook, ladderDuration } from './ladder.js';
 import { banRate, judgeGlobal, judgeIp, zOf, type Thresholds } from './rules.js';
-import { normaliseIp } from '../net/ip.js';
+import { banKeyProblem, normaliseBanKey } from '../net/cidr.js';
 
 export { engineConfigFrom, originalVariant, type EngineConfig } from './engine-config.js';
 
-/** What the engine needs from outside: the allow-list predicate (loopback, host addresses, configured CIDRs). */
+/**
+ * What the engine needs from outside: the allow-list predicate (loopback, host addresses, configured CIDRs). Given a
+ * network (a client key such as `2001:db8:1:2::/64`) it must say whether the network holds an allowed address
+ * (buildMatcher does): such a network is never banned.
+ */
 export interface EngineOptions {
   isAllowed: (ip: string) => boolean;
 }
@@ -32,7 +36,8 @@ export interface Engine {
   /** Restores hour-of-day slots saved earlier (optional; without it the slots learn again). */
   restoreHourlySlots(slots: Array<Pick<HourSlot, 'hour' | 'mean' | 'stddev' | 'samples'> & { errorMean?: number }>): void;
   /**
-   * An operator's ban (canonicalises `ip`; throws for an invalid or allow-listed one). It counts as an offence, so the
+   * An operator's ban of an address or a network (`203.0.113.0/24`, `2001:db8::/64`; canonicalised; throws for an
+   * invalid one, a network wider than MIN_BAN_PREFIX, an allow-listed address or a network holding one). It counts as an offence, so the
    * next automatic ban climbs the ladder; its own duration is the one given (null: permanent). Banning an IP already
    * banned replaces that ban (and counts again).
    */
@@ -65,6 +70,8 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
   const tracker = new BaselineTracker(cfg);
   const offences = new OffenceBook(cfg.offenceMemory);
   const bans = new Map<string, ActiveBan>();
+  /** Networks spared because they hold an allow-listed address: key -> when last audited (once per window). */
+  const spared = new Map<string, number>();
   let nextExpiry = Infinity;
   const thresholds: Thresholds = {
     zscore: cfg.zscore, multiplier: cfg.multiplier, maxIpRate: cfg.maxIpRate, errorSurge: cfg.errorSurge,
@@ -162,6 +169,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       current = tracker.compute(nowSec);
       lastRecompute = nowSec;
       offences.prune(nowSec);
+      for (const [k, at] of spared) if (at <= nowSec - W) spared.delete(k);
       out.push({ kind: 'baseline', at: nowSec, baseline: current, globalRate: globalRates(nowSec).rate });
     }
 
@@ -181,7 +189,15 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       const v = judgeIp(requests, errors, W, current, thresholds);
       if (!v.ban) continue;
       const ip = windows.ipAt(slot);
-      if (ip === undefined || bans.has(ip) || isAllowed(ip)) continue;
+      if (ip === undefined || bans.has(ip)) continue;
+      if (isAllowed(ip)) {
+        // An allow-listed address is skipped silently; a network (an IPv6 client's /64) holding one is spared and audited.
+        if (ip.indexOf('/') >= 0 && (spared.get(ip) ?? -Infinity) <= nowSec - W) {
+          spared.set(ip, nowSec);
+          out.push({ kind: 'spared', ip, at: nowSec, rule: v.rule!, rate: requests / W, reason: 'allowlisted_inside' });
+        }
+        continue;
+      }
       const count = offences.record(ip, nowSec);
       out.push(banDecision(ip, nowSec, count, ladderDuration(cfg.ladder, count), {
         rule: v.rule!, rate: requests / W, errorRate: errors / W, z: v.z, tightened: v.tightened, source: 'auto', threshold: v.threshold,
@@ -204,8 +220,10 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
   };
 
   const canonical = (ip: string): string => {
-    const n = normaliseIp(ip);
-    if (n === null) throw new Error(`not an IP address: ${JSON.stringify(ip)}`);
+    const n = normaliseBanKey(ip);
+    if (n === null) throw new Error(`not an IP address or CIDR: ${JSON.stringify(ip)}`);
+    const problem = banKeyProblem(n);
+    if (problem) throw new Error(problem);
     return n;
   };
 
@@ -246,7 +264,11 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
 
     manualBan(ip, nowSec, durationSec, reason) {
       const n = canonical(ip);
-      if (isAllowed(n)) throw new Error(`${n} is on the allow-list (loopback, this host or configured): not banning it`);
+      if (isAllowed(n)) {
+        throw new Error(n.indexOf('/') >= 0
+          ? `${n} holds an allow-listed address (loopback, this host or configured): not banning it`
+          : `${n} is on the allow-list (loopback, this host or configured): not banning it`);
+      }
       const slot = windows.slotOf(n);
       const requests = slot >= 0 ? windows.requests(slot) : 0;
       const errors = slot >= 0 ? windows.errors(slot) : 0;
@@ -262,7 +284,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
     },
 
     manualUnban(ip, nowSec) {
-      const n = normaliseIp(ip) ?? ip;
+      const n = normaliseBanKey(ip) ?? ip;
       if (!bans.delete(n)) return null;
       windows.forgive(n);
       recomputeExpiry();
@@ -275,7 +297,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
     },
 
     isBanned(ip) {
-      return bans.has(ip) || bans.has(normaliseIp(ip) ?? ip);
+      return bans.has(ip) || bans.has(normaliseBanKey(ip) ?? ip);
     },
 
     status(nowSec, topN = 10) {

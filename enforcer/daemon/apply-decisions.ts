@@ -1,6 +1,6 @@
 // Carries the core's decisions out: firewall first (an attacker is stopped before anything else), then the database,
 // the audit log and the alert queue. A per-item failure is logged and audited; the loop always goes on.
-import type { Decision, BanDecision, UnbanDecision, GlobalAlertDecision, BaselineDecision } from '../core/types.js';
+import type { Decision, BanDecision, UnbanDecision, GlobalAlertDecision, BaselineDecision, SparedDecision } from '../core/types.js';
 import type { FirewallBackend, CommitResult } from '../adapters/firewall/port.js';
 
 /** The parts of the store that decisions write to. */
@@ -18,6 +18,7 @@ export interface DecisionAudit {
   unban(d: UnbanDecision): void;
   globalAlert(d: GlobalAlertDecision): void;
   baseline(d: BaselineDecision): void;
+  spared(d: SparedDecision): void;
   failure(what: string, detail: string): void;
 }
 
@@ -114,6 +115,10 @@ export async function applyDecisions(decisions: Decision[], sinks: DecisionSinks
           guard(sinks, 'audit', () => sinks.audit.globalAlert(d));
           guard(sinks, 'alert', () => sinks.notify(d));
           sinks.log.warn(`global surge: ${d.rate.toFixed(2)} req/s against baseline ${d.baseline.mean.toFixed(2)} (${d.rule})`);
+          break;
+        case 'spared':
+          guard(sinks, 'audit', () => sinks.audit.spared(d));
+          sinks.log.warn(`not banning ${d.ip} (${d.rule}, rate ${d.rate.toFixed(2)}/s): it holds an allow-listed address`);
           break;
         case 'baseline':
           // The per-minute database row is written by the scheduler's snapshot job; a recomputation is audited.

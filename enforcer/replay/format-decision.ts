@@ -34,6 +34,8 @@ export function formatText(d: Decision, logT: number, th: PrintThresholds): stri
     }
     case 'unban':
       return `${when} UNBAN ${d.ip} | ${d.reason}`;
+    case 'spared':
+      return `${when} SPARED ${d.ip} | ${d.rule} | rate=${num(d.rate)} | allow-listed address inside`;
     case 'global_alert':
       return `${when} GLOBAL_ALERT | ${d.rule}=${num(d.z)}>${num(d.rule === 'zscore' ? th.zscore : th.multiplier, 1)} | rate=${num(d.rate)} | baseline=${num(d.baseline.mean)}`;
     default:
@@ -52,6 +54,8 @@ export function toJson(d: Decision, logT: number): Record<string, unknown> | nul
         duration: d.durationSec, z: finite(d.z), step: d.step, tightened: d.tightened, error_rate: finite(d.errorRate),
         baseline_stddev: finite(d.baseline.stddev), baseline_source: d.baseline.source,
       };
+    case 'spared':
+      return { ...base, action: 'spared', ip: d.ip, rule: d.rule, rate: finite(d.rate), baseline: null, duration: null, reason: d.reason };
     case 'unban':
       return { ...base, action: 'unban', ip: d.ip, rule: null, rate: null, baseline: null, duration: null, reason: d.reason };
     case 'global_alert':

@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { Baseline, Counts, Decision } from '../core/types.js';
 import { createEngine, engineConfigFrom, originalVariant } from '../core/engine.js';
 import { buildMatcher } from '../net/cidr.js';
+import { clientKey } from '../net/client-key.js';
 import { hostAddresses as readHostAddresses } from '../net/host-addresses.js';
 import { readLog } from './read-log.js';
 import { floodEvents, type FloodSpec } from './inject-flood.js';
@@ -113,7 +114,7 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
         banned.add(d.ip);
         if (d.until !== null) expiries.push(d.until);
       } else if (d.kind === 'unban') unbans++;
-      else globalAlerts++;
+      else if (d.kind === 'global_alert') globalAlerts++;
       const logT = logOf(d.at);
       if (opts.json) opts.out(JSON.stringify(toJson(d, logT)));
       else opts.out(formatText(d, logT, th) ?? '');
@@ -138,6 +139,9 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
     }
   };
 
+  // The client key nginx counts under: an IPv6 address becomes its prefix (detection.ipv6_prefix), as in njs.
+  const v6Prefix = config.detection.ipv6_prefix;
+  const keyOf = (ip: string) => (ip.indexOf(':') < 0 ? ip : clientKey(ip, v6Prefix) ?? ip);
   const ips = new Set<string>();
   let i = 0;
   while (i < events.length) {
@@ -146,7 +150,8 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
     const global: Counts = [0, 0, 0];
     for (; i < events.length && simOf(events[i].t) === sim; i++) {
       const e = events[i];
-      const c = perIp[e.ip] ?? (perIp[e.ip] = [0, 0, 0]);
+      const key = keyOf(e.ip);
+      const c = perIp[key] ?? (perIp[key] = [0, 0, 0]);
       const k = e.status >= 500 ? 2 : e.status >= 400 ? 1 : 0;
       c[0]++;
       global[0]++;
@@ -154,7 +159,7 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
         c[k]++;
         global[k]++;
       }
-      ips.add(e.ip);
+      ips.add(key);
     }
     advanceTo(sim);
     engine.ingest([{ t: sim, global, ips: perIp }]);
