@@ -6,6 +6,7 @@ import { BackendUnavailableError } from '../../enforcer/adapters/firewall/port.j
 import { netnsSkipReason } from '../harness/netns.js';
 import { canConnect, fwOptions, memoryLogger, servedNetwork } from './helpers.js';
 import { timeoutAndBulkTests } from './timeout-and-bulk.js';
+import { prefixBanTests } from './prefix-bans.js';
 
 const skip = netnsSkipReason();
 const now = () => Math.floor(Date.now() / 1000);
@@ -79,3 +80,5 @@ test('ipset: a missing binary is a clear BackendUnavailableError; commit reports
   assert.equal(r.failed.length, 1);
   assert.match(r.failed[0].error, /not found/);
 });
+
+prefixBanTests('ipset', createIpsetBackend);

@@ -5,6 +5,7 @@ import { createIptablesBackend, parseChainRules } from '../../enforcer/adapters/
 import { BackendUnavailableError } from '../../enforcer/adapters/firewall/port.js';
 import { createTestNetwork, netnsSkipReason } from '../harness/netns.js';
 import { canConnect, fwOptions, manyAddresses, memoryLogger, servedNetwork } from './helpers.js';
+import { prefixBanTests } from './prefix-bans.js';
 
 const skip = netnsSkipReason();
 const now = () => Math.floor(Date.now() / 1000);
@@ -88,3 +89,5 @@ test('iptables: a missing binary is a clear BackendUnavailableError', async () =
   await assert.rejects(fw.init(), (err: Error) => err instanceof BackendUnavailableError &&
     err.message === 'backend `iptables`: `iptables` not found: apt-get install iptables');
 });
+
+prefixBanTests('iptables', createIptablesBackend);

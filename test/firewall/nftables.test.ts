@@ -6,6 +6,7 @@ import { BackendUnavailableError } from '../../enforcer/adapters/firewall/port.j
 import { createTestNetwork, netnsSkipReason } from '../harness/netns.js';
 import { canConnect, fwOptions, memoryLogger, servedNetwork } from './helpers.js';
 import { timeoutAndBulkTests } from './timeout-and-bulk.js';
+import { prefixBanTests } from './prefix-bans.js';
 
 const skip = netnsSkipReason();
 const now = () => Math.floor(Date.now() / 1000);
@@ -99,3 +100,5 @@ test('nftables: a missing binary is a clear BackendUnavailableError', async () =
   await assert.rejects(fw.init(), (err: Error) => err instanceof BackendUnavailableError &&
     err.message === 'backend `nftables`: `nft` not found: apt-get install nftables');
 });
+
+prefixBanTests('nftables', createNftablesBackend);
