@@ -88,7 +88,7 @@ export const banBody = z.strictObject({
 /** POST /api/v1/bans/bulk: up to 100,000 addresses or networks in one batch; each is checked by the service, bad ones reported. */
 export const bulkBanBody = z.strictObject({
   ips: z.array(z.string({ error: '`ips` must be a list of IP address strings' }).max(100, { error: 'an entry of `ips` is too long' }),
-    { error: '`ips` must be a list of IP address or CIDR strings' })
+    { error: '`ips` must be a list of IP address strings (addresses or CIDRs)' })
     .min(1, { error: '`ips` must hold at least one address' }).max(100_000, { error: '`ips` may hold at most 100000 addresses' }),
   duration: durationField.optional(),
   reason: text('reason').optional(),

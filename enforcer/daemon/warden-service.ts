@@ -146,9 +146,11 @@ export function createWardenService(p: DaemonParts): WardenService {
 
     metrics() {
       const st = p.loop.state;
+      const active = p.engine.status(nowSec(), 0).activeBans;
       return {
         requestsSeen: st.requestsSeen,
-        bansActive: p.engine.status(nowSec(), 0).activeBans.length,
+        bansActive: active.length,
+        bansActiveNetworks: active.reduce((n, b) => n + (b.ip.indexOf('/') >= 0 ? 1 : 0), 0),
         bansTotalByRule: p.store.bansTotalByRule(),
         decisionLatencyMs: p.decisions().lastMs,
         pollErrors: st.pollErrors,
