@@ -66,6 +66,11 @@ export const configSchema = z.strictObject({
 
   detection: z
     .strictObject({
+      /**
+       * IPv6 clients are counted, judged and banned per prefix of this many bits (64: every address of one /64 is one
+       * client, `2001:db8:1:2::/64`; 128: per address). Must equal `js_var $warden_ipv6_prefix` in the warden nginx.conf.
+       */
+      ipv6_prefix: num('a whole number from 1 to 128', (n, e) => n.int(e).min(1, e).max(128, e)).default(64),
       /** Sliding window for per-IP and global rates, seconds. */
       window: duration().default(60),
       /** Rolling baseline history of per-second global counts. */
@@ -96,11 +101,6 @@ export const configSchema = z.strictObject({
       min_requests: nonNegative().default(10),
       /** Minimum time between two global-surge alerts. */
       global_cooldown: duration().default(120),
-      /**
-       * An IPv6 client is its network of this many bits (`2001:db8:1:2::/64`): counted, judged and banned as one, so
-       * rotating through the addresses of one /64 gains nothing. 128: every IPv6 address on its own. IPv4 stays per address.
-       */
-      ipv6_prefix: num('a whole number from 1 to 128', (n, e) => n.int(e).min(1, e).max(128, e)).default(64),
     })
     .prefault({}),
 
