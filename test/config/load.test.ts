@@ -33,7 +33,26 @@ test('defaults: every setting is filled in as documented', () => {
   assert.equal(c.allow_self, true);
   assert.deepEqual(c.enforcement.backends, ['ipset']);
   assert.deepEqual(parseConfig(null, {}), c);
-  assert.deepEqual(loadConfig(undefined, {}), c);
+  // Without a file, relative storage paths are taken from the working folder.
+  const loaded = loadConfig(undefined, {});
+  assert.deepEqual({ ...loaded, storage: c.storage }, c);
+  assert.equal(loaded.storage.database, join(process.cwd(), 'var/warden.db'));
+  assert.equal(loaded.storage.audit_log, join(process.cwd(), 'var/audit.log'));
+});
+
+test('storage paths in a config file are taken from its folder, whoever loads it (CLI, daemon, demo)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-cfg-'));
+  try {
+    const file = join(dir, 'warden.yaml');
+    writeFileSync(file, 'storage:\n  database: data/w.db\n  audit_log: /var/log/w.log\n');
+    const c = loadConfig(file, {});
+    assert.equal(c.storage.database, join(dir, 'data/w.db'));
+    assert.equal(c.storage.audit_log, '/var/log/w.log');
+    writeFileSync(file, 'storage:\n  database: ":memory:"\n');
+    assert.equal(loadConfig(file, {}).storage.database, ':memory:');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('durations and ladder steps accept numbers and units', () => {

@@ -1,6 +1,6 @@
 // `warden status` and `warden bans`: what the running daemon sees, from its API.
-import type { CommandContext } from '../main.js';
-import { resolveConfig } from '../config-path.js';
+import type { CommandContext } from '../context.js';
+import { resolveConfig } from '../../config/find.js';
 import { callApi } from '../api-client.js';
 import { formatDuration } from '../../config/duration.js';
 
