@@ -29,13 +29,21 @@ function show(v: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
+/** Keys earlier versions accepted, with what to do instead (shown with the unknown-key error). */
+const REMOVED_KEYS: Record<string, string> = {
+  'enforcement.nginx_status': 'removed (nothing read it); the answer to a banned client is set in nginx-server.conf (`return 403;` or `return 444;`)',
+};
+
 /** One line per problem, e.g. ``Expected `detection.zscore` to be a number > 0, got `"abc"` ``. */
 export function formatIssues(issues: z.core.$ZodIssue[], input: unknown): string[] {
   return issues.map((issue) => {
     const key = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       const where = key ? `${key}.` : '';
-      return issue.keys.map((k) => `Unknown key \`${where}${k}\` in config`).join('\n');
+      return issue.keys.map((k) => {
+        const hint = REMOVED_KEYS[`${where}${k}`];
+        return `Unknown key \`${where}${k}\` in config${hint ? `: ${hint}` : ''}`;
+      }).join('\n');
     }
     return `Expected \`${key}\` to be ${issue.message}, got \`${show(valueAt(input, issue.path))}\``;
   });

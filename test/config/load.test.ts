@@ -82,6 +82,7 @@ test('each kind of bad value gives one exact line naming the key, the expectatio
     [{ api: { tokens: ['short'] } }, 'Expected `api.tokens.0` to be a token of at least 16 characters, got `"short"`'],
     [{ detection: { zscroe: 3 } }, 'Unknown key `detection.zscroe` in config'],
     [{ detections: {} }, 'Unknown key `detections` in config'],
+    [{ enforcement: { nginx_status: 444 } }, 'Unknown key `enforcement.nginx_status` in config: removed (nothing read it); the answer to a banned client is set in nginx-server.conf (`return 403;` or `return 444;`)'],
     [[1, 2], 'Expected the config to be a mapping of keys to values, got `[1,2]`'],
     ['zscore: 3', 'Expected the config to be a mapping of keys to values, got `"zscore: 3"`'],
   ];
