@@ -51,6 +51,15 @@ export default tseslint.config(
   // api < daemon < demo, cli). A layer may not import the ones above it; the core does no I/O at all.
   ...layerRules(),
   {
+    // The dashboard is browser code: from the enforcer it takes only the API's response types.
+    files: ['dashboard/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '^\\.\\./enforcer/(?!api/types\\.js$)', message: 'the dashboard imports only enforcer/api/types.js (types).' }],
+      }],
+    },
+  },
+  {
     files: ['**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
