@@ -1,7 +1,7 @@
 // `warden ban IP|CIDR` and `warden unban IP|CIDR`: manual actions through the running daemon's API.
 import { readFileSync } from 'node:fs';
-import type { CommandContext } from '../main.js';
-import { resolveConfig } from '../config-path.js';
+import type { CommandContext } from '../context.js';
+import { resolveConfig } from '../../config/find.js';
 import { callApi } from '../api-client.js';
 
 /** The addresses (or CIDRs) of a block list: one per line; blank lines and `#` comments ignored; a line's first word counts. */
