@@ -8,6 +8,7 @@ import {
   type Change, type FirewallOptions,
 } from './exec.js';
 import type { BanEntry, FirewallBackend } from './port.js';
+import { normaliseBanKey } from '../../net/cidr.js';
 
 const BACKEND = 'nftables';
 
@@ -99,10 +100,13 @@ interface NftSetJson {
   nftables?: Array<{ set?: { name?: string; elem?: Array<NftVal | { elem?: { val?: NftVal; timeout?: number; expires?: number } }> } }>;
 }
 
-/** The address or CIDR text of an element value, or null for anything else (a range). */
+/** The canonical address or CIDR of an element value, or null for anything else (a range). */
 function valText(v: NftVal | undefined): string | null {
-  if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && v.prefix?.addr !== undefined && v.prefix.len !== undefined) return `${v.prefix.addr}/${v.prefix.len}`;
+  if (typeof v === 'string') return normaliseBanKey(v) ?? v;
+  if (v && typeof v === 'object' && v.prefix?.addr !== undefined && v.prefix.len !== undefined) {
+    const cidr = `${v.prefix.addr}/${v.prefix.len}`;
+    return normaliseBanKey(cidr) ?? cidr;
+  }
   return null;
 }
 
