@@ -566,6 +566,7 @@ test('a version-2 database migrates to version 4 keeping every row, index, trigg
     assert.equal((check.prepare('SELECT count(*) FROM bans_view').pluck().get() as number), 4);
     const after = check.prepare("SELECT name FROM sqlite_schema WHERE tbl_name = 'bans' AND type IN ('index', 'trigger', 'view')").pluck().all() as string[];
     for (const n of before) assert.ok(after.includes(n), `${n} kept`);
+    assert.ok(after.includes('bans_ip_prefix'), 'the search index of version 4');
     // One active ban per (ip_key, prefix_len): a raw duplicate of the active /64 is refused.
     assert.equal(check.prepare("SELECT sql FROM sqlite_schema WHERE name = 'bans_one_active_per_ip'").pluck().get(),
       'CREATE UNIQUE INDEX bans_one_active_per_ip ON bans (ip_key, prefix_len) WHERE ended_at IS NULL');

@@ -148,11 +148,13 @@ ${BANS_INDEXES.slice(1)}${BANS_TOTAL_TRIGGER.slice(1)}${BANS_VIEW.slice(1)}`,
     description: 'prefix bans: bans.prefix_len keeps a network (2001:db8:1:2::/64) apart from its base address',
     // No rebuild: a new column with a constant default (every earlier row is one address: 128) and the one-active-ban
     // index widened to (ip_key, prefix_len). Rows, the other indexes, the trigger and the view stay as they are
-    // (searches by prefix use the ip_key index: a range for the bans inside, equalities for the prefixes covering).
+    // A search by address or CIDR reads (ip_key, prefix_len) from the new index bans_ip_prefix: a range for the bans
+    // inside, equalities for the prefixes covering; a count never touches the rows.
     sql: `
 ALTER TABLE bans ADD COLUMN prefix_len INTEGER NOT NULL DEFAULT 128 CHECK (prefix_len BETWEEN 0 AND 128);
 DROP INDEX bans_one_active_per_ip;
 CREATE UNIQUE INDEX bans_one_active_per_ip ON bans (ip_key, prefix_len) WHERE ended_at IS NULL;
+CREATE INDEX bans_ip_prefix ON bans (ip_key, prefix_len);
 `,
   },
 ];
