@@ -10,17 +10,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../harness/nginx.js';
+import { needCommands, needRoot } from '../harness/tools.js';
 
 const root = process.env.WARDEN_ROOT ?? process.cwd();
 const bin = join(root, 'bin/warden.mjs');
 const shipped = join(root, 'deploy/logrotate/nginx-warden');
 
 function logrotateSkipReason(): string | false {
-  if (spawnSync('sh', ['-c', 'command -v logrotate'], { stdio: 'ignore' }).status !== 0) {
-    return 'logrotate is not installed (.ci/run installs it: apt-get install logrotate)';
-  }
-  if (process.getuid?.() !== 0) return 'needs root: the shipped config creates the new file as root:adm (runs in CI as root)';
-  return false;
+  return needCommands('logrotate') || needRoot('the shipped config creates the new file as root:adm');
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -7,13 +7,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser, browserSkipReason } from '../harness/browser.js';
 import { startNginx, nginxSkipReason, repoRoot, type RunningNginx } from '../harness/nginx.js';
+import { needCommands } from '../harness/tools.js';
 import { startDaemon, type Daemon } from '../../enforcer/daemon/daemon.js';
 import { tempDir, testConfig, ab, steadyClient } from './helpers.js';
 
 declare const document: { getElementById(id: string): { textContent: string | null } | null };
 
 const ARTIFACTS = join(repoRoot, 'test-artifacts', 'e2e');
-const skip = nginxSkipReason() || (browserSkipReason());
+const skip = nginxSkipReason() || browserSkipReason() || needCommands('ab');
 
 test('browser: a real flood is banned on the live page within seconds, shows in history, and is unbanned from the page', { skip, timeout: 90_000 }, async (t) => {
   mkdirSync(ARTIFACTS, { recursive: true });

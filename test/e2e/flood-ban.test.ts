@@ -4,10 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startNginx, nginxSkipReason, freePort, type RunningNginx } from '../harness/nginx.js';
+import { needCommands } from '../harness/tools.js';
 import { startDaemon, type Daemon } from '../../enforcer/daemon/daemon.js';
 import { tempDir, testConfig, ab, steadyClient, waitFor } from './helpers.js';
 
-const skip = nginxSkipReason();
+const skip = nginxSkipReason() || needCommands('ab');
 const realip = 'set_real_ip_from 127.0.0.1; real_ip_header X-Forwarded-For;';
 const site = 'include {dir}/nginx-server.conf; location / { return 200 "ok\\n"; }';
 

@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createTestNetwork, netnsSkipReason, type TestNetwork } from '../harness/netns.js';
 import { startNginx, nginxSkipReason, repoRoot, type RunningNginx } from '../harness/nginx.js';
+import { needCommands } from '../harness/tools.js';
 import { openStore } from '../../enforcer/adapters/store/warden-store.js';
 import type { BanDecision } from '../../enforcer/core/types.js';
 import { tempDir, waitFor } from './helpers.js';
 
-const skip = netnsSkipReason() || nginxSkipReason();
+const skip = netnsSkipReason() || nginxSkipReason() || needCommands('ipset', 'iptables', 'ip6tables', 'curl');
 const cli = join(repoRoot, 'dist/enforcer/cli/main.js');
 const TOKEN = 'e2e-token-0123456789abcdef';
 

@@ -5,16 +5,19 @@ import assert from 'node:assert/strict';
 import type { FirewallOptions } from '../../enforcer/adapters/firewall/exec.js';
 import type { FirewallBackend } from '../../enforcer/adapters/firewall/port.js';
 import { createTestNetwork, netnsSkipReason } from '../harness/netns.js';
+import { needCommands } from '../harness/tools.js';
 import { canConnect, fwOptions, manyAddresses, memoryLogger, servedNetwork } from './helpers.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 
 /**
- * Registers the two tests for a backend; `family` is the address family the expiry test bans.
- * @example timeoutAndBulkTests('ipset', createIpsetBackend, 4);
+ * Registers the two tests for a backend; `family` is the address family the expiry test bans; `commands` the system
+ * commands the backend runs (a missing one skips the tests by name).
+ * @example timeoutAndBulkTests('ipset', createIpsetBackend, 4, ['ipset', 'iptables', 'ip6tables', 'curl']);
  */
-export function timeoutAndBulkTests(label: string, create: (fw: FirewallOptions) => FirewallBackend, family: 4 | 6): void {
-  const skip = netnsSkipReason();
+export function timeoutAndBulkTests(label: string, create: (fw: FirewallOptions) => FirewallBackend, family: 4 | 6,
+  commands: string[]): void {
+  const skip = netnsSkipReason() || needCommands(...commands);
 
   test(`${label}: a ban with a 2 s timeout really expires in the kernel`, { skip }, async (t) => {
     const s = await servedNetwork(1);

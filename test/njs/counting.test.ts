@@ -3,9 +3,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { nginxSkipReason, startUpstream, withNginx, freePort } from '../harness/nginx.js';
+import { needCommands } from '../harness/tools.js';
 import { ab, drainAll, emptyTotals, pollInBackground, pollOnce, sleep, trustLoopbackXff } from './helpers.js';
 
 const skip = nginxSkipReason();
+const skipAb = skip || needCommands('ab');
 
 const site = `
     location / { return 200 "ok\\n"; }
@@ -13,7 +15,7 @@ const site = `
     location /boom { return 500; }
 `;
 
-test('N requests from each of several X-Forwarded-For clients come back exactly, under concurrent load and polling', { skip }, async () => {
+test('N requests from each of several X-Forwarded-For clients come back exactly, under concurrent load and polling', { skip: skipAb }, async () => {
   await withNginx({ workers: 2, httpExtra: trustLoopbackXff, servers: [site] }, async (ng) => {
     const totals = emptyTotals();
     const stopPolling = pollInBackground(ng.countersUrl, totals, 200);
@@ -107,7 +109,7 @@ test('404, 500, 502, 499 and 400 are classified right; IPv6 clients work', { ski
   }
 });
 
-test('nginx -s reload during counting loses no completed bucket and returns nothing twice', { skip }, async () => {
+test('nginx -s reload during counting loses no completed bucket and returns nothing twice', { skip: skipAb }, async () => {
   await withNginx({ workers: 2, httpExtra: trustLoopbackXff, servers: [site] }, async (ng) => {
     const totals = emptyTotals();
     const stopPolling = pollInBackground(ng.countersUrl, totals, 300);
