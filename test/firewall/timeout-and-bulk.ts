@@ -46,6 +46,8 @@ export function timeoutAndBulkTests(label: string, create: (fw: FirewallOptions)
     t.diagnostic(`${label}: init + commit of 100,000 bans: ${ms.toFixed(0)} ms`);
     assert.deepEqual(r, { added: 100_000, removed: 0, failed: [] });
     assert.equal((await fw.list()).length, 100_000);
-    assert.ok(ms < 20_000, `took ${ms} ms`);
+    // One batch, not 100,000 commands (which takes minutes); the time itself is bench/enforce's to measure: on this shared
+    // machine the ipset commit alone has taken 17 s.
+    assert.ok(ms < 90_000, `took ${ms} ms`);
   });
 }

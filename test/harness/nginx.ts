@@ -69,7 +69,7 @@ export interface ServerSpec {
 export interface StartNginxOptions {
   /** worker_processes, default 2. */
   workers?: number;
-  /** Extra directives in http {} after the warden include. */
+  /** Extra directives in http {} after the warden include; `{dir}` becomes the config directory as nginx sees it. */
   httpExtra?: string;
   /** Directives in the main context (e.g. `worker_rlimit_nofile 4096;`). */
   mainExtra?: string;
@@ -175,7 +175,7 @@ export async function startNginx(opts: StartNginxOptions): Promise<RunningNginx>
       '  default_type text/plain;',
       engine?.spec.engine === 'qjs' ? '  js_engine qjs;' : '',
       warden ? `  include ${dirInNginx}/warden.conf;` : '',
-      opts.httpExtra ?? '',
+      (opts.httpExtra ?? '').split('{dir}').join(dirInNginx),
       ...blocks,
       '}',
       '',
