@@ -43,7 +43,7 @@ test('a flood from one address is banned in nginx within seconds of its start; s
     assert.ok(latency < 5000, `ban decided ${latency} ms after the flood started (want < 5000)`);
 
     // Enforced inside nginx: the flooder is refused, a background client is served.
-    const refused = await waitFor(async () => (await fetch(ng!.url('/'), { headers: { 'X-Forwarded-For': flooder } })).status === 403, 2000);
+    const refused = await waitFor(async () => (await fetch(ng!.url('/'), { headers: { 'X-Forwarded-For': flooder } })).status === 403, 10_000);
     assert.ok(refused !== null, 'nginx did not refuse the banned flooder');
     assert.equal((await fetch(ng.url('/'), { headers: { 'X-Forwarded-For': '198.51.100.11' } })).status, 200);
     await new Promise((r) => setTimeout(r, 1500));
@@ -77,22 +77,22 @@ test('the daemon survives nginx being down, coming up, and restarting: it keeps 
     nginx: { url: `http://127.0.0.1:${port}` }, enforcement: { backends: ['dry-run'] },
   }), { onGeneratedPassword: () => {} });
   const d = daemon;
-  assert.ok(await waitFor(() => d.service.metrics().pollErrors >= 2, 4000), 'polls should fail while nginx is down');
+  assert.ok(await waitFor(() => d.service.metrics().pollErrors >= 2, 10_000), 'polls should fail while nginx is down');
   assert.equal(d.service.status().nginx.reachable, false);
   assert.match(d.service.status().nginx.lastError ?? '', /unreachable/);
   const manual = await d.service.ban('192.0.2.77', 3600, 'kept across nginx restarts', '127.0.0.1');
   assert.equal(manual.ok, true);
 
   ng = await startNginx({ workers: 2, httpExtra: realip, servers: [site], internalListen: `127.0.0.1:${port}` });
-  assert.ok(await waitFor(() => d.service.status().nginx.reachable, 4000), 'nginx came up but the daemon did not notice');
+  assert.ok(await waitFor(() => d.service.status().nginx.reachable, 10_000), 'nginx came up but the daemon did not notice');
   for (let i = 0; i < 25; i++) await (await fetch(ng.url('/'), { headers: { 'X-Forwarded-For': '198.51.100.50' } })).arrayBuffer();
-  assert.ok(await waitFor(() => d.service.metrics().requestsSeen >= 25, 4000), `requests not seen: ${d.service.metrics().requestsSeen}`);
+  assert.ok(await waitFor(() => d.service.metrics().requestsSeen >= 25, 10_000), `requests not seen: ${d.service.metrics().requestsSeen}`);
 
   await ng.stop();
   ng = null;
-  assert.ok(await waitFor(() => !d.service.status().nginx.reachable, 4000), 'nginx stopped but the daemon did not notice');
+  assert.ok(await waitFor(() => !d.service.status().nginx.reachable, 10_000), 'nginx stopped but the daemon did not notice');
   ng = await startNginx({ workers: 2, httpExtra: realip, servers: [site], internalListen: `127.0.0.1:${port}` });
-  assert.ok(await waitFor(() => d.service.status().nginx.reachable, 4000));
+  assert.ok(await waitFor(() => d.service.status().nginx.reachable, 10_000));
   assert.ok(d.engine.isBanned('192.0.2.77'), 'a ban was lost while nginx was away');
   const audit = readFileSync(d.config.storage.audit_log, 'utf8');
   assert.match(audit, /FAILURE \| nginx poll \| .*unreachable/);
