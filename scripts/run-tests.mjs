@@ -1,13 +1,13 @@
 // Runs every built test file (dist/test/**/*.test.js) with node's test runner, one file at a time:
 // many tests start real nginx, daemons or network namespaces and should not compete for 2 cores.
-// Then the engine matrix (test/harness/engines.ts): the njs tests (test/njs/) and the end-to-end counting test
-// (test/e2e/flood-ban) run again on every other njs version and engine users have (njs 0.8; njs 1.0 with the njs
+// Then the engine matrix (test/harness/engines.ts): the njs tests (test/njs/) that start an nginx and the end-to-end
+// counting test (test/e2e/flood-ban) run again on every other njs version and engine users have (njs 0.8; njs 1.0 with the njs
 // engine and with QuickJS), each pass with WARDEN_TEST_ENGINE set; an engine that cannot be had here makes that pass's
 // tests skip by name, with the command that gets it.
 // Usage: node scripts/run-tests.mjs [substring...]  (filters test files by path)
 //   WARDEN_TEST_ENGINES=sid-qjs,trixie-njs  only these matrix passes (`none`: no matrix pass)
 //   WARDEN_TEST_ENGINE=sid-qjs              every file once, on that engine only (no matrix)
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, dirname, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -50,7 +50,9 @@ const started = Date.now();
 results.push({ what: process.env.WARDEN_TEST_ENGINE ? `every test on ${process.env.WARDEN_TEST_ENGINE}` : 'every test (default nginx)',
   status: run(files, {}) });
 
-const matrixFiles = files.filter((f) => MATRIX.some((m) => relative(dir, f).startsWith(m)));
+// Only the ones that start an nginx (a pure-Node test under njs/ gains nothing from another engine).
+const matrixFiles = files.filter((f) => MATRIX.some((m) => relative(dir, f).startsWith(m)))
+  .filter((f) => /\b(withNginx|startNginx)\(/.test(readFileSync(f, 'utf8')));
 const chosen = (process.env.WARDEN_TEST_ENGINES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 if (!process.env.WARDEN_TEST_ENGINE && matrixFiles.length > 0 && !chosen.includes('none')) {
   const { ENGINE_MATRIX, findEngine, engineRoot } = await import(pathToFileURL(join(dir, 'harness/engines.js')).href);
