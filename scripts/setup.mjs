@@ -1,6 +1,6 @@
 // First-run set-up shared by `npm start`, `npm test` and `npm run bench`: installs the missing Debian/Ubuntu packages
 // of scripts/system-packages.json (as root with apt-get; printing what it installs), then the npm dependencies.
-// Usage: node scripts/setup.mjs [start|test|bench]   (start: the demo; test: start + test; bench: all three)
+// Usage: node scripts/setup.mjs [start|test|bench]   (start: the demo; test and bench: start + test)
 // WARDEN_NO_APT=1 never runs apt-get (only reports what is missing). Without root or apt-get nothing is installed:
 // the missing packages are listed with the command to install them, and the tests that need them skip by name.
 import { existsSync, readFileSync, writeFileSync, rmSync, chmodSync } from 'node:fs';
@@ -9,7 +9,8 @@ import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const GROUPS = { start: ['start'], test: ['start', 'test'], bench: ['start', 'test', 'bench'] };
+// bench: the test packages (wrk, ab, fail2ban...); bench/overhead's callgrind installs valgrind inside its scratch root.
+const GROUPS = { start: ['start'], test: ['start', 'test'], bench: ['start', 'test'] };
 
 const what = process.argv[2] ?? 'start';
 if (!GROUPS[what]) {
