@@ -69,7 +69,9 @@ if (!process.env.WARDEN_TEST_ENGINE && matrixFiles.length > 0 && !chosen.include
     const e = findEngine(spec.id, cache);
     const label = typeof e === 'string' ? `${spec.id}: not available here (its tests skip, saying why)` : `${spec.id}: ${e.label}`;
     console.log(`\nrun-tests: engine matrix: ${matrixFiles.length} njs/counting test files on ${label}`);
-    results.push({ what: `engine ${label}`, status: run(matrixFiles, { WARDEN_TEST_ENGINE: spec.id }) });
+    // An engine found missing here is not looked for (or built) again by every test file: they skip with this reason.
+    const env = { WARDEN_TEST_ENGINE: spec.id, ...(typeof e === 'string' ? { WARDEN_TEST_ENGINE_MISSING: e } : {}) };
+    results.push({ what: `engine ${label}`, status: run(matrixFiles, env) });
   }
 }
 console.log(`\nrun-tests: ${Math.round((Date.now() - started) / 1000)} s`);
