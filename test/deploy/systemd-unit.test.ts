@@ -58,7 +58,7 @@ test('the unit checks the config before starting, restarts on failure within lim
   assert.ok(values('RestrictAddressFamilies')[0].split(' ').includes('AF_NETLINK'));
   assert.deepEqual(values('MemoryDenyWriteExecute'), [], "Node's JIT needs W+X memory");
   // SIGHUP must mean "reopen the audit log" to the daemon, or ExecReload would do something else.
-  assert.match(readFileSync(join(root, 'enforcer/cli/commands/start.ts'), 'utf8'), /process\.on\('SIGHUP', \(\) => daemon\.reopenLogs\(\)\)/);
+  assert.match(readFileSync(join(root, 'enforcer/cli/commands/start.ts'), 'utf8'), /process\.on\('SIGHUP', \(\) => \{?\s*daemon\.reopenLogs\(\)/);
 });
 
 test('the unit\'s hardening scores OK or better in systemd-analyze security', { skip }, () => {
