@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { nginxSkipReason, repoRoot } from './nginx.js';
@@ -87,6 +87,35 @@ test('setup without apt (WARDEN_NO_APT=1) lists the missing packages with the in
     const bad = spawnSync(process.execPath, [join(repoRoot, 'scripts/setup.mjs'), 'everything'], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /unknown argument `everything` \(expected start, test or bench\)/);
+  } finally {
+    p.remove();
+  }
+});
+
+test('setup as root with apt-get: one update, then only the missing packages, printed; their commands then found', {
+  skip: process.getuid?.() === 0 ? false : 'needs root: setup installs only as root',
+}, () => {
+  // A stand-in apt-get (first on PATH) records its arguments and "installs" ab and wrk as stub commands.
+  const p = pathWithout(['ab', 'wrk', 'apt-get']);
+  const calls = join(p.path, 'apt-calls.log');
+  writeFileSync(join(p.path, 'apt-get'), `#!/bin/sh\necho "$*" >> ${calls}\n` +
+    `if [ "$1" = install ]; then for c in ab wrk; do printf '#!/bin/sh\\n' > ${p.path}/$c; chmod +x ${p.path}/$c; done; fi\n`);
+  chmodSync(join(p.path, 'apt-get'), 0o755);
+  try {
+    const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/setup.mjs'), 'test'],
+      { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, PATH: p.path, WARDEN_NO_APT: '' }, timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^setup: installing system packages with apt-get: apache2-utils wrk$/m);
+    assert.match(r.stdout, /^setup: {3}wrk: load generator/m);
+    assert.match(r.stdout, /^setup: system packages installed$/m);
+    assert.deepEqual(readFileSync(calls, 'utf8').trim().split('\n'),
+      ['update -qq', 'install -y -qq --no-install-recommends apache2-utils wrk']);
+    // Everything there now: a second run does not call apt-get at all.
+    const again = spawnSync(process.execPath, [join(repoRoot, 'scripts/setup.mjs'), 'test'],
+      { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, PATH: p.path }, timeout: 60_000 });
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(again.stdout, '');
+    assert.equal(readFileSync(calls, 'utf8').trim().split('\n').length, 2);
   } finally {
     p.remove();
   }
