@@ -67,4 +67,9 @@ test('pinned replay output: the semicomplete log, default and original, speeds 1
     }
     check(`semicomplete-${variant}-flood.txt`, await output({ file: semicomplete, config, speed: 24, variant, inject }));
   }
+  // The ceiling alone (relative rules out of reach), plain and tightened by an error surge.
+  const high = parseConfig({ detection: { zscore: 500, multiplier: 500 } }, {});
+  check('semicomplete-ceiling.txt', await output({ file: semicomplete, config: high, speed: 24, inject: { ...inject, rate: 40, durationSec: 120 } }));
+  check('semicomplete-ceiling.jsonl', await output({ file: semicomplete, config: high, speed: 24, json: true, inject: { ...inject, rate: 40, durationSec: 120 } }));
+  check('semicomplete-ceiling-tightened.txt', await output({ file: semicomplete, config: high, speed: 24, inject: { ...inject, rate: 20, durationSec: 120, status: 404 } }));
 });
