@@ -23,7 +23,11 @@ test('defaults: every setting is filled in as documented', () => {
   assert.deepEqual(c.detection, {
     window: 60, baseline_window: 1800, recompute_interval: 60, hourly_slots: true, hour_slot_min_samples: 600,
     mean_floor: 1, stddev_floor: 0.5, error_mean_floor: 0.1, zscore: 3, multiplier: 5, max_ip_rate: 30, error_surge: 3, tighten_factor: 0.5,
-    min_requests: 10, global_cooldown: 120,
+    min_requests: 10, global_cooldown: 120, short_window: 5, alert_cooldown: 600,
+    rules: {
+      zscore: { mode: 'ban' }, multiplier: { mode: 'ban' }, ceiling: { mode: 'ban' }, error_surge: { mode: 'ban' },
+      global_surge: { mode: 'alert' },
+    },
   });
   assert.deepEqual(c.bans.ladder, [600, 1800, 7200, null]);
   assert.equal(c.bans.offence_memory, 30 * 86400);
