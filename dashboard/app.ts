@@ -1,6 +1,7 @@
 // The dashboard's browser code: login form, live status polling, charts (uPlot), bans, top IPs and history.
 // Everything user-supplied goes through textContent; no innerHTML with data.
 import uPlot from 'uplot';
+import type { RuleInfo } from '../enforcer/core/rules/info.js';
 
 interface Baseline { mean: number; stddev: number; source: string; hour?: number; samples: number }
 interface Ban { ip: string; since: number; until: number | null; step: number; rule: string; rate: number; source: string }
@@ -12,6 +13,7 @@ interface Status {
   process: { cpuPct: number; rss: number; heapUsed: number };
   nginx: { reachable: boolean; lastPollAt: number | null; lastError: string | null };
   dropped: { total: number; lastPoll: number }; dryRun: boolean; backends: string[];
+  rules?: RuleInfo[];
 }
 interface HistoryRow {
   id: number; ip: string; started_at: number; planned_end: number | null; ended_at: number | null; step: number; rule: string;
@@ -232,6 +234,29 @@ function renderTop(s: Status): void {
   $('top-empty').hidden = s.topIps.length > 0;
 }
 
+/** The rules legend and the history filter's rule choices, from the registry the daemon serves (redrawn on change). */
+let rulesShown = '';
+function renderRules(rules: RuleInfo[]): void {
+  const key = JSON.stringify(rules);
+  if (key === rulesShown) return;
+  rulesShown = key;
+  $('rules-table').querySelector('tbody')!.replaceChildren(...rules.map((r) => {
+    const tr = el('tr');
+    tr.dataset.rule = r.name;
+    const name = el('td');
+    name.append(el('span', r.name, `tag tag-${r.name}`), el('div', r.title, 'muted'));
+    tr.append(name, el('td', r.mode, `mode mode-${r.mode}`), el('td', r.summary), el('td', r.thresholds));
+    return tr;
+  }));
+  const select = $<HTMLSelectElement>('history-rule');
+  const chosen = select.value;
+  const names = [...rules.filter((r) => r.scope === 'client').map((r) => r.name), 'manual'];
+  const any = el('option', 'any rule');
+  any.value = '';
+  select.replaceChildren(any, ...names.map((n) => el('option', n)));
+  if (names.includes(chosen)) select.value = chosen;
+}
+
 function render(s: Status): void {
   zscore = s.thresholds.zscore;
   setText('global-rate', `${fmtRate(s.globalRate)} req/s`);
@@ -258,6 +283,7 @@ function render(s: Status): void {
   setText('updated', new Date().toLocaleTimeString());
   renderBans(s);
   renderTop(s);
+  if (s.rules) renderRules(s.rules);
   pushPoint(s.now, s.globalRate, s.baseline.mean, s.baseline.stddev);
   drawRateChart();
 }

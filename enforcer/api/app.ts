@@ -184,6 +184,7 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
     return c.json({ ...s, activeBans, activeBanCount: all.length, activeBansTruncated: activeBans.length < all.length });
   });
   app.get('/api/v1/bans', (c) => c.json({ bans: service.status().activeBans }));
+  app.get('/api/v1/rules', (c) => c.json({ rules: service.rules() }));
 
   app.post('/api/v1/bans', async (c) => {
     const b = await jsonBody(c);

@@ -163,8 +163,8 @@ const baseSchema = z.strictObject({
       timeout_ms: positiveInt().default(5000),
       retries: nonNegative().default(3),
       /** Which events are sent. */
-      events: z.array(z.enum(['ban', 'unban', 'global_alert'], { error: 'one of ban, unban, global_alert' }))
-        .default(['ban', 'unban', 'global_alert']),
+      events: z.array(z.enum(['ban', 'unban', 'global_alert', 'rule_alert'], { error: 'one of ban, unban, global_alert, rule_alert' }))
+        .default(['ban', 'unban', 'global_alert', 'rule_alert']),
     })
     .prefault({}),
 

@@ -82,7 +82,7 @@ export function createServiceFixture(opts: { allowlist?: string[]; dbPath?: stri
   const engine = createEngine(engineConfigFrom(config), { isAllowed: (ip) => isAllowed(ip) });
   const firewall = memoryFirewall();
   const log = { info() {}, warn() {}, error() {} };
-  const audit = { ban() {}, unban() {}, globalAlert() {}, baseline() {}, failure() {} };
+  const audit = { ban() {}, unban() {}, globalAlert() {}, ruleAlert() {}, baseline() {}, failure() {} };
   const loopState = {
     reachable: true, lastPollAt: clock.nowMs() / 1000, lastError: null, droppedTotal: 3, droppedLastPoll: 0,
     requestsSeen: 1234, pollErrors: 0,
