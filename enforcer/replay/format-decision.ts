@@ -33,7 +33,7 @@ export function formatText(d: Decision, logT: number): string | null {
     case 'unban':
       return `${when} UNBAN ${d.ip} | ${d.reason}`;
     case 'global_alert':
-      return `${when} GLOBAL_ALERT | ${d.rule}=${num(d.z)}>${num(d.threshold ?? NaN, 1)} | rate=${num(d.rate)} | baseline=${num(d.baseline.mean)}`;
+      return `${when} GLOBAL_ALERT | ${d.rule}=${num(d.value ?? d.z)}${getRule(d.rule)?.unit ?? ''}>${num(d.threshold ?? NaN, 1)} | rate=${num(d.rate)} | baseline=${num(d.baseline.mean)}`;
     default:
       return null;
   }
