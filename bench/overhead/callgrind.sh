@@ -3,6 +3,8 @@
 # log-phase js_set (njs's per-request VM), the warden per-request module (dist/njs/warden.js), and warden with the
 # per-server ban check of nginx-server.conf.
 # Usage (root, after `npm run build` and a test run that made .cache/nginx-trixie): bash bench/overhead/callgrind.sh
+# On njs 1.0 (.cache/nginx-sid, made by the tests' engine matrix) and its QuickJS engine:
+#   CALLGRIND_ROOT=sid bash bench/overhead/callgrind.sh;  CALLGRIND_ROOT=sid JS_ENGINE=qjs bash bench/overhead/callgrind.sh
 # It copies the trixie root to a scratch folder, installs valgrind there, and removes the copy at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,6 +30,7 @@ events { worker_connections 256; }
 http {
   client_body_temp_path /tmp; proxy_temp_path /tmp; fastcgi_temp_path /tmp; uwsgi_temp_path /tmp; scgi_temp_path /tmp;
   set_real_ip_from 127.0.0.1; real_ip_header X-Forwarded-For;
+  $ENGINE_LINE
   js_shared_dict_zone zone=warden_counts:16m type=number; js_shared_dict_zone zone=warden_meta:1m type=number;
   js_shared_dict_zone zone=warden_bans:1m type=number;
   $js
@@ -46,7 +49,7 @@ CONF
 # Requests per run: the figure is (run with N2 - run with N1) / (N2 - N1), so startup and first requests cancel out.
 N1=500
 N2=2500
-echo "instructions per request (return 200, keep-alive, one client, (${N2} - ${N1} requests); callgrind)"
+echo "instructions per request (return 200, keep-alive, one client, (${N2} - ${N1} requests); callgrind; $(basename "$src"), js_engine $JS_ENGINE)"
 plain=0
 noop=0
 for v in plain noop warden warden+ban; do
