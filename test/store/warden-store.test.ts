@@ -502,11 +502,14 @@ test('a version-2 database migrates to version 3 keeping every row, index, trigg
   }
   const check = new Database(path);
   try {
-    assert.equal(check.pragma('user_version', { simple: true }), 3);
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     assert.equal(check.pragma('integrity_check', { simple: true }), 'ok');
-    assert.deepEqual(check.prepare('SELECT * FROM bans ORDER BY id').all(), before, 'every ban, every column, same ids');
-    assert.deepEqual(check.prepare("SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all(), objectsBefore,
-      'the same tables, indexes, trigger and view');
+    // Version 4 (prefix bans) then adds the column prefix_len (128: one address) and the index bans_ip_prefix.
+    const rows = check.prepare('SELECT * FROM bans ORDER BY id').all() as Array<Record<string, unknown>>;
+    assert.ok(rows.every((r) => r.prefix_len === 128), 'every earlier ban is one address');
+    assert.deepEqual(rows.map(({ prefix_len: _p, ...r }) => r), before, 'every ban, every column, same ids');
+    assert.deepEqual((check.prepare("SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all() as Array<{ name: string }>)
+      .filter((o) => o.name !== 'bans_ip_prefix'), objectsBefore, 'the same tables, indexes, trigger and view');
     for (const [table, n] of [['offences', 1], ['baselines', 1], ['alerts', 1], ['allowlist', 1], ['meta', 1], ['bans_view', 3]] as const) {
       assert.equal(check.prepare(`SELECT count(*) FROM ${table}`).pluck().get(), n, table);
     }
