@@ -78,9 +78,14 @@ export interface RunningNginx {
   internalPort: number;
   /** `http://127.0.0.1:<port><path>` of server `i` (default 0). */
   url(path?: string, i?: number): string;
-  /** Internal listener base URL and its counters endpoint. */
+  /** Internal listener base URL and its counters endpoint (protocol 2: `/counters?v=2`). */
   internalUrl: string;
   countersUrl: string;
+  /** The warden secret this nginx includes (secret.conf) and its file on the host ('' without warden). */
+  secret: string;
+  secretFile: string;
+  /** fetch() on the internal listener with the secret (`X-Warden-Secret`) added. */
+  internalFetch(path: string, init?: RequestInit): Promise<Response>;
   /** Master pid (stop by this pid). */
   pid: number;
   /** Worker pids right now. */
@@ -129,12 +134,13 @@ export async function startNginx(opts: StartNginxOptions): Promise<RunningNginx>
   const internalPort = warden ? (fixedInternal ? Number(fixedInternal[1]) : await freePort()) : 0;
   const internalListen = (opts.internalListen ?? '127.0.0.1:{port}').replace('{port}', String(internalPort));
   const workers = opts.workers ?? 2;
+  let secretInfo = { secret: '', secretFile: '' };
   const writeConfig = () => {
     const blocks = servers.map((s, i) => {
       const listens = (s.listen ?? ['127.0.0.1:{port}']).map((l) => `    listen ${l.replace('{port}', String(ports[i]))};`).join('\n');
       return `  server {\n${listens}\n${s.body.split('{dir}').join(dirInNginx)}\n  }`;
     });
-    if (warden) installWardenFiles(repoRoot, dir, dirInNginx, internalListen, opts.editWardenConf);
+    if (warden) secretInfo = installWardenFiles(repoRoot, dir, dirInNginx, internalListen, opts.editWardenConf);
     const t = `${dirInNginx}/tmp`;
     writeFileSync(join(dir, 'nginx.conf'), [
       nb.loadModule,
@@ -169,7 +175,12 @@ export async function startNginx(opts: StartNginxOptions): Promise<RunningNginx>
     internalPort,
     url: (path = '/', i = 0) => `http://127.0.0.1:${ports[i]}${path}`,
     internalUrl,
-    countersUrl: `${internalUrl}/counters`,
+    countersUrl: `${internalUrl}/counters?v=2`,
+    secret: secretInfo.secret,
+    secretFile: secretInfo.secretFile,
+    internalFetch: (path, init) => fetch(`${internalUrl}${path}`, {
+      ...init, headers: { ...(init?.headers as Record<string, string> | undefined), 'X-Warden-Secret': secretInfo.secret },
+    }),
     pid,
     workers: () => childrenOf(pid),
     dir,

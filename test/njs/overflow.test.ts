@@ -49,8 +49,8 @@ test('120,000 distinct addresses overflow a small zone: no request fails, droppe
     const took = Date.now() - started;
     assert.equal(oks.reduce((a, b) => a + b, 0), n, 'every request answered 200');
     const totals = emptyTotals();
-    await drainAll(ng.countersUrl, totals);
-    await pollOnce(ng.countersUrl, totals);
+    await drainAll(ng, totals);
+    await pollOnce(ng, totals);
     const perIp = Object.values(totals.ips).reduce((a, c) => a + c[0], 0);
     const ipsSeen = Object.keys(totals.ips).length;
     assert.ok(Object.values(totals.ips).every((c) => c[0] === 1), 'each address once');
