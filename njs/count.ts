@@ -54,6 +54,11 @@ export function countSignals(r: NginxHTTPRequest): void {
       }
     }
     const counts = ngx.shared.warden_counts as NgxSharedDict<number>;
+    // See log() in index.ts: no new key in a (nearly) full zone.
+    if (counts.freeSpace() < 32768 && (!counts.has(tag + ip) || (signal !== 0 && !counts.has(tag + '~' + ip)))) {
+      countUnstored(tag, add, signal, sec, 'zone warden_counts is full: new clients are counted globally only (make it larger, or poll more often)');
+      return;
+    }
     if (signal !== 0) counts.incr(tag + '~' + ip, signal, 0);
     counts.incr(tag + ip, add, 0);
   } catch (e) {
@@ -85,8 +90,10 @@ export function countUnstored(tag: string, add: number, signal: number, sec: num
   }
   if (tag === '') return;
   try {
-    z.counts.incr(tag, add >= ADD_OK ? add : ADD_OK, 0);
-    if (signal > 0) z.counts.incr(tag + '~', signal, 0);
+    // The global-only keys are made by the first such request of a second; in a full zone, only when there is room.
+    const room = z.counts.freeSpace() >= 32768;
+    if (room || z.counts.has(tag)) z.counts.incr(tag, add >= ADD_OK ? add : ADD_OK, 0);
+    if (signal > 0 && (room || z.counts.has(tag + '~'))) z.counts.incr(tag + '~', signal, 0);
   } catch {
     // Already counted as dropped above.
   }

@@ -36,7 +36,14 @@ function log(r: NginxHTTPRequest): string {
         return '';
       }
     }
-    (ngx.shared.warden_counts as NgxSharedDict<number>).incr(tag + ip, add, 0);
+    const counts = ngx.shared.warden_counts as NgxSharedDict<number>;
+    // A new key in a full zone fails inside nginx's slab allocator, which logs a line every time (njs leaves the
+    // zone's log_nomem on): with less than 32 KiB of free pages, only keys that exist are incremented.
+    if (counts.freeSpace() < 32768 && !counts.has(tag + ip)) {
+      countUnstored(tag, add, 0, sec, 'zone warden_counts is full: new clients are counted globally only (make it larger, or poll more often)');
+      return '';
+    }
+    counts.incr(tag + ip, add, 0);
   } catch (e) {
     countUnstored(tag, add, 0, sec, 'per-client key not stored (zone warden_counts full?): ' + String(e));
   }
