@@ -1,7 +1,7 @@
 // Runs an nginx found by locate.ts on a config directory: the directory where nginx can see it (inside the chroot root
 // when chrooted), the warden include rewritten for it, start in the foreground, wait for its ports, stop by pid.
 // Used by `warden demo` and by the test harness.
-import { ensureSecret } from '../adapters/warden-secret.js';
+import { ensureSecret, secretFileText } from '../adapters/warden-secret.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -83,12 +83,13 @@ export function wardenConfFor(pkgRoot: string, dirInNginx: string, internalListe
  * @example const { secretFile } = installWardenFiles(root, dir, dirInNginx, '127.0.0.1:9181'); // `include <dirInNginx>/warden.conf;`
  */
 export function installWardenFiles(pkgRoot: string, dir: string, dirInNginx: string, internalListen: string,
-  edit?: (t: string) => string): { secret: string; secretFile: string } {
+  edit?: (t: string) => string, useSecret?: string): { secret: string; secretFile: string } {
   copyFileSync(join(pkgRoot, 'dist/njs/warden.js'), join(dir, 'warden.js'));
   copyFileSync(join(pkgRoot, 'dist/njs/warden-internal.js'), join(dir, 'warden-internal.js'));
   writeFileSync(join(dir, 'warden.conf'), wardenConfFor(pkgRoot, dirInNginx, internalListen, edit));
   copyFileSync(join(pkgRoot, 'nginx-server.conf'), join(dir, 'nginx-server.conf'));
   const secretFile = join(dir, 'secret.conf');
+  if (useSecret) writeFileSync(secretFile, secretFileText(useSecret), { mode: 0o600 });
   const { secret } = ensureSecret(secretFile);
   return { secret, secretFile };
 }

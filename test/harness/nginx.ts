@@ -65,6 +65,8 @@ export interface StartNginxOptions {
   internalListen?: string;
   /** Edits the text of the warden nginx.conf before use (e.g. smaller zones). */
   editWardenConf?: (text: string) => string;
+  /** The warden secret to install (default: a new one); a daemon's own (`readSecret(config.nginx.secret_file)`). */
+  secret?: string;
   /** error_log level, default `notice`. */
   errorLogLevel?: string;
 }
@@ -140,7 +142,7 @@ export async function startNginx(opts: StartNginxOptions): Promise<RunningNginx>
       const listens = (s.listen ?? ['127.0.0.1:{port}']).map((l) => `    listen ${l.replace('{port}', String(ports[i]))};`).join('\n');
       return `  server {\n${listens}\n${s.body.split('{dir}').join(dirInNginx)}\n  }`;
     });
-    if (warden) secretInfo = installWardenFiles(repoRoot, dir, dirInNginx, internalListen, opts.editWardenConf);
+    if (warden) secretInfo = installWardenFiles(repoRoot, dir, dirInNginx, internalListen, opts.editWardenConf, opts.secret);
     const t = `${dirInNginx}/tmp`;
     writeFileSync(join(dir, 'nginx.conf'), [
       nb.loadModule,

@@ -93,7 +93,8 @@ test('100,000 requests from distinct addresses of one /64 are one client; the zo
     const totals = emptyTotals();
     let maxItems = 0;
     const watch = setInterval(() => {
-      fetch(`${ng.internalUrl}/status`).then((r) => r.json()).then((st: { zones: { warden_counts: { items: number } } }) => {
+      fetch(`${ng.internalUrl}/status`).then((r) => r.json()).then((body: unknown) => {
+        const st = body as { zones: { warden_counts: { items: number } } };
         maxItems = Math.max(maxItems, st.zones.warden_counts.items);
       }, () => {});
     }, 100);
