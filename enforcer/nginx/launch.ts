@@ -69,9 +69,7 @@ export function wardenConfFor(pkgRoot: string, dirInNginx: string, internalListe
   const jsPath = /^js_path\s+"[^"]*";/m;
   const listen = /^(\s*)listen 127\.0\.0\.1:9181;/m;
   const secret = /^include \/etc\/nginx\/warden\/secret\.con\[f\];/m;
-  if (!jsPath.test(text) || !listen.test(text) || !secret.test(text)) {
-    throw new Error('nginx.conf: expected `js_path "...";`, `include /etc/nginx/warden/secret.con[f];` and `listen 127.0.0.1:9181;` lines');
-  }
+  if (!jsPath.test(text) || !listen.test(text)) throw new Error('nginx.conf: expected `js_path "...";` and `listen 127.0.0.1:9181;` lines');
   text = text.replace(jsPath, `js_path "${dirInNginx}/";`).replace(listen, `$1listen ${internalListen};`)
     .replace(secret, `include ${dirInNginx}/secret.con[f];`);
   return edit ? edit(text) : text;

@@ -2,7 +2,7 @@
 // a system nginx, or a Debian trixie root built once with mmdebstrap), starts it through the product's launcher
 // (enforcer/nginx/launch.ts) on free loopback ports with a generated config that includes the REAL top-level nginx.conf
 // and the BUILT dist/njs/warden.js, and stops it by pid. Also a tiny upstream server for proxied/502 tests.
-import { existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { locateNginx, runNginx, type NginxBinary } from '../../enforcer/nginx/locate.js';
@@ -65,6 +65,11 @@ export interface StartNginxOptions {
   internalListen?: string;
   /** Edits the text of the warden nginx.conf before use (e.g. smaller zones). */
   editWardenConf?: (text: string) => string;
+  /**
+   * A folder with another version's nginx.conf, nginx-server.conf, warden.js and warden-internal.js to install instead
+   * of this checkout's (test/fixtures/njs-v1: the upgrade test).
+   */
+  wardenFiles?: string;
   /** The warden secret to install (default: a new one); a daemon's own (`readSecret(config.nginx.secret_file)`). */
   secret?: string;
   /** error_log level, default `notice`. */
@@ -143,6 +148,10 @@ export async function startNginx(opts: StartNginxOptions): Promise<RunningNginx>
       return `  server {\n${listens}\n${s.body.split('{dir}').join(dirInNginx)}\n  }`;
     });
     if (warden) secretInfo = installWardenFiles(repoRoot, dir, dirInNginx, internalListen, opts.editWardenConf, opts.secret);
+    if (warden && opts.wardenFiles) {
+      for (const f of ['warden.js', 'warden-internal.js', 'nginx-server.conf']) copyFileSync(join(opts.wardenFiles, f), join(dir, f));
+      writeFileSync(join(dir, 'warden.conf'), wardenConfIn(opts.wardenFiles, dirInNginx, internalListen, opts.editWardenConf));
+    }
     const t = `${dirInNginx}/tmp`;
     writeFileSync(join(dir, 'nginx.conf'), [
       nb.loadModule,
