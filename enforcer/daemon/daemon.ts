@@ -11,7 +11,7 @@ import { createEngine, engineConfigFrom, type Engine } from '../core/engine.js';
 import { buildMatcher } from '../net/cidr.js';
 import { hostAddresses } from '../net/host-addresses.js';
 import { createPoller, type PollResult } from '../adapters/nginx-poller.js';
-import { ensureSecret, readSecret } from '../adapters/warden-secret.js';
+import { ensureSecret, readSecret } from '../nginx/secret-file.js';
 import type { FirewallBackend } from '../adapters/firewall/port.js';
 import { createBackends } from '../adapters/firewall/create-backends.js';
 import { createComposite } from '../adapters/firewall/composite.js';

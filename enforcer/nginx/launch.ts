@@ -1,7 +1,7 @@
 // Runs an nginx found by locate.ts on a config directory: the directory where nginx can see it (inside the chroot root
 // when chrooted), the warden include rewritten for it, start in the foreground, wait for its ports, stop by pid.
 // Used by `warden demo` and by the test harness.
-import { ensureSecret, secretFileText } from '../adapters/warden-secret.js';
+import { ensureSecret, secretFileText } from './secret-file.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSecret } from '../../enforcer/adapters/warden-secret.js';
+import { readSecret } from '../../enforcer/nginx/secret-file.js';
 import { startNginx, nginxSkipReason, freePort, type RunningNginx } from '../harness/nginx.js';
 import { startDaemon, type Daemon } from '../../enforcer/daemon/daemon.js';
 import { tempDir, testConfig, ab, steadyClient, waitFor } from './helpers.js';

@@ -3,7 +3,7 @@ import { checkAccessLogs } from '../../nginx/access-log-check.js';
 import { buildMatcher } from '../../net/cidr.js';
 import type { Config } from '../../config/schema.js';
 import { nginxDump } from '../commands/nginx-check.js';
-import { readSecret } from '../../adapters/warden-secret.js';
+import { readSecret } from '../../nginx/secret-file.js';
 import { getJson, versionAtLeast, type Finding } from './finding.js';
 
 export async function checkNginxEndpoint(config: Config): Promise<Finding[]> {

@@ -1,4 +1,4 @@
-// Adapter: the warden secret shared with nginx, kept in a file nginx includes (`js_var $warden_secret "<hex>";`).
+// The warden secret shared with nginx, kept in a file nginx includes (`js_var $warden_secret "<hex>";`).
 // Only a poller that sends it (the daemon) may drain counts or change nginx bans (njs/api.ts checks it).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
