@@ -62,36 +62,42 @@ export function decodeCounters(text: string): DecodedCounters {
     }
     return b;
   };
+  // Signal lines are merged after the main lines, so a main line is one property store (no lookup).
+  const signals: Array<{ b: SecondBucket; client: string; v: number }> = [];
+  let lastTag = -1;
+  let bucket: SecondBucket | null = null;
+  const bad = (p: number, e: number) => new Error(`malformed counters line: ${JSON.stringify(text.slice(p, Math.min(e, p + 80)))}`);
   let pos = nl < 0 ? text.length : nl + 1;
   while (pos < text.length) {
     let end = text.indexOf('\n', pos);
     if (end < 0) end = text.length;
-    const sp = text.lastIndexOf(' ', end);
-    if (sp < pos) {
-      if (end > pos) throw new Error(`malformed counters line: ${JSON.stringify(text.slice(pos, Math.min(end, pos + 80)))}`);
-      pos = end + 1;
+    if (end === pos) {
+      pos++;
       continue;
     }
-    const v = Number(text.slice(sp + 1, end));
-    const b = bucketOf(text[pos]);
-    if (!b || !Number.isFinite(v) || v < 0) throw new Error(`malformed counters line: ${JSON.stringify(text.slice(pos, Math.min(end, pos + 80)))}`);
-    const signal = text[pos + 1] === '~';
-    const client = text.slice(signal ? pos + 2 : pos + 1, sp);
+    const sp = text.lastIndexOf(' ', end - 1);
+    if (sp <= pos || sp === end - 1) throw bad(pos, end);
+    // The value: decimal digits (an integer below 2^53), read by hand.
+    let v = 0;
+    for (let i = sp + 1; i < end; i++) {
+      const d = text.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) throw bad(pos, end);
+      v = v * 10 + d;
+    }
+    const tagCode = text.charCodeAt(pos);
+    if (tagCode !== lastTag) {
+      bucket = bucketOf(text[pos]);
+      lastTag = tagCode;
+    }
+    const b = bucket;
+    if (!b) throw bad(pos, end);
     const g = b.global as number[];
-    if (signal) {
-      const auth = Math.floor(v / UNIT_AUTH);
-      const probe = v - auth * UNIT_AUTH;
-      g[3] += auth;
-      g[4] += probe;
-      if (client !== '') {
-        const c = (b.ips[client] ??= [0, 0, 0, 0, 0]) as number[];
-        c[3] = (c[3] ?? 0) + auth;
-        c[4] = (c[4] ?? 0) + probe;
-      }
+    if (text.charCodeAt(pos + 1) === 126 /* ~ */) {
+      signals.push({ b, client: text.slice(pos + 2, sp), v });
     } else if (!(v >= UNIT_TOTAL)) {
       // A key of the layout before one `incr` per request (njs/drain.ts legacyTotal): its requests count as dropped.
-      const m = client[0];
-      if (client !== '' && m !== '!' && m !== '#') dropped += v;
+      const m = text[pos + 1];
+      if (sp > pos + 1 && m !== '!' && m !== '#') dropped += v;
     } else {
       const total = Math.floor(v / UNIT_TOTAL);
       const rest = v - total * UNIT_TOTAL;
@@ -101,17 +107,22 @@ export function decodeCounters(text: string): DecodedCounters {
       g[1] += c4;
       g[2] += c5;
       requests += total;
-      if (client !== '') {
-        const c = b.ips[client] as number[] | undefined;
-        if (c === undefined) b.ips[client] = [total, c4, c5, 0, 0];
-        else {
-          c[0] += total;
-          c[1] += c4;
-          c[2] += c5;
-        }
-      }
+      // One key per client and second in an answer, so a main line never meets its client twice in a bucket.
+      if (sp > pos + 1) b.ips[text.slice(pos + 1, sp)] = [total, c4, c5, 0, 0];
     }
     pos = end + 1;
+  }
+  for (const { b, client, v } of signals) {
+    const auth = Math.floor(v / UNIT_AUTH);
+    const probe = v - auth * UNIT_AUTH;
+    const g = b.global as number[];
+    g[3] += auth;
+    g[4] += probe;
+    if (client !== '') {
+      const c = (b.ips[client] ??= [0, 0, 0, 0, 0]) as number[];
+      c[3] = (c[3] ?? 0) + auth;
+      c[4] = (c[4] ?? 0) + probe;
+    }
   }
   const buckets = [...byT.values()].sort((x, y) => x.t - y.t);
   return { buckets, dropped, requests, nginxNow: now, more: head[4] === '1', ipv6Prefix };
