@@ -21,20 +21,19 @@ export const META_LAST_DRAIN = 'ld';
 export const META_FULL_UNTIL = 'fu';
 
 /**
- * Counts a request that may be an auth failure or a probe (the `$warden_log_4xx` and `$warden_log_probe` handlers):
- * 401/403 answered by the site are auth failures; warden's own refusal of a banned client (403 or 444 while
- * `$warden_banned` is '1') is neither an error nor a signal, only a request; a probe is a request for a sensitive path,
- * or a 4xx other than 401/403 on a path that is not a static file (`$warden_static`, read only here).
- * @example countSignals(r) // a request for /.env
+ * Counts a request that may be an auth failure or a probe (the 4xx and sensitive-path handlers; nginx's maps told
+ * which, so nothing is read to classify it): 401/403 answered by the site are auth failures; warden's own refusal of a
+ * banned client (403 or 444 while `$warden_banned` is '1') is neither an error nor a signal, only a request; a probe is
+ * a request for a sensitive path, or a 4xx other than 401/403 on a path that is not a static file.
+ * @example countSignals(r, true, false) // a request for /.env
  */
-export function countSignals(r: NginxHTTPRequest): void {
+export function countSignals(r: NginxHTTPRequest, sensitive: boolean, isStatic: boolean): void {
   let tag = '';
   let add = ADD_OK;
   let signal = 0;
   let sec = 0;
   try {
     const s = r.status;
-    const sensitive = r.variables.warden_sensitive === '1';
     sec = (Date.now() / 1000) >>> 0;
     tag = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'[sec % 64];
     if ((s === 403 || s === 444) && r.variables.warden_banned === '1') {
@@ -43,7 +42,7 @@ export function countSignals(r: NginxHTTPRequest): void {
       add = s < 400 ? ADD_OK : s < 500 ? ADD_4XX : ADD_5XX;
       // Signal values (keys.ts): auth 2^26, probe 1.
       if (s === 401 || s === 403) signal = sensitive ? 67108865 : 67108864;
-      else if (sensitive || r.variables.warden_static !== '1') signal = 1;
+      else if (sensitive || !isStatic) signal = 1;
     }
     let ip = r.remoteAddress;
     if (!(ip[0] <= '9') || ip[4] === ':') {

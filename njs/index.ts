@@ -50,12 +50,21 @@ function log(r: NginxHTTPRequest): string {
   return '';
 }
 
-/**
- * `$warden_log_4xx` (a 4xx on an ordinary path) and `$warden_log_probe` (a path of the sensitive list, any status):
- * one function for both, which tells them apart by `$warden_sensitive` (every top-level function costs on every request).
- */
-function signals(r: NginxHTTPRequest): string {
-  countSignals(r);
+/** `$warden_log_4xx_other` (a 4xx on a path neither sensitive nor static): an auth failure (401/403) or a probe. */
+function log4xx(r: NginxHTTPRequest): string {
+  countSignals(r, false, false);
+  return '';
+}
+
+/** `$warden_log_4xx_static` (a 4xx for a static file): an auth failure when 401/403, never a probe. */
+function log4xxStatic(r: NginxHTTPRequest): string {
+  countSignals(r, false, true);
+  return '';
+}
+
+/** `$warden_log_probe` (a path of the sensitive list, any status): a probe, and an auth failure when 401/403. */
+function logProbe(r: NginxHTTPRequest): string {
+  countSignals(r, true, false);
   return '';
 }
 
@@ -80,4 +89,4 @@ function banned(r: NginxHTTPRequest): string {
   }
 }
 
-export default { log, log4xx: signals, logProbe: signals, banned };
+export default { log, log4xx, log4xxStatic, logProbe, banned };

@@ -39,7 +39,7 @@ count() {
   esac
   cat > "$d/nginx.conf" <<CONF
 load_module /usr/lib/nginx/modules/ngx_http_js_module.so;
-daemon off; master_process off; worker_processes 1; pid $rd/pid; error_log $rd/err.log warn;
+daemon off; master_process off; worker_processes 1; pid $rd/pid; error_log $rd/err.log warn; ${CALLGRIND_MAIN:-}
 events { worker_connections 256; }
 http {
   client_body_temp_path /tmp; proxy_temp_path /tmp; fastcgi_temp_path /tmp; uwsgi_temp_path /tmp; scgi_temp_path /tmp;
