@@ -1,7 +1,7 @@
 // The one config schema: every setting, its default, and what it must be. Validated once at startup (load.ts).
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
-import { positive, nonNegative, positiveInt, duration } from './fields.js';
+import { num, positive, nonNegative, positiveInt, duration } from './fields.js';
 import { parseCidr } from '../net/cidr.js';
 import { allRules, registryVersion } from '../core/rules/registry.js';
 import { RULE_MODES, type RuleMode } from '../core/rules/types.js';
