@@ -73,8 +73,8 @@ const commands: Record<string, CommandSpec> = {
   },
   replay: {
     summary: 'run an access log through the detector on simulated time and print what it would decide',
-    usage: 'warden replay LOGFILE [--json] [--speed N] [--variant default|original] [--config FILE]',
-    options: { ...configOpt, ...json, speed: { type: 'string' }, variant: { type: 'string' } },
+    usage: 'warden replay LOGFILE [--json] [--speed N] [--variant default|original] [--nginx-conf FILE] [--config FILE]',
+    options: { ...configOpt, ...json, speed: { type: 'string' }, variant: { type: 'string' }, 'nginx-conf': { type: 'string' } },
     run: async (ctx) => (await import('./commands/replay.js')).runReplayCommand(ctx),
   },
   doctor: {

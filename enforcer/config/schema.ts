@@ -118,6 +118,14 @@ const baseSchema = z.strictObject({
       poll_interval: duration().default(1),
       /** Timeout of one poll, in milliseconds. */
       timeout_ms: positiveInt().default(800),
+      /**
+       * The warden secret shared with nginx (`js_var $warden_secret "...";`, included by the warden nginx.conf): only a
+       * poller sending it may drain counts or change nginx bans. Created (mode 0600) at start when missing; then reload
+       * nginx. Relative paths are resolved against the config file's folder.
+       */
+      secret_file: z.string({ error: 'a file path' }).min(1, { error: 'a file path' }).default('/etc/nginx/warden/secret.conf'),
+      /** How often the nginx ban dict is checked against the database (nginx backend): strays removed, missing re-added. */
+      ban_check_interval: duration().default(60),
     })
     .prefault({}),
 

@@ -3,11 +3,14 @@ import type { Config } from '../config/schema.js';
 import type { Baseline, Counts, Decision } from '../core/types.js';
 import { createEngine, engineConfigFrom, originalVariant } from '../core/engine.js';
 import { buildMatcher } from '../net/cidr.js';
-import { clientKey } from '../net/client-key.js';
 import { hostAddresses as readHostAddresses } from '../net/host-addresses.js';
 import { readLog } from './read-log.js';
 import { floodEvents, type FloodSpec } from './inject-flood.js';
 import { formatText, toJson } from './format-decision.js';
+import { join } from 'node:path';
+import { packageRoot } from '../nginx/locate.js';
+import { loadPathClasses } from './path-classes.js';
+import { addEvent } from './client-counts.js';
 
 /** Options of a replay. */
 export interface ReplayOptions {
@@ -21,6 +24,11 @@ export interface ReplayOptions {
   variant?: 'default' | 'original';
   /** A synthetic flood (or several) to add to the log. */
   inject?: FloodSpec | FloodSpec[];
+  /**
+   * The nginx config holding the warden path maps ($warden_sensitive, $warden_static): the operator's edited
+   * /etc/nginx/warden/nginx.conf, or by default the nginx.conf of this package.
+   */
+  nginxConf?: string;
   /** The host's own addresses for the allow-list when `allow_self` (default: this machine's). */
   hostAddresses?: string[];
   out: (line: string) => void;
@@ -74,6 +82,8 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   const self = config.allow_self ? (opts.hostAddresses ?? readHostAddresses()) : [];
   const isAllowed = buildMatcher(['127.0.0.0/8', '::1', ...self, ...config.allowlist]);
   const engine = createEngine(cfg, { isAllowed });
+  const classes = loadPathClasses(opts.nginxConf ?? join(packageRoot(), 'nginx.conf'));
+  const prefix = config.detection.ipv6_prefix;
 
   const log = await readLog(opts.file);
   const events = log.events;
@@ -142,27 +152,16 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
     }
   };
 
-  // The client key nginx counts under: an IPv6 address becomes its prefix (detection.ipv6_prefix), as in njs.
-  const v6Prefix = config.detection.ipv6_prefix;
-  const keyOf = (ip: string) => (ip.indexOf(':') < 0 ? ip : clientKey(ip, v6Prefix) ?? ip);
   const ips = new Set<string>();
   let i = 0;
   while (i < events.length) {
     const sim = simOf(events[i].t);
     const perIp: Record<string, Counts> = {};
-    const global: Counts = [0, 0, 0];
+    const global: Counts = [0, 0, 0, 0, 0];
     for (; i < events.length && simOf(events[i].t) === sim; i++) {
-      const e = events[i];
-      const key = keyOf(e.ip);
-      const c = perIp[key] ?? (perIp[key] = [0, 0, 0]);
-      const k = e.status >= 500 ? 2 : e.status >= 400 ? 1 : 0;
-      c[0]++;
-      global[0]++;
-      if (k) {
-        c[k]++;
-        global[k]++;
-      }
-      ips.add(key);
+      // The client key and classes nginx would count (IPv6 per prefix; auth failures and probes from the path maps).
+      const key = addEvent(perIp, global, events[i], classes, prefix);
+      if (key !== null) ips.add(key);
     }
     advanceTo(sim);
     engine.ingest([{ t: sim, global, ips: perIp }]);

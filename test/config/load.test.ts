@@ -33,6 +33,8 @@ test('defaults: every setting is filled in as documented', () => {
   assert.equal(c.bans.offence_memory, 30 * 86400);
   assert.equal(c.dry_run, false);
   assert.equal(c.nginx.poll_interval, 1);
+  assert.equal(c.nginx.ban_check_interval, 60);
+  assert.match(c.nginx.secret_file, /^\/etc\/nginx\/warden\/secret\.conf$/);
   assert.deepEqual(c.allowlist, []);
   assert.equal(c.allow_self, true);
   assert.deepEqual(c.enforcement.backends, ['ipset']);
