@@ -121,7 +121,8 @@ export function buildScenarios(size: SuiteSize, root: string, seed = 11, only?: 
     ({ name, kind: 'trap', target: 'trap', description, attackers: [], lines: toLines(reqs) });
   const flood = (r: Rand, from: number) => steady(r, { ips: ['203.0.113.66'], from, seconds: D, rate: 200 }, (i) => ({ method: 'GET', path: i % 3 ? `/articles/${i % 400}` : '/', status: 200 }));
   const office = clientV4(901);
-  const officeNat = (r: Rand, from: number, seconds: number) => Array.from({ length: 20 }, () => browse(r, { ip: office, from, until: from + seconds, thinkMean: 45 })).flat();
+  // The 20 people arrive over the first 5 minutes (not all in the same 45 s), then browse with ~45 s between pages.
+  const officeNat = (r: Rand, from: number, seconds: number) => Array.from({ length: 20 }, () => browse(r, { ip: office, from: from + r() * 300, until: from + seconds, thinkMean: 45 })).flat();
   const syncIp = clientV4(902);
   const sync = (r: Rand, from: number, seconds: number) => steady(r, { ips: [syncIp], from, seconds, rate: 4 }, (i) => ({ method: 'PROPFIND', path: `/remote.php/dav/files/alice/photos/${i % 900}.jpg`, status: 207 }));
 
@@ -162,7 +163,7 @@ export function buildScenarios(size: SuiteSize, root: string, seed = 11, only?: 
     // ---- traps: nobody may be banned ----
     'page-load-bursts': (r) => trap('page-load-bursts', 'a reader opening pages of 60-90 assets in 1.5 s every ~6 s for 10 min',
       [...busy(tl), ...browse(r, { ip: clientV4(900), from: A, until: A + tl, thinkMean: 6, assets: [60, 90], assetSpread: 1.5 })]),
-    'office-nat': (r) => trap('office-nat', '20 people browsing behind one address (about 13 req/s) for 10 min', [...busy(tl), ...officeNat(r, A, tl)]),
+    'office-nat': (r) => trap('office-nat', '20 people behind one address, arriving over 5 min, then browsing (about 13 req/s) for 10 min', [...busy(tl), ...officeNat(r, A, tl)]),
     'sync-client': (r) => trap('sync-client', 'a Nextcloud sync client at 4 req/s for 10 min', [...busy(tl), ...sync(r, A, tl)]),
     'mistyped-password': (r) => {
       const ip = clientV4(903);
