@@ -33,6 +33,45 @@ export function summarise(results: ScenarioResult[]): SuiteSummary[] {
   });
 }
 
+/** What one rule did over the suite under one variant. */
+export interface RuleSummary {
+  variant: Variant;
+  rule: string;
+  /** Attacker units whose first ban was by this rule, and in which scenarios. */
+  attackerUnits: number;
+  attackScenarios: string[];
+  /** Bans by this rule that covered a real client, and in which scenarios. */
+  falseBans: number;
+  falseScenarios: string[];
+}
+
+/**
+ * Per variant and rule: the attacker units it banned first and the false bans it made, with the scenarios.
+ * @example perRule(results).filter((r) => r.falseBans > 0) // the rules to look at when a trap fails
+ */
+export function perRule(results: ScenarioResult[]): RuleSummary[] {
+  const out = new Map<string, RuleSummary>();
+  const get = (variant: Variant, rule: string) => {
+    const k = `${variant}\0${rule}`;
+    let r = out.get(k);
+    if (!r) out.set(k, (r = { variant, rule, attackerUnits: 0, attackScenarios: [], falseBans: 0, falseScenarios: [] }));
+    return r;
+  };
+  for (const res of results) {
+    for (const [rule, n] of Object.entries(res.score.rules)) {
+      const r = get(res.variant, rule);
+      r.attackerUnits += n;
+      r.attackScenarios.push(res.scenario);
+    }
+    for (const [rule, n] of Object.entries(res.score.falseRules)) {
+      const r = get(res.variant, rule);
+      r.falseBans += n;
+      r.falseScenarios.push(res.scenario);
+    }
+  }
+  return [...out.values()];
+}
+
 const sec = (n: number | null) => (n === null ? '-' : `${n}s`);
 const rulesText = (m: Record<string, number>) => Object.entries(m).map(([k, v]) => `${k}:${v}`).join(',') || '-';
 
@@ -51,8 +90,8 @@ function layout(rows: string[][]): string[] {
 }
 
 /**
- * The suite as text: a header, one row per scenario (attacks first, grouped by target rule) with each variant's
- * caught / p50/p95 / false bans / rules, then one summary line per variant.
+ * The suite as text: a header, one row per scenario (attacks first) with each variant's caught / p50/p95 / false bans /
+ * rules, then per rule what it banned (attackers and real clients, by scenario), then one summary line per variant.
  * @example formatTable(results).forEach((l) => console.log(l))
  */
 export function formatTable(results: ScenarioResult[]): string[] {
@@ -69,6 +108,15 @@ export function formatTable(results: ScenarioResult[]): string[] {
   }
   const lines = layout(rows);
   lines.splice(1, 0, '-'.repeat(lines[0].length));
+  lines.push('');
+  const byRule = perRule(results);
+  if (byRule.length) {
+    const list = (xs: string[]) => (xs.length ? xs.join(', ') : '-');
+    const ruleRows = [['variant', 'rule', 'attacker units banned', 'in', 'false bans', 'in']];
+    for (const r of byRule) ruleRows.push([r.variant, r.rule, String(r.attackerUnits), list(r.attackScenarios), String(r.falseBans), list(r.falseScenarios)]);
+    const rl = layout(ruleRows);
+    lines.push(rl[0], '-'.repeat(rl[0].length), ...rl.slice(1), '');
+  }
   for (const s of summarise(results)) {
     lines.push(`summary ${s.variant}: attacks caught in time ${s.attacksCaught}/${s.attacks}; traps without a false ban ${s.trapsClean}/${s.traps}; real clients banned ${s.falseBans}`);
   }
