@@ -69,7 +69,8 @@ export function perRule(results: ScenarioResult[]): RuleSummary[] {
       r.falseScenarios.push(res.scenario);
     }
   }
-  return [...out.values()];
+  const order = [...new Set(results.map((r) => r.variant))];
+  return [...out.values()].sort((a, b) => order.indexOf(a.variant) - order.indexOf(b.variant) || a.rule.localeCompare(b.rule));
 }
 
 const sec = (n: number | null) => (n === null ? '-' : `${n}s`);
