@@ -11,14 +11,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Runs the driver (dist/bench/compare/driver.js) in the client namespace for one role (`['replay']` or
  * `['attack', 'i']`) of the plan in `planFile`, with its clock starting at `start` (epoch ms); resolves with its
- * per-address results.
+ * per-address results. Aborting `signal` kills the driver (the promise then rejects).
  * @example const r = await runDriver(net, planFile, Date.now() + 3000, url, ['attack', '0']);
  */
-export function runDriver(net: BenchNetwork, planFile: string, start: number, url: string, role: string[]): Promise<DriverResult> {
+export function runDriver(net: BenchNetwork, planFile: string, start: number, url: string, role: string[], signal?: AbortSignal): Promise<DriverResult> {
   const js = join(repoRoot, 'dist/bench/compare/driver.js');
   return new Promise((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', net.clientNs, process.execPath, js, planFile, String(start), url, ...role],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
+      { stdio: ['ignore', 'pipe', 'pipe'], signal });
+    child.on('error', reject);
     let out = '';
     let err = '';
     child.stdout.on('data', (b) => (out += b));

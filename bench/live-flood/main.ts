@@ -71,12 +71,31 @@ interface RunResult {
   auditLine: string | null;
 }
 
+/** What the run in progress holds, for the signal handler: stops the daemon and nginx, deletes the namespaces. */
+let cleanup: (() => Promise<void>) | null = null;
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    stopping = true;
+    console.error(`bench/live-flood: ${sig}: cleaning up`);
+    void (cleanup ?? (async () => {}))().finally(() => process.exit(130));
+  });
+}
+
 async function oneRun(): Promise<RunResult> {
   removeStaleNamespaces();
   const net: BenchNetwork = createBenchNetwork([...BACKGROUND, FLOODER]);
   const tmp = mkdtempSync(join(tmpdir(), 'warden-live-flood-'));
   let ng: RunningNginx | null = null;
   let w: RunningWarden | null = null;
+  const drivers = new AbortController();
+  cleanup = async () => {
+    drivers.abort();
+    await w?.stop();
+    await ng?.stop();
+    net.destroy();
+    rmSync(tmp, { recursive: true, force: true });
+  };
   try {
     ng = await startNginx({ workers: 2, netns: net.serverNs, servers: [{ listen: ['{port}'], body: '    location / { return 200 "ok\\n"; }' }] });
     w = await startWarden(net, tmp, ng.internalPort);
@@ -85,7 +104,8 @@ async function oneRun(): Promise<RunResult> {
     const url = `http://${net.serverV4}:${ng.port}/`;
     await waitReachable(net, url, '198.18.0.2');
     const start = Date.now() + 2000;
-    const [bg, fl] = await Promise.all([runDriver(net, planFile, start, url, ['attack', '0']), runDriver(net, planFile, start, url, ['attack', '1'])]);
+    const [bg, fl] = await Promise.all([runDriver(net, planFile, start, url, ['attack', '0'], drivers.signal),
+      runDriver(net, planFile, start, url, ['attack', '1'], drivers.signal)]);
     const f = fl[FLOODER];
     const ban = w.banTimes().find((b) => b.ip === FLOODER) ?? null;
     const banned = w.banned();
@@ -107,10 +127,8 @@ async function oneRun(): Promise<RunResult> {
       auditLine: w.banLog().find((b) => b.ip === FLOODER)?.line ?? null,
     };
   } finally {
-    await w?.stop();
-    await ng?.stop();
-    net.destroy();
-    rmSync(tmp, { recursive: true, force: true });
+    await cleanup();
+    cleanup = null;
   }
 }
 
@@ -120,7 +138,13 @@ console.log(`live flood: 50 addresses at 20 req/s in all; after ${WARMUP_SEC} s 
   `warden defaults, ipset; ${RUNS} run(s)`);
 const results: RunResult[] = [];
 for (let i = 0; i < RUNS; i++) {
-  const r = await oneRun();
+  let r: RunResult;
+  try {
+    r = await oneRun();
+  } catch (err) {
+    if (stopping) await new Promise(() => {}); // the signal handler is cleaning up and exits
+    throw err;
+  }
   results.push(r);
   console.log(`run ${i + 1}: banned ${fmt(r.banMs)}, first dropped packet ${fmt(r.firstDropMs)} after the flood's first request; ` +
     `flood ${r.floodAnswered}/${r.floodSent} answered${r.firstDropMs ? ` (${(r.floodAnswered / (r.firstDropMs / 1000)).toFixed(0)} req/s until the first drop)` : ''}; background ${r.backgroundFailed} of ${r.backgroundSent} unanswered; ` +
