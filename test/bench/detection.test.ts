@@ -8,7 +8,7 @@ import { parseConfig } from '../../enforcer/config/load.js';
 import { parseLine } from '../../enforcer/replay/parse-line.js';
 import { covers, percentile, score } from '../../bench/detection/score.js';
 import { runSuite } from '../../bench/detection/run-suite.js';
-import { formatTable, summarise } from '../../bench/detection/table.js';
+import { formatTable, perRule, summarise } from '../../bench/detection/table.js';
 import { buildScenarios, SHORT, T0, type Scenario } from '../../bench/detection/scenarios.js';
 import { logLine, steady } from '../../bench/detection/traffic.js';
 import { prng } from '../../bench/prng.js';
@@ -106,6 +106,15 @@ test('a tiny scenario through the real replay: bans, latency and the printed tab
   const cell = (s: typeof d) => `${s.caught ? 'yes' : 'NO'} ${s.inTime}/1`;
   assert.match(row, new RegExp(`^tiny +burst +2s +${cell(d)} +${d.p50}s/${d.p95}s +${d.falseBans}`));
   assert.ok(row.includes(`${cell(o)}  `) && row.includes(`${o.p50}s/${o.p95}s`), row);
+  // The per-rule table adds up to the per-scenario scores.
+  for (const v of ['default', 'original'] as const) {
+    const rules = perRule(results).filter((x) => x.variant === v);
+    const scored = results.filter((x) => x.variant === v);
+    assert.equal(rules.reduce((n, x) => n + x.attackerUnits, 0), scored.reduce((n, x) => n + x.score.banned, 0), v);
+    const falseBanRecords = scored.reduce((n, x) => n + Object.values(x.score.falseRules).reduce((a, b) => a + b, 0), 0);
+    assert.equal(rules.reduce((n, x) => n + x.falseBans, 0), falseBanRecords, v);
+    for (const x of rules) assert.ok(table.some((l) => l.startsWith(`${v} `) && l.includes(` ${x.rule} `)), `${v} ${x.rule} row`);
+  }
   const sums = summarise(results);
   assert.deepEqual(sums.map((s) => [s.variant, s.attacks, s.traps]), [['default', 1, 1], ['original', 1, 1]]);
   assert.equal(sums[0].attacksCaught, d.caught ? 1 : 0);
