@@ -130,10 +130,10 @@ export function buildScenarios(size: SuiteSize, root: string, seed = 11, only?: 
     // ---- attacks ----
     'flood': (r) => attack('flood', 'burst', 2, ['203.0.113.66'], 'one address, 200 req/s, over the busy site (60 clients, 20 req/s)', [...busy(D), ...flood(r, A)]),
     'flood-quiet': (r) => attack('flood-quiet', 'burst', 2, ['203.0.113.66'], 'one address, 200 req/s, over the quiet site (4 readers, 0.06 req/s)', [...quiet(D), ...flood(r, A)]),
-    'flood-real-log': (r) => ({
-      ...attack('flood-real-log', 'burst', 2, ['203.0.113.66'], 'one address, 200 req/s, in the real log (test/fixtures, real time)', flood(r, Date.UTC(2015, 4, 18, 12, 0, 0) / 1000)),
-      lines: [...realLog(root), ...toLines(flood(r, Date.UTC(2015, 4, 18, 12, 0, 0) / 1000))],
-    }),
+    'flood-real-log': (r) => {
+      const sc = attack('flood-real-log', 'burst', 2, ['203.0.113.66'], 'one address, 200 req/s, in the real log (test/fixtures, real time)', flood(r, Date.UTC(2015, 4, 18, 12, 0, 0) / 1000));
+      return { ...sc, lines: [...realLog(root), ...sc.lines] };
+    },
     'credential-stuffing': (r) => {
       const ips = Array.from({ length: 200 }, (_, i) => `198.18.${i}.${randInt(r, 2, 250)}`);
       return attack('credential-stuffing', 'auth', 60, ips, '200 addresses (one /24 each), each failing POST /login (401) every 2 s', [
