@@ -186,6 +186,7 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
     return c.json(body);
   });
   app.get('/api/v1/bans', (c) => c.json({ bans: service.status().activeBans }));
+  app.get('/api/v1/rules', (c) => c.json({ rules: service.rules() }));
 
   app.post('/api/v1/bans', async (c) => {
     const b = await jsonBody(c);
