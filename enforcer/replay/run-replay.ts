@@ -127,7 +127,7 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
         if (d.until !== null) expiries.push(d.until);
       } else if (d.kind === 'unban') unbans++;
       else if (d.kind === 'rule_alert') ruleAlerts++;
-      else globalAlerts++;
+      else if (d.kind === 'global_alert') globalAlerts++;
       const logT = logOf(d.at);
       if (opts.json) opts.out(JSON.stringify(toJson(d, logT)));
       else opts.out(formatText(d, logT) ?? '');
