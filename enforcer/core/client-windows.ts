@@ -42,21 +42,27 @@ function grow<T extends Int32Array | Uint32Array | Uint16Array | Float64Array>(a
   return b;
 }
 
-/** Subtracts a second's entries from per-slot sums (entries of seconds a slot was forgiven for are skipped). */
-function subtract(list: SecondList, sums: Uint32Array, since: Float64Array): void {
+/**
+ * Subtracts a second's entries from per-slot sums (entries of seconds a slot was forgiven for are skipped). With
+ * `refs`, also drops each entry's reference and calls `onLast` for a slot whose last entry this was (in the same pass).
+ */
+function subtract(list: SecondList, sums: Uint32Array, since: Float64Array, refs: Int32Array | null, onLast?: (slot: number) => void): void {
   const { slots, tot, sub, t } = list;
   for (let k = 0, n = list.n; k < n; k++) {
     const slot = slots[k];
-    if (t < since[slot]) continue;
-    const b = slot * NSIG;
-    sums[b] -= tot[k];
-    const e = k * 4;
-    // The four 16-bit signals are mostly 0: one test skips them.
-    if ((sub[e] | sub[e + 1] | sub[e + 2] | sub[e + 3]) === 0) continue;
-    sums[b + 1] -= sub[e];
-    sums[b + 2] -= sub[e + 1];
-    sums[b + 3] -= sub[e + 2];
-    sums[b + 4] -= sub[e + 3];
+    if (t >= since[slot]) {
+      const b = slot * NSIG;
+      sums[b] -= tot[k];
+      const e = k * 4;
+      // The four 16-bit signals are mostly 0: one test skips them.
+      if ((sub[e] | sub[e + 1] | sub[e + 2] | sub[e + 3]) !== 0) {
+        sums[b + 1] -= sub[e];
+        sums[b + 2] -= sub[e + 1];
+        sums[b + 3] -= sub[e + 2];
+        sums[b + 4] -= sub[e + 3];
+      }
+    }
+    if (refs !== null && --refs[slot] === 0) onLast!(slot);
   }
 }
 
@@ -227,7 +233,7 @@ export class ClientWindows {
       // Seconds leaving the short window (usually one); a jump over a long idle stretch visits only stored seconds.
       const from = this.shortCutoff;
       this.shortCutoff = shortCutoff;
-      const leave = (list: SecondList) => subtract(list, this.sumShort, this.since);
+      const leave = (list: SecondList) => subtract(list, this.sumShort, this.since, null);
       if (shortCutoff - from <= 64) {
         for (let t = Math.max(from, shortCutoff - this.window - 1); t < shortCutoff; t++) {
           const list = this.seconds.get(t);
@@ -240,18 +246,14 @@ export class ClientWindows {
     const cutoff = now - this.window;
     if (cutoff > this.cutoff) {
       this.cutoff = cutoff;
+      const minuteNow = Math.floor(now / 60);
+      const onLast = (slot: number) => {
+        this.active--;
+        if (this.hourEmpty(slot, minuteNow)) this.release(slot);
+      };
       for (const [t, list] of this.seconds) {
         if (t >= cutoff) continue;
-        subtract(list, this.sumMain, this.since);
-        const refs = this.refs;
-        const slots = list.slots;
-        for (let k = 0; k < list.n; k++) {
-          const slot = slots[k];
-          if (--refs[slot] === 0) {
-            this.active--;
-            if (this.hourEmpty(slot, Math.floor(now / 60))) this.release(slot);
-          }
-        }
+        subtract(list, this.sumMain, this.since, this.refs, onLast);
         this.seconds.delete(t);
         if (this.last === list) this.last = null;
         if (this.pool.length < 256) this.pool.push(list);
