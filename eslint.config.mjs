@@ -39,7 +39,7 @@ function layerRules() {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.cache/**', 'var/**', 'test-artifacts/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.cache/**', 'var/**', 'test-artifacts/**', 'test/fixtures/njs-v1/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -96,6 +96,7 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
   const abs = (p: string) => (p === ':memory:' || isAbsolute(p) ? p : resolve(base, p));
   config.storage.database = abs(config.storage.database);
   config.storage.audit_log = abs(config.storage.audit_log);
+  config.nginx.secret_file = abs(config.nginx.secret_file);
   return config;
 }
 

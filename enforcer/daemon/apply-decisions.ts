@@ -1,6 +1,6 @@
 // Carries the core's decisions out: firewall first (an attacker is stopped before anything else), then the database,
 // the audit log and the alert queue. A per-item failure is logged and audited; the loop always goes on.
-import type { Decision, BanDecision, UnbanDecision, GlobalAlertDecision, BaselineDecision, RuleAlertDecision } from '../core/types.js';
+import type { Decision, BanDecision, UnbanDecision, GlobalAlertDecision, BaselineDecision, RuleAlertDecision, SparedDecision } from '../core/types.js';
 import type { FirewallBackend, CommitResult } from '../adapters/firewall/port.js';
 
 /** The parts of the store that decisions write to. */
@@ -19,6 +19,7 @@ export interface DecisionAudit {
   globalAlert(d: GlobalAlertDecision): void;
   ruleAlert(d: RuleAlertDecision): void;
   baseline(d: BaselineDecision): void;
+  spared(d: SparedDecision): void;
   failure(what: string, detail: string): void;
 }
 
@@ -117,6 +118,10 @@ export async function applyDecisions(decisions: Decision[], sinks: DecisionSinks
           guard(sinks, 'audit', () => sinks.audit.globalAlert(d));
           guard(sinks, 'alert', () => sinks.notify(d));
           sinks.log.warn(`global surge: ${d.rate.toFixed(2)} req/s against baseline ${d.baseline.mean.toFixed(2)} (${d.rule})`);
+          break;
+        case 'spared':
+          guard(sinks, 'audit', () => sinks.audit.spared(d));
+          sinks.log.warn(`not banning ${d.ip} (${d.rule}, rate ${d.rate.toFixed(2)}/s): it holds an allow-listed address`);
           break;
         case 'rule_alert':
           // A rule in mode alert: audited and alerted, never enforced nor recorded as a ban.

@@ -21,7 +21,7 @@ function errorOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string {
 test('defaults: every setting is filled in as documented', () => {
   const c = parseConfig({}, {});
   assert.deepEqual(c.detection, {
-    window: 60, baseline_window: 1800, recompute_interval: 60, hourly_slots: true, hour_slot_min_samples: 600,
+    ipv6_prefix: 64, window: 60, baseline_window: 1800, recompute_interval: 60, hourly_slots: true, hour_slot_min_samples: 600,
     mean_floor: 1, stddev_floor: 0.5, error_mean_floor: 0.1, zscore: 3, multiplier: 5, max_ip_rate: 30, error_surge: 3, tighten_factor: 0.5,
     min_requests: 10, global_cooldown: 120, short_window: 5, alert_cooldown: 600,
     rules: {
@@ -33,6 +33,8 @@ test('defaults: every setting is filled in as documented', () => {
   assert.equal(c.bans.offence_memory, 30 * 86400);
   assert.equal(c.dry_run, false);
   assert.equal(c.nginx.poll_interval, 1);
+  assert.equal(c.nginx.ban_check_interval, 60);
+  assert.match(c.nginx.secret_file, /^\/etc\/nginx\/warden\/secret\.conf$/);
   assert.deepEqual(c.allowlist, []);
   assert.equal(c.allow_self, true);
   assert.deepEqual(c.enforcement.backends, ['ipset']);
