@@ -3,6 +3,7 @@
 # minus the same run without the drain (callgrind, so independent of machine load). Usage (root, after `npm run build`
 # and a test run that made .cache/nginx-trixie): bash bench/overhead/callgrind-drain.sh [N=5000]
 # It copies the trixie root to a scratch folder, installs valgrind there, and removes the copy at the end.
+# njs 1.0 and QuickJS: CALLGRIND_ROOT=sid [JS_ENGINE=qjs] bash bench/overhead/callgrind-drain.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-5000}
@@ -23,6 +24,7 @@ events { worker_connections 256; }
 http {
   client_body_temp_path /tmp; proxy_temp_path /tmp; fastcgi_temp_path /tmp; uwsgi_temp_path /tmp; scgi_temp_path /tmp;
   set_real_ip_from 127.0.0.1; real_ip_header X-Forwarded-For; keepalive_requests 1000000;
+  $ENGINE_LINE
   js_shared_dict_zone zone=warden_counts:16m type=number; js_shared_dict_zone zone=warden_meta:1m type=number;
   js_shared_dict_zone zone=warden_bans:1m type=number;
   js_path "/srv/x/"; js_import warden from warden.js; js_set \$warden_log warden.log; access_log /dev/null combined if=\$warden_log;
@@ -51,4 +53,4 @@ CONF
 
 a=$(run 0)
 b=$(run 1)
-echo "drain: $(( (b - a) / N )) instructions per drained key (one GET /counters of ${N} keys; callgrind)"
+echo "drain: $(( (b - a) / N )) instructions per drained key (one GET /counters of ${N} keys; callgrind; $(basename "$src"), js_engine $JS_ENGINE)"

@@ -4,8 +4,10 @@
 # dist/njs/warden.js) for each request class: a 2xx, a 4xx on a static file, a 4xx on another path (a probe), a 401
 # (an auth failure), a 200 on a sensitive path (a probe), and a 2xx with nginx-server.conf's ban check.
 # Usage (root, after `npm run build` and a test run that made .cache/nginx-trixie): bash bench/overhead/callgrind.sh
-# It copies the trixie root to a scratch folder, installs valgrind there, and removes the copy at the end
-# (CALLGRIND_ROOT=DIR reuses a prepared copy and keeps it).
+# On njs 1.0 (.cache/nginx-sid, made by the tests' engine matrix) and its QuickJS engine:
+#   CALLGRIND_ROOT=sid bash bench/overhead/callgrind.sh;  CALLGRIND_ROOT=sid JS_ENGINE=qjs bash bench/overhead/callgrind.sh
+# It copies the root to a scratch folder, installs valgrind there, and removes the copy at the end
+# (CALLGRIND_PREPARED=DIR reuses a prepared copy and keeps it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 NAME=callgrind
@@ -44,6 +46,7 @@ events { worker_connections 256; }
 http {
   client_body_temp_path /tmp; proxy_temp_path /tmp; fastcgi_temp_path /tmp; uwsgi_temp_path /tmp; scgi_temp_path /tmp;
   set_real_ip_from 127.0.0.1; real_ip_header X-Forwarded-For;
+  $ENGINE_LINE
   $inc
   server { listen 127.0.0.1:$port; $check
     location /r { return 200 "ok\n"; } location /q { access_log off; return 200; }
@@ -63,7 +66,7 @@ CONF
 # Requests per run: the figure is (run with N2 - run with N1) / (N2 - N1), so startup and first requests cancel out.
 N1=${CALLGRIND_N1:-500}
 N2=${CALLGRIND_N2:-2500}
-echo "instructions per request (keep-alive, one client, (${N2} - ${N1} requests); callgrind)"
+echo "instructions per request (keep-alive, one client, (${N2} - ${N1} requests); callgrind; $(basename "$src"), js_engine $JS_ENGINE)"
 plain=0
 noop=0
 two=0

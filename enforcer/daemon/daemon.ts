@@ -158,8 +158,10 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   const sinks = { firewall, store, audit, notify: (d: Parameters<typeof alerter.notify>[0]) => alerter.notify(d), log, dryRun: config.dry_run, offenceMemorySec: config.bans.offence_memory };
   let decisionsTotal = 0;
   let lastDecisionMs = 0;
+  const ruleAlerts: Record<string, number> = {};
   const apply = async (decisions: Decision[]) => {
     if (decisions.length === 0) return;
+    for (const d of decisions) if (d.kind === 'rule_alert') ruleAlerts[d.rule] = (ruleAlerts[d.rule] ?? 0) + 1;
     const t0 = clock.nowMs();
     await applyDecisions(decisions, sinks);
     lastDecisionMs = clock.nowMs() - t0;
@@ -252,7 +254,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   const parts: DaemonParts = {
     config, engine, store, firewall, audit, log, clock, alerter, hostStats, loop, startedAt, selfAddrs,
     apply, rebuildAllow, isAllowed: (ip) => isAllowed(ip), backendNames: backends.map((b: FirewallBackend) => b.name),
-    decisions: () => ({ total: decisionsTotal, lastMs: lastDecisionMs }),
+    decisions: () => ({ total: decisionsTotal, lastMs: lastDecisionMs, ruleAlerts }),
   };
   const service = createWardenService(parts);
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findNginx, freePort, nginxSkipReason, startNginx, type RunningNginx } from '../harness/nginx.js';
 import { netnsSkipReason, sh } from '../harness/netns.js';
+import { needCommands } from '../harness/tools.js';
 import { checkAuditLog, checkDatabase, checkLogrotate, checkSystemdUnit } from '../../enforcer/cli/commands/doctor.js';
 import { parseConfig } from '../../enforcer/config/load.js';
 
@@ -57,7 +58,7 @@ test('every section of docs/install.md that doctor points at exists as an anchor
   assert.deepEqual(dangling, [], `docs/install.md links to missing sections ${dangling.join(', ')}`);
 });
 
-test('doctor warns when a DOCKER-USER chain exists but is not hooked, and not once it is (inside a test namespace)', { skip: netnsSkipReason() }, async (t) => {
+test('doctor warns when a DOCKER-USER chain exists but is not hooked, and not once it is (inside a test namespace)', { skip: netnsSkipReason() || needCommands('iptables') }, async (t) => {
   const ns = `wds-${process.pid.toString(36)}-doc`;
   const tmp = tempDir();
   sh('ip', ['netns', 'add', ns]);

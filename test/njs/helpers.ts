@@ -71,9 +71,12 @@ export function pollInBackground(src: CountersSource, into: Totals, everyMs = 25
   };
 }
 
-/** ab with a bounded number of requests; resolves with the number of completed requests and of failed ones. */
-export async function ab(url: string, n: number, c: number, headers: string[] = []): Promise<{ complete: number; failed: number; non2xx: number }> {
-  const args = ['-q', '-k', '-n', String(n), '-c', String(c), ...headers.flatMap((h) => ['-H', h]), url];
+/**
+ * ab with a bounded number of requests; resolves with the number of completed requests and of failed ones.
+ * `extra`: more ab flags (`-r`: go on after a connection reset, as a reload causes).
+ */
+export async function ab(url: string, n: number, c: number, headers: string[] = [], extra: string[] = []): Promise<{ complete: number; failed: number; non2xx: number }> {
+  const args = ['-q', '-k', ...extra, '-n', String(n), '-c', String(c), ...headers.flatMap((h) => ['-H', h]), url];
   const out = await new Promise<string>((resolve, reject) => {
     execFile('ab', args, { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`ab ${args.join(' ')} failed: ${stderr || err.message}`, { cause: err }));

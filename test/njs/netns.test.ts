@@ -3,11 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestNetwork, netnsSkipReason } from '../harness/netns.js';
 import { nginxSkipReason, withNginx } from '../harness/nginx.js';
+import { needCommands } from '../harness/tools.js';
 import { decodeCounters } from '../../enforcer/adapters/counters-text.js';
 import { clientKey } from '../../enforcer/net/client-key.js';
 import { addBatch, emptyTotals, sleep } from './helpers.js';
 
-const skip = netnsSkipReason() || nginxSkipReason();
+const skip = netnsSkipReason() || nginxSkipReason() || needCommands('curl', 'ab');
 
 test('real client addresses are counted exactly, the internal listener refuses them, bans refuse them', { skip }, async () => {
   const net = createTestNetwork(2);
