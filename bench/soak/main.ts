@@ -246,7 +246,7 @@ async function soak(net: TestNetwork, tmp: string, setNginx: (n: RunningNginx) =
 
   // SQLite == ipset == nginx ban dict == API, with the same end times (consistency.ts).
   const dbPath = join(tmp, 'warden.db');
-  const consistent = banSnapshots({ net, dbPath, setName: NAME, internalUrl: ng.internalUrl, api });
+  const consistent = banSnapshots({ net, dbPath, setName: NAME, internalUrl: ng.internalUrl, secret: ng.secret, api });
   // Every 30 s during the load as well.
   let midRuns = 0;
   const midBad: string[] = [];
