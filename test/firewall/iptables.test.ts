@@ -8,8 +8,7 @@ import { needCommands } from '../harness/tools.js';
 import { canConnect, fwOptions, manyAddresses, memoryLogger, servedNetwork } from './helpers.js';
 import { prefixBanTests } from './prefix-bans.js';
 
-const commands = ['iptables', 'ip6tables', 'iptables-restore', 'curl'];
-const skip = netnsSkipReason() || needCommands(...commands);
+const skip = netnsSkipReason() || needCommands('iptables', 'ip6tables', 'iptables-restore', 'curl');
 const now = () => Math.floor(Date.now() / 1000);
 
 test('iptables: parses the per-IP rules of `iptables -S`', () => {
@@ -92,7 +91,7 @@ test('iptables: a missing binary is a clear BackendUnavailableError', async () =
     err.message === 'backend `iptables`: `iptables` not found: apt-get install iptables');
 });
 
-prefixBanTests('iptables', createIptablesBackend, commands);
+prefixBanTests('iptables', createIptablesBackend, ['iptables', 'ip6tables', 'iptables-restore', 'curl']);
 
 test('iptables: a network rule parses as its CIDR, an address rule (/32, /128) as the address', () => {
   const rules = parseChainRules([

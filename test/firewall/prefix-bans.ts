@@ -11,7 +11,8 @@ import { addPrefixAddresses, canConnect, canConnectFrom, fwOptions, memoryLogger
 const now = () => Math.floor(Date.now() / 1000);
 
 /**
- * Registers the prefix-ban test for a backend; `commands` the system commands it runs (a missing one skips it by name).
+ * Registers the prefix-ban test for a backend; it skips by name, with the install command, when `commands` (the
+ * backend's tools and curl) are missing.
  * @example prefixBanTests('ipset', createIpsetBackend, ['ipset', 'iptables', 'ip6tables', 'curl']);
  */
 export function prefixBanTests(label: string, create: (fw: FirewallOptions) => FirewallBackend, commands: string[]): void {
