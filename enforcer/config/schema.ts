@@ -96,6 +96,19 @@ export const configSchema = z.strictObject({
       min_requests: nonNegative().default(10),
       /** Minimum time between two global-surge alerts. */
       global_cooldown: duration().default(120),
+      /**
+       * Poisoning guard: a second's global count above the median of the rolling history plus this many robust
+       * standard deviations is learned at that cap, so a spray or a flood cannot teach the baseline that surges are
+       * normal (0: off, learn every second as it came).
+       */
+      learn_cap_sigmas: nonNegative().default(10),
+      /** The cap is never below this many requests per second (single seconds of page loads are spiky). */
+      learn_cap_floor: positive().default(50),
+      /**
+       * Until the baseline holds this much history (or the current hour's slot, restored ones included, is filled),
+       * relative rules (zscore, multiplier and the population rules) only alert; absolute ones ban from the start.
+       */
+      learning_period: duration().default(600),
     })
     .prefault({}),
 

@@ -31,6 +31,12 @@ export interface EngineConfig {
   offenceMemory: number;
   /** Leave idle seconds (no requests at all) out of the baseline, as the original design did. Default false. */
   skipIdle: boolean;
+  /** Poisoning guard: seconds above median + this many robust sigmas are learned at that cap (0: off). */
+  learnCapSigmas: number;
+  /** Lowest learning cap, requests per second. */
+  learnCapFloor: number;
+  /** Seconds of history before relative rules may ban (0: they ban from the start). */
+  learningPeriod: number;
 }
 
 /**
@@ -60,14 +66,17 @@ export function engineConfigFrom(config: Config): EngineConfig {
     ladder: [...config.bans.ladder],
     offenceMemory: config.bans.offence_memory,
     skipIdle: false,
+    learnCapSigmas: d.learn_cap_sigmas,
+    learnCapFloor: d.learn_cap_floor,
+    learningPeriod: Math.max(0, Math.round(d.learning_period)),
   };
 }
 
 /**
  * The same settings with the Python original's (hng-stage3) baseline: idle seconds skipped, no stddev floor.
  * For `warden replay --variant original` comparisons only.
- * @example const cfg = originalVariant(engineConfigFrom(config)); // cfg.skipIdle === true, cfg.stddevFloor === 0, no ceiling
+ * @example const cfg = originalVariant(engineConfigFrom(config)); // cfg.skipIdle === true, cfg.stddevFloor === 0, no ceiling, no learning guard
  */
 export function originalVariant(cfg: EngineConfig): EngineConfig {
-  return { ...cfg, skipIdle: true, stddevFloor: 0, maxIpRate: 0 };
+  return { ...cfg, skipIdle: true, stddevFloor: 0, maxIpRate: 0, learnCapSigmas: 0, learningPeriod: 0 };
 }

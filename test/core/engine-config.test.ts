@@ -13,7 +13,7 @@ test('engineConfigFrom maps every detection and ban setting', () => {
     window: 90, baselineWindow: 3600, recomputeInterval: 30, hourlySlots: false, hourSlotMinSamples: 600,
     hourSlotMaxSamples: 7 * 3600, meanFloor: 1, stddevFloor: 0.5, errorMeanFloor: 0.1, zscore: 2.5, multiplier: 5, maxIpRate: 30,
     errorSurge: 3, tightenFactor: 0.25, minRequests: 10, globalCooldown: 120, ladder: [60, null], offenceMemory: 7 * 86400,
-    skipIdle: false,
+    skipIdle: false, learnCapSigmas: 10, learnCapFloor: 50, learningPeriod: 600,
   });
 });
 
@@ -25,7 +25,7 @@ test('windows are whole seconds and the baseline window is at least the window',
   assert.equal(engineConfigFrom(parseConfig({ detection: { window: 120, baseline_window: 60 } }, {})).baselineWindow, 120);
 });
 
-test('originalVariant skips idle seconds and drops the stddev floor and the ceiling', () => {
+test('originalVariant skips idle seconds and drops the stddev floor, the ceiling and the learning guards', () => {
   const base = engineConfigFrom(parseConfig({}, {}));
-  assert.deepEqual(originalVariant(base), { ...base, skipIdle: true, stddevFloor: 0, maxIpRate: 0 });
+  assert.deepEqual(originalVariant(base), { ...base, skipIdle: true, stddevFloor: 0, maxIpRate: 0, learnCapSigmas: 0, learningPeriod: 0 });
 });
