@@ -1,0 +1,69 @@
+// Sums of client counts per network prefix (/24 for IPv4, /48 for IPv6): what the `spread` rule judges, a prefix
+// whose addresses together do what no single client may.
+import { parseCidr } from '../net/cidr.js';
+
+/** One prefix's sums over a window. */
+export interface PrefixSums {
+  /** The prefix in CIDR form (`203.0.113.0/24`, `2001:db8:1::/48`). */
+  prefix: string;
+  /** Clients of the prefix with requests in the window. */
+  clients: number;
+  /** Their requests together. */
+  total: number;
+}
+
+/**
+ * The prefix a client key belongs to: an IPv4 address gives its /v4Bits, an IPv6 address or prefix key
+ * (`2001:db8:1:2::/64`) its /v6Bits (a key already wider than v6Bits stays as it is). Null for what is not an address.
+ * @example prefixOf('203.0.113.9') === '203.0.113.0/24'; prefixOf('2001:db8:1:2::/64') === '2001:db8:1::/48'
+ */
+export function prefixOf(key: string, v4Bits = 24, v6Bits = 48): string | null {
+  if (v4Bits === 24 && key.indexOf(':') < 0 && key.indexOf('/') < 0) {
+    const dot = key.lastIndexOf('.');
+    return dot > 0 ? `${key.slice(0, dot)}.0/24` : null; // the fast path for the common case
+  }
+  const slash = key.indexOf('/');
+  const addr = slash < 0 ? key : key.slice(0, slash);
+  const have = slash < 0 ? (addr.indexOf(':') < 0 ? 32 : 128) : Number(key.slice(slash + 1));
+  const want = addr.indexOf(':') < 0 ? v4Bits : v6Bits;
+  const c = parseCidr(`${addr}/${Math.min(have, want)}`);
+  return c === null ? null : c.text;
+}
+
+/**
+ * Groups clients by prefix. `each` calls its argument once per client with the client's key and its requests over the
+ * window; the prefix of each key is cached between calls (keys repeat from tick to tick).
+ * @example
+ *   const agg = new PrefixAggregator();
+ *   const sums = agg.aggregate((add) => { add('203.0.113.1', 40); add('203.0.113.2', 40); });
+ *   sums[0] // { prefix: '203.0.113.0/24', clients: 2, total: 80 }
+ */
+export class PrefixAggregator {
+  private readonly cache = new Map<string, string | null>();
+
+  constructor(readonly v4Bits = 24, readonly v6Bits = 48, readonly cacheLimit = 200_000) {}
+
+  /** Prefix sums of the clients `each` lists, only prefixes with at least `minClients` clients. */
+  aggregate(each: (add: (key: string, total: number) => void) => void, minClients = 1): PrefixSums[] {
+    if (this.cache.size > this.cacheLimit) this.cache.clear();
+    const byPrefix = new Map<string, PrefixSums>();
+    each((key, total) => {
+      if (!(total > 0)) return;
+      let p = this.cache.get(key);
+      if (p === undefined) {
+        p = prefixOf(key, this.v4Bits, this.v6Bits);
+        this.cache.set(key, p);
+      }
+      if (p === null) return;
+      const s = byPrefix.get(p);
+      if (s === undefined) byPrefix.set(p, { prefix: p, clients: 1, total });
+      else {
+        s.clients++;
+        s.total += total;
+      }
+    });
+    const out: PrefixSums[] = [];
+    for (const s of byPrefix.values()) if (s.clients >= minClients) out.push(s);
+    return out;
+  }
+}

@@ -1,0 +1,85 @@
+// Rule `brute_force`: auth failures (401/403 answered by the site; never warden's own refusals) per client over the
+// main window and over 10 minutes. When many clients fail at once (a site-wide auth-failure surge: a botnet spreading
+// a credential-stuffing list so each address fails slowly) the per-client thresholds are lowered, but never to or
+// below `min_failures`, so a person who mistypes a password three or four times is never banned.
+// References: fail2ban nginx-http-auth (maxretry 5 in findtime 10 min), CrowdSec http-generic-bf (leaky bucket of 5
+// failures leaking one per 10 s); see docs/detection.md.
+import { num, positive, positiveInt } from '../../config/fields.js';
+import { defineRule, type TickContext } from './types.js';
+import { below } from './stats.js';
+
+/** The brute-force rule's settings (keys under `detection.rules.brute_force`). */
+export interface BruteForceSettings {
+  /** Ban above this many failures over the main window. */
+  maxFailures: number;
+  /** ...or above this many over 10 minutes. */
+  maxFailures10m: number;
+  /** Never ban at or below this many failures, surge or not. */
+  minFailures: number;
+  /** A surge: at least this many clients with auth failures over the main window. */
+  surgeClients: number;
+  /** Factor on both thresholds during a surge. */
+  surgeFactor: number;
+}
+
+/** True when the site sees an auth-failure surge at this tick (many clients failing at once). */
+export function authSurge(s: BruteForceSettings, ctx: TickContext): boolean {
+  return ctx.population.count('auth', 'main') >= s.surgeClients;
+}
+
+/** The thresholds in force at this tick: [main window, 10 minutes], failures. */
+export function bruteForceThresholds(s: BruteForceSettings, ctx: TickContext): [number, number] {
+  const f = authSurge(s, ctx) ? s.surgeFactor : 1;
+  return [Math.max(s.minFailures, s.maxFailures * f), Math.max(s.minFailures, s.maxFailures10m * f)];
+}
+
+/** The brute-force rule: auth failures per client over 60 s and 10 min, thresholds lowered during a site-wide surge. */
+export default defineRule<BruteForceSettings>({
+  name: 'brute_force',
+  scope: 'client',
+  title: 'brute force',
+  summary: "the client's auth failures are above `max_failures` a window or `max_failures_10m` in 10 minutes (lower while many clients fail)",
+  defaultMode: 'ban',
+  tightenable: false,
+  keys: {
+    max_failures: { schema: positiveInt().default(10), doc: 'auth failures (401/403 from the site) over `window` above which a client is banned', shown: '`10`' },
+    max_failures_10m: { schema: positiveInt().default(30), doc: '...or over 10 minutes (slow guessing)', shown: '`30`' },
+    min_failures: {
+      schema: positiveInt().default(4),
+      doc: 'never ban at or below this many failures, even during a surge (a person mistyping a password)',
+      shown: '`4`',
+    },
+    surge_clients: {
+      schema: positiveInt().default(10),
+      doc: 'a site-wide auth-failure surge: at least this many clients failing over `window` at once',
+      shown: '`10`',
+    },
+    surge_factor: {
+      schema: num('a number > 0 and <= 1', (n, e) => n.gt(0, e).max(1, e)).default(0.5),
+      doc: 'factor on both thresholds during a surge',
+      shown: '`0.5`',
+    },
+  },
+  settings: (d) => {
+    const r = d.rules.brute_force;
+    return {
+      maxFailures: r.max_failures as number, maxFailures10m: r.max_failures_10m as number, minFailures: r.min_failures as number,
+      surgeClients: r.surge_clients as number, surgeFactor: r.surge_factor as number,
+    };
+  },
+  reads: { signals: ['auth'], windows: ['main', '10m'] },
+  thresholds: (s) => `auth failures > ${s.maxFailures}/window or > ${s.maxFailures10m}/10m (x${s.surgeFactor} while >= ${s.surgeClients} clients fail, never <= ${s.minFailures})`,
+  unit: ' failures',
+  gates(s, ctx) {
+    const [main, long] = bruteForceThresholds(s, ctx);
+    return [{ signal: 'auth', window: 'main', min: below(main + 1) }, { signal: 'auth', window: '10m', min: below(long + 1) }];
+  },
+  judge(client, ctx, s) {
+    const [main, long] = bruteForceThresholds(s, ctx);
+    const a = client.sum('auth', 'main');
+    if (a > main) return { value: a, threshold: main };
+    const a10 = client.sum('auth', '10m');
+    if (a10 > long) return { value: a10, threshold: long };
+    return null;
+  },
+});
