@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type Config } from './schema.js';
+import { currentConfigSchema, type Config } from './schema.js';
 
 /** A config that cannot be used; `message` names the key, what was expected and what was found. */
 export class ConfigError extends Error {
@@ -70,9 +70,9 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     throw new ConfigError(`Expected the config to be a mapping of keys to values, got \`${show(input)}\``);
   }
   const withEnv = substituteEnv(input, env);
-  const res = configSchema.safeParse(withEnv);
+  const res = currentConfigSchema().safeParse(withEnv);
   if (!res.success) throw new ConfigError(formatIssues(res.error.issues, withEnv).join('\n'));
-  return res.data;
+  return res.data as Config;
 }
 
 /** Reads and validates a config file (`.json`, else YAML). A missing path gives the defaults. */

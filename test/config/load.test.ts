@@ -23,7 +23,17 @@ test('defaults: every setting is filled in as documented', () => {
   assert.deepEqual(c.detection, {
     window: 60, baseline_window: 1800, recompute_interval: 60, hourly_slots: true, hour_slot_min_samples: 600,
     mean_floor: 1, stddev_floor: 0.5, error_mean_floor: 0.1, zscore: 3, multiplier: 5, max_ip_rate: 30, error_surge: 3, tighten_factor: 0.5,
-    min_requests: 10, global_cooldown: 120,
+    min_requests: 10, global_cooldown: 120, short_window: 5, alert_cooldown: 600,
+    learn_cap_sigmas: 10, learn_cap_floor: 50, learning_period: 600,
+    rules: {
+      brute_force: { mode: 'ban', max_failures: 10, max_failures_10m: 30, min_failures: 4, surge_clients: 10, surge_factor: 0.5 },
+      probing: { mode: 'ban', max_probes: 10, max_probes_10m: 100 },
+      zscore: { mode: 'ban' }, multiplier: { mode: 'ban' }, ceiling: { mode: 'ban' },
+      burst: { mode: 'ban', floor: 30, quantile: 0.999, factor: 4 },
+      population: { mode: 'ban', floor: 5, quantile: 0.99, factor: 10 },
+      volume: { mode: 'alert', floor_10m: 3, floor_1h: 2, quantile: 0.99, factor: 10 },
+      error_surge: { mode: 'ban' }, global_surge: { mode: 'alert' },
+    },
   });
   assert.deepEqual(c.bans.ladder, [600, 1800, 7200, null]);
   assert.equal(c.bans.offence_memory, 30 * 86400);
@@ -34,6 +44,16 @@ test('defaults: every setting is filled in as documented', () => {
   assert.deepEqual(c.enforcement.backends, ['ipset']);
   assert.deepEqual(parseConfig(null, {}), c);
   assert.deepEqual(loadConfig(undefined, {}), c);
+});
+
+test('the new rules\' keys are validated and named in the error', () => {
+  assert.throws(() => parseConfig({ detection: { rules: { burst: { quantile: 1.5 } } } }, {}),
+    /Expected `detection\.rules\.burst\.quantile` to be a number > 0 and < 1, got `1\.5`/);
+  assert.throws(() => parseConfig({ detection: { rules: { brute_force: { max_failures: 'ten' } } } }, {}),
+    /Expected `detection\.rules\.brute_force\.max_failures` to be a whole number > 0, got `"ten"`/);
+  assert.throws(() => parseConfig({ detection: { learning_period: -5 } }, {}), /detection\.learning_period/);
+  assert.equal(parseConfig({ detection: { learning_period: 0 } }, {}).detection.learning_period, 0);
+  assert.equal(parseConfig({ detection: { learning_period: '2h' } }, {}).detection.learning_period, 7200);
 });
 
 test('durations and ladder steps accept numbers and units', () => {

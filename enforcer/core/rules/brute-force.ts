@@ -5,7 +5,7 @@
 // References: fail2ban nginx-http-auth (maxretry 5 in findtime 10 min), CrowdSec http-generic-bf (leaky bucket of 5
 // failures leaking one per 10 s); see docs/detection.md.
 import { num, positive, positiveInt } from '../../config/fields.js';
-import { defineRule, type TickContext } from './types.js';
+import type { ClientRule, TickContext } from './types.js';
 import { below } from './stats.js';
 
 /** The brute-force rule's settings (keys under `detection.rules.brute_force`). */
@@ -34,7 +34,7 @@ export function bruteForceThresholds(s: BruteForceSettings, ctx: TickContext): [
 }
 
 /** The brute-force rule: auth failures per client over 60 s and 10 min, thresholds lowered during a site-wide surge. */
-export default defineRule<BruteForceSettings>({
+const rule: ClientRule<BruteForceSettings> = {
   name: 'brute_force',
   scope: 'client',
   title: 'brute force',
@@ -82,4 +82,6 @@ export default defineRule<BruteForceSettings>({
     if (a10 > long) return { value: a10, threshold: long };
     return null;
   },
-});
+};
+
+export default rule;

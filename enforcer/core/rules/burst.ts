@@ -2,7 +2,7 @@
 // other clients send in that window (a high quantile of theirs, times a factor) and above an absolute floor, so a
 // flood is banned in its first seconds while a browser loading a page and its 30 assets never comes near.
 import { num, positive } from '../../config/fields.js';
-import { defineRule, type TickContext } from './types.js';
+import type { ClientRule, TickContext } from './types.js';
 import { below } from './stats.js';
 import { peerLevel } from './peer-level.js';
 
@@ -22,7 +22,7 @@ export function burstThreshold(s: BurstSettings, ctx: TickContext): number {
 }
 
 /** The burst rule: requests over the short window vs the population's short-window sums (absolute floor, bans at once). */
-export default defineRule<BurstSettings>({
+const rule: ClientRule<BurstSettings> = {
   name: 'burst',
   scope: 'client',
   title: 'burst',
@@ -56,4 +56,6 @@ export default defineRule<BurstSettings>({
     const secs = ctx.seconds.short;
     return { value: requests / secs, threshold: threshold / secs };
   },
-});
+};
+
+export default rule;

@@ -2,7 +2,7 @@
 // quantile of their sums, times a factor) and above an absolute floor. It compares a client with its peers, not with
 // the site's total, so it holds on a busy site where the site-wide rules put one client's limit at hundreds of req/s.
 import { num, positive } from '../../config/fields.js';
-import { defineRule, type TickContext } from './types.js';
+import type { ClientRule, TickContext } from './types.js';
 import { below } from './stats.js';
 import { peerLevel } from './peer-level.js';
 
@@ -20,7 +20,7 @@ export function populationThreshold(s: PopulationSettings, ctx: TickContext): nu
 }
 
 /** The population rule: a client's main-window requests vs the distribution of the clients' (robust: quantile, top left out). */
-export default defineRule<PopulationSettings>({
+const rule: ClientRule<PopulationSettings> = {
   name: 'population',
   scope: 'client',
   title: 'population',
@@ -58,4 +58,6 @@ export default defineRule<PopulationSettings>({
     const secs = ctx.seconds.main;
     return { value: requests / secs, threshold: threshold / secs };
   },
-});
+};
+
+export default rule;

@@ -4,7 +4,7 @@
 // References: CrowdSec http-probing (a leaky bucket of 10 distinct failing non-static paths leaking one per 10 s),
 // http-sensitive-files (2 per 5 s), fail2ban nginx-botsearch (404s on a list of paths); see docs/detection.md.
 import { positiveInt } from '../../config/fields.js';
-import { defineRule } from './types.js';
+import type { ClientRule } from './types.js';
 import { below } from './stats.js';
 
 /** The probing rule's settings (keys under `detection.rules.probing`). */
@@ -14,7 +14,7 @@ export interface ProbingSettings {
 }
 
 /** The probing rule: probes per client over 60 s and 10 min, absolute thresholds (bans from the first second). */
-export default defineRule<ProbingSettings>({
+const rule: ClientRule<ProbingSettings> = {
   name: 'probing',
   scope: 'client',
   title: 'probing',
@@ -41,4 +41,6 @@ export default defineRule<ProbingSettings>({
     if (p10 > s.maxProbes10m) return { value: p10, threshold: s.maxProbes10m };
     return null;
   },
-});
+};
+
+export default rule;

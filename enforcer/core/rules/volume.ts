@@ -3,7 +3,7 @@
 // Heavy legitimate clients (a sync client, monitoring, a crawler you want) look the same, so it alerts by default;
 // the dashboard lists the heaviest clients to allow-list them, then `mode: ban` can be set.
 import { num, positive } from '../../config/fields.js';
-import { defineRule, type TickContext } from './types.js';
+import type { ClientRule, TickContext } from './types.js';
 import { below } from './stats.js';
 import { peerLevel } from './peer-level.js';
 
@@ -25,7 +25,7 @@ export function volumeThresholds(s: VolumeSettings, ctx: TickContext): [number, 
 }
 
 /** The volume rule: requests over 10 min and 1 h vs the population's heavy clients (alert by default). */
-export default defineRule<VolumeSettings>({
+const rule: ClientRule<VolumeSettings> = {
   name: 'volume',
   scope: 'client',
   title: 'volume',
@@ -61,4 +61,6 @@ export default defineRule<VolumeSettings>({
     if (r1h > t1h) return { value: r1h / ctx.seconds['1h'], threshold: t1h / ctx.seconds['1h'] };
     return null;
   },
-});
+};
+
+export default rule;
