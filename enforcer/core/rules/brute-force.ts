@@ -4,7 +4,7 @@
 // below `min_failures`, so a person who mistypes a password three or four times is never banned.
 // References: fail2ban nginx-http-auth (maxretry 5 in findtime 10 min), CrowdSec http-generic-bf (leaky bucket of 5
 // failures leaking one per 10 s); see docs/detection.md.
-import { num, positive, positiveInt } from '../../config/fields.js';
+import { num, positiveInt } from '../../config/fields.js';
 import type { ClientRule, TickContext } from './types.js';
 import { below } from './stats.js';
 
