@@ -26,8 +26,8 @@ test('defaults: every setting is filled in as documented', () => {
     min_requests: 10, global_cooldown: 120, short_window: 5, alert_cooldown: 600,
     learn_cap_sigmas: 10, learn_cap_floor: 50, learning_period: 600,
     rules: {
-      brute_force: { mode: 'ban', max_failures: 10, max_failures_10m: 30, min_failures: 4, surge_clients: 10, surge_factor: 0.5 },
-      probing: { mode: 'ban', max_probes: 10, max_probes_10m: 100 },
+      brute_force: { mode: 'ban', max_failures: 10, min_failures: 4, surge_clients: 10, surge_factor: 0.5 },
+      probing: { mode: 'ban', max_probes: 10 },
       zscore: { mode: 'ban' }, multiplier: { mode: 'ban' }, ceiling: { mode: 'ban' },
       burst: { mode: 'ban', floor: 30, quantile: 0.999, factor: 4 },
       population: { mode: 'ban', floor: 5, quantile: 0.99, factor: 10 },

@@ -1,5 +1,5 @@
 // Rule `brute_force`: auth failures (401/403 answered by the site; never warden's own refusals) per client over the
-// main window and over 10 minutes. When many clients fail at once (a site-wide auth-failure surge: a botnet spreading
+// main window (the long windows count requests only). When many clients fail at once (a site-wide auth-failure surge: a botnet spreading
 // a credential-stuffing list so each address fails slowly) the per-client thresholds are lowered, but never to or
 // below `min_failures`, so a person who mistypes a password three or four times is never banned.
 // References: fail2ban nginx-http-auth (maxretry 5 in findtime 10 min), CrowdSec http-generic-bf (leaky bucket of 5
@@ -12,8 +12,6 @@ import { below } from './stats.js';
 export interface BruteForceSettings {
   /** Ban above this many failures over the main window. */
   maxFailures: number;
-  /** ...or above this many over 10 minutes. */
-  maxFailures10m: number;
   /** Never ban at or below this many failures, surge or not. */
   minFailures: number;
   /** A surge: at least this many clients with auth failures over the main window. */
@@ -27,23 +25,21 @@ export function authSurge(s: BruteForceSettings, ctx: TickContext): boolean {
   return ctx.population.count('auth', 'main') >= s.surgeClients;
 }
 
-/** The thresholds in force at this tick: [main window, 10 minutes], failures. */
-export function bruteForceThresholds(s: BruteForceSettings, ctx: TickContext): [number, number] {
-  const f = authSurge(s, ctx) ? s.surgeFactor : 1;
-  return [Math.max(s.minFailures, s.maxFailures * f), Math.max(s.minFailures, s.maxFailures10m * f)];
+/** The threshold in force at this tick (failures over the main window). */
+export function bruteForceThreshold(s: BruteForceSettings, ctx: TickContext): number {
+  return Math.max(s.minFailures, s.maxFailures * (authSurge(s, ctx) ? s.surgeFactor : 1));
 }
 
-/** The brute-force rule: auth failures per client over 60 s and 10 min, thresholds lowered during a site-wide surge. */
+/** The brute-force rule: auth failures per client over the window, the threshold lowered during a site-wide surge. */
 const rule: ClientRule<BruteForceSettings> = {
   name: 'brute_force',
   scope: 'client',
   title: 'brute force',
-  summary: "the client's auth failures are above `max_failures` a window or `max_failures_10m` in 10 minutes (lower while many clients fail)",
+  summary: "the client's auth failures over the window are above `max_failures` (lower while many clients fail, never at `min_failures` or below)",
   defaultMode: 'ban',
   tightenable: false,
   keys: {
     max_failures: { schema: positiveInt().default(10), doc: 'auth failures (401/403 from the site) over `window` above which a client is banned', shown: '`10`' },
-    max_failures_10m: { schema: positiveInt().default(30), doc: '...or over 10 minutes (slow guessing)', shown: '`30`' },
     min_failures: {
       schema: positiveInt().default(4),
       doc: 'never ban at or below this many failures, even during a surge (a person mistyping a password)',
@@ -63,24 +59,18 @@ const rule: ClientRule<BruteForceSettings> = {
   settings: (d) => {
     const r = d.rules.brute_force;
     return {
-      maxFailures: r.max_failures as number, maxFailures10m: r.max_failures_10m as number, minFailures: r.min_failures as number,
+      maxFailures: r.max_failures as number, minFailures: r.min_failures as number,
       surgeClients: r.surge_clients as number, surgeFactor: r.surge_factor as number,
     };
   },
-  reads: { signals: ['auth'], windows: ['main', '10m'] },
-  thresholds: (s) => `auth failures > ${s.maxFailures}/window or > ${s.maxFailures10m}/10m (x${s.surgeFactor} while >= ${s.surgeClients} clients fail, never <= ${s.minFailures})`,
+  reads: { signals: ['auth'], windows: ['main'] },
+  thresholds: (s) => `auth failures > ${s.maxFailures}/window (x${s.surgeFactor} while >= ${s.surgeClients} clients fail, never <= ${s.minFailures})`,
   unit: ' failures',
-  gates(s, ctx) {
-    const [main, long] = bruteForceThresholds(s, ctx);
-    return [{ signal: 'auth', window: 'main', min: below(main + 1) }, { signal: 'auth', window: '10m', min: below(long + 1) }];
-  },
+  gates: (s, ctx) => [{ signal: 'auth', window: 'main', min: below(bruteForceThreshold(s, ctx) + 1) }],
   judge(client, ctx, s) {
-    const [main, long] = bruteForceThresholds(s, ctx);
+    const threshold = bruteForceThreshold(s, ctx);
     const a = client.sum('auth', 'main');
-    if (a > main) return { value: a, threshold: main };
-    const a10 = client.sum('auth', '10m');
-    if (a10 > long) return { value: a10, threshold: long };
-    return null;
+    return a > threshold ? { value: a, threshold } : null;
   },
 };
 
