@@ -44,7 +44,7 @@ const detectionBase = {
       hour_slot_min_samples: positiveInt().default(600),
       /** Floors applied to the learned baseline (req/s). */
       mean_floor: positive().default(1.0),
-      stddev_floor: positive().default(0.5),
+      stddev_floor: positive().default(1.0),
       error_mean_floor: positive().default(0.1),
       /** An IP needs at least this many requests in the window before it can be banned. */
       min_requests: nonNegative().default(10),

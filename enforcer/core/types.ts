@@ -1,5 +1,6 @@
 // Shared types of the pure decision core: what comes in (per-second counts), what goes out (decisions).
 // Times are epoch seconds (numbers) everywhere in the core; the clock is injected, never read here.
+import type { RuleInfo } from './rules/info.js';
 
 /**
  * Request counts for one client in one second: total requests, of which 4xx, of which 5xx, of which auth failures
@@ -181,6 +182,13 @@ export interface EngineStatus {
   topIps: Array<{ ip: string; rate: number; errorRate: number }>;
   activeIps: number;
   activeBans: ActiveBan[];
+  /** Every registered rule with its mode and thresholds (the dashboard legend, `warden status`). */
+  rules: RuleInfo[];
+  /**
+   * The learning period (detection.learning_period): while `learning`, the rules that compare a client with the learned
+   * baseline (zscore, multiplier) only alert; `progress` 0..1.
+   */
+  learning: { learning: boolean; progress: number; reason?: 'history' | 'hour_slot' | 'off' };
 }
 
 /** The injected clock. */

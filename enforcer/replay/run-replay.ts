@@ -44,6 +44,8 @@ export interface ReplaySummary {
   bannedIps: string[];
   unbans: number;
   globalAlerts: number;
+  /** Alerts of rules in mode `alert` (present only when there were some). */
+  ruleAlerts?: number;
   baselineRecomputes: number;
   activeBansAtEnd: number;
   finalBaseline: Baseline;
@@ -90,7 +92,6 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   }
   events.sort((a, b) => a.t - b.t);
 
-  const th = { zscore: cfg.zscore, multiplier: cfg.multiplier, maxIpRate: cfg.maxIpRate, tightenFactor: cfg.tightenFactor };
   const t0 = events.length ? events[0].t : 0;
   const simOf = (t: number) => t0 + Math.floor((t - t0) / speed);
   const logOf = (sim: number) => t0 + (sim - t0) * speed;
@@ -99,6 +100,7 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   let bans = 0;
   let unbans = 0;
   let globalAlerts = 0;
+  let ruleAlerts = 0;
   let recomputes = 0;
   const banned = new Set<string>();
   const expiries: number[] = [];
@@ -113,10 +115,11 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
         banned.add(d.ip);
         if (d.until !== null) expiries.push(d.until);
       } else if (d.kind === 'unban') unbans++;
+      else if (d.kind === 'rule_alert') ruleAlerts++;
       else globalAlerts++;
       const logT = logOf(d.at);
       if (opts.json) opts.out(JSON.stringify(toJson(d, logT)));
-      else opts.out(formatText(d, logT, th) ?? '');
+      else opts.out(formatText(d, logT) ?? '');
     }
   };
 
@@ -190,13 +193,14 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
     finalBaseline: engine.baseline(),
     elapsedMs: Math.round(performance.now() - started),
   };
+  if (ruleAlerts > 0) summary.ruleAlerts = ruleAlerts;
   if (opts.json) {
     opts.out(JSON.stringify({ summary }));
   } else {
     const b = summary.finalBaseline;
     opts.out(`summary: ${summary.requests} requests (${summary.injected} injected) from ${summary.ips} addresses, ${summary.lines} lines, ${summary.skipped} skipped`);
     opts.out(`summary: log ${summary.firstTime ?? '-'} .. ${summary.lastTime ?? '-'} (${summary.logSeconds}s), simulated ${summary.simulatedSeconds}s at speed ${speed}, variant ${variant}`);
-    opts.out(`summary: ${bans} ban(s) of ${banned.size} address(es)${banned.size ? `: ${[...banned].slice(0, 20).join(', ')}${banned.size > 20 ? ', ...' : ''}` : ''}; ${unbans} unban(s); ${globalAlerts} global alert(s); ${summary.activeBansAtEnd} still banned at the end`);
+    opts.out(`summary: ${bans} ban(s) of ${banned.size} address(es)${banned.size ? `: ${[...banned].slice(0, 20).join(', ')}${banned.size > 20 ? ', ...' : ''}` : ''}; ${unbans} unban(s); ${globalAlerts} global alert(s)${ruleAlerts ? `; ${ruleAlerts} rule alert(s) (mode alert)` : ''}; ${summary.activeBansAtEnd} still banned at the end`);
     opts.out(`summary: final baseline ${b.mean.toFixed(2)} req/s (stddev ${b.stddev.toFixed(2)}, ${b.source}${b.hour !== undefined ? ` hour ${b.hour}` : ''}, ${b.samples} samples); ${recomputes} recomputations; took ${summary.elapsedMs} ms`);
     for (const s of log.skippedSamples) opts.out(`summary: skipped line ${s.line}: ${s.text}`);
   }

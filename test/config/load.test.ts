@@ -22,7 +22,7 @@ test('defaults: every setting is filled in as documented', () => {
   const c = parseConfig({}, {});
   assert.deepEqual(c.detection, {
     window: 60, baseline_window: 1800, recompute_interval: 60, hourly_slots: true, hour_slot_min_samples: 600,
-    mean_floor: 1, stddev_floor: 0.5, error_mean_floor: 0.1, zscore: 3, multiplier: 5, max_ip_rate: 30, error_surge: 3, tighten_factor: 0.5,
+    mean_floor: 1, stddev_floor: 1, error_mean_floor: 0.1, zscore: 3, multiplier: 5, max_ip_rate: 30, error_surge: 3, tighten_factor: 0.5,
     min_requests: 10, global_cooldown: 120, short_window: 5, alert_cooldown: 600,
     learn_cap_sigmas: 10, learn_cap_floor: 50, learning_period: 600,
     rules: {

@@ -51,8 +51,8 @@ export interface Population {
    */
   quantile(q: number, signal?: Signal, window?: WindowName): number;
   /**
-   * How many clients have a non-zero sum of `signal` over `window` (exact, not sampled): the n of `quantile`, and the
-   * site-wide count of, for example, clients failing logins.
+   * How many clients have a non-zero sum of `signal` over `window`: the n of `quantile`, and the site-wide count of,
+   * for example, clients failing logins (above 20,000 clients: counted on the sample and scaled up).
    * @example ctx.population.count('auth', 'main') // 200 during a credential-stuffing botnet
    */
   count(signal?: Signal, window?: WindowName): number;
@@ -154,6 +154,11 @@ export interface ClientRule<S = unknown> extends RuleBase<S> {
   scope: 'client';
   /** Whether error-surge tightening (modifier rules) lowers its threshold. */
   tightenable: boolean;
+  /**
+   * True for a rule that compares a client with the learned baseline (zscore, multiplier): during the learning period
+   * (detection.learning_period) its bans are turned into alerts, since the baseline is still at its floors.
+   */
+  learns?: boolean;
   /**
    * Its necessary conditions at this tick (see Gate); `factor` is the lowest factor modifiers may apply (1 without).
    * A rule with no gate is never judged.

@@ -16,7 +16,7 @@ function sumOf(s: Sums[string] | undefined, signal: Signal, window: WindowName):
   return s?.[window]?.[signal] ?? 0;
 }
 
-/** An exact population over the given clients (quantile by rank, as the engine's, clients without the signal left out). */
+/** An exact population over the given clients (the engine's quantile by rank, clients without the signal left out). */
 export function population(sums: Sums): Population {
   const values = (signal: Signal, window: WindowName) =>
     Object.values(sums).map((s) => sumOf(s, signal, window)).filter((v) => v > 0).sort((a, b) => a - b);
@@ -26,7 +26,7 @@ export function population(sums: Sums): Population {
     quantile(q, signal = 'total', window = 'main') {
       const v = values(signal, window);
       if (v.length === 0) return 0;
-      return v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))];
+      return v[Math.min(v.length - 1, Math.max(0, Math.floor(q * (v.length - 1))))];
     },
   };
 }
