@@ -109,10 +109,14 @@ export class BaselineTracker {
     return this.cap;
   }
 
-  /** A second's total and errors as they are learned: clipped at the cap, errors in proportion. */
-  private clipped(tot: number, err: number): [number, number] {
-    if (tot <= this.cap) return [tot, err];
-    return [this.cap, err * (this.cap / tot)];
+  /** A second's total as it is learned: clipped at the cap. */
+  private clip(tot: number): number {
+    return tot <= this.cap ? tot : this.cap;
+  }
+
+  /** A second's errors as they are learned: scaled down with the total when it is clipped. */
+  private clipErr(tot: number, err: number): number {
+    return tot <= this.cap ? err : err * (this.cap / tot);
   }
 
   /**
@@ -182,8 +186,8 @@ export class BaselineTracker {
         const held = this.ringT[pos] === t;
         const raw = held ? this.ringTot[pos] : 0;
         if (raw === 0 && this.opts.skipIdle) continue;
-        const [tot, err] = this.clipped(raw, held ? this.ringErr[pos] : 0);
-        this.addSlotSamples(hourOf(t), 1, tot, tot * tot, err);
+        const tot = this.clip(raw);
+        this.addSlotSamples(hourOf(t), 1, tot, tot * tot, this.clipErr(raw, held ? this.ringErr[pos] : 0));
       }
       return;
     }
@@ -201,8 +205,8 @@ export class BaselineTracker {
       if (t < from || t >= to) continue;
       if (this.ringTot[pos] === 0 && this.opts.skipIdle) continue;
       if (!this.opts.skipIdle) zeros[hourOf(t)]--;
-      const [tot, err] = this.clipped(this.ringTot[pos], this.ringErr[pos]);
-      this.addSlotSamples(hourOf(t), 1, tot, tot * tot, err);
+      const tot = this.clip(this.ringTot[pos]);
+      this.addSlotSamples(hourOf(t), 1, tot, tot * tot, this.clipErr(this.ringTot[pos], this.ringErr[pos]));
     }
     for (let h = 0; h < 24; h++) if (zeros[h] > 0) this.addSlotSamples(h, zeros[h], 0, 0, 0);
   }
@@ -249,11 +253,11 @@ export class BaselineTracker {
       const held = this.ringT[pos] === t;
       const raw = held ? this.ringTot[pos] : 0;
       if (raw === 0 && this.opts.skipIdle) continue;
-      const [tot, e] = this.clipped(raw, held ? this.ringErr[pos] : 0);
+      const tot = this.clip(raw);
       n++;
       sum += tot;
       sumSq += tot * tot;
-      err += e;
+      err += this.clipErr(raw, held ? this.ringErr[pos] : 0);
     }
     return statsOf(n, sum, sumSq, err);
   }

@@ -7,8 +7,8 @@ import type {
 } from './types.js';
 import type { EngineConfig } from './engine-config.js';
 import { BaselineTracker, type HourSlot } from './baseline.js';
-import { ClientWindows } from './client-windows.js';
-import { SlotView, createPopulation, sumOf } from './client-view.js';
+import { ClientWindows, SIG_4XX, SIG_5XX, SIG_AUTH, SIG_PROBE, SIG_TOTAL } from './client-windows.js';
+import { SlotView, createPopulation } from './client-view.js';
 import { OffenceBook, ladderDuration } from './ladder.js';
 import { resolveRules } from './rules/resolve.js';
 import { ruleInfo } from './rules/info.js';
@@ -19,6 +19,26 @@ import { LearningPeriod, type LearningStatus } from './learning.js';
 import { hourOf } from './baseline.js';
 
 export { engineConfigFrom, originalVariant, type EngineConfig } from './engine-config.js';
+
+/**
+ * Seconds the population statistics (quantiles of the clients' sums, counts) are reused for: a pass over every client
+ * and a sort per (signal, window) every tick would cost more than the rest of the tick, and what the other clients do
+ * changes slowly (a flood's own seconds only raise the level, so a level a few seconds old is the safer one).
+ */
+export const POPULATION_EVERY = 5;
+
+/** Seconds between two checks of the long-window gates (10 min, 1 h): those sums move by the minute. */
+export const LONG_GATES_EVERY = 10;
+
+/** A gate compiled for the per-client loop: window (0 main, 1 short, 2 10m, 3 1h), stored signal (-1: errors), lowest sum. */
+interface GateCheck {
+  w: number;
+  sig: number;
+  min: number;
+}
+
+/** Stored signal index of each signal (-1: errors, 4xx + 5xx). */
+const SIGNAL_INDEX: Record<string, number> = { total: SIG_TOTAL, c4xx: SIG_4XX, c5xx: SIG_5XX, auth: SIG_AUTH, probe: SIG_PROBE, errors: -1 };
 
 /** What the engine needs from outside: the allow-list predicate (loopback, host addresses, configured CIDRs). */
 export interface EngineOptions {
@@ -150,6 +170,15 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
     for (const ip of ips) windows.forgive(ip);
   };
 
+  let lastLongGates = -Infinity;
+  /** The compiled gates and what they were computed from. */
+  let gatesFor: { population: Population | null; baseline: Baseline | null; all: GateCheck[]; short: GateCheck[] } = {
+    population: null, baseline: null, all: [], short: [],
+  };
+  /** The population statistics in use and when they were taken (refreshed every POPULATION_EVERY seconds). */
+  let population: Population | null = null;
+  let populationAt = -Infinity;
+
   /** The allow-list predicate, remembered per client key (the population asks about the same clients every tick). */
   let allowedMemo = new Map<string, boolean>();
   const allowedCached = (key: string): boolean => {
@@ -211,16 +240,31 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
 
     // 4. Every client: its sums against the lowest gate of the enabled rules (for today's rules one comparison of its
     // requests), the rules only for the few above one.
-    const ctx = context(nowSec, createPopulation(windows, nowSec, allowedCached));
-    const gates = gatesOf(ctx);
+    if (population === null || nowSec - populationAt >= POPULATION_EVERY || nowSec < populationAt) {
+      population = createPopulation(windows, nowSec, allowedCached);
+      populationAt = nowSec;
+    }
+    const ctx = context(nowSec, population);
+    // Long-window gates (10 min, 1 h: requests per minute) are checked every LONG_GATES_EVERY seconds only.
+    const long = nowSec - lastLongGates >= LONG_GATES_EVERY || nowSec < lastLongGates;
+    if (long) lastLongGates = nowSec;
+    // The gates depend on the baseline and the population only: compiled again when either was refreshed.
+    if (gatesFor.population !== population || gatesFor.baseline !== current) {
+      const all = gatesOf(ctx);
+      gatesFor = {
+        population, baseline: current, all: compileGates(all),
+        short: compileGates(all.filter((g) => g.window !== '10m' && g.window !== '1h')),
+      };
+    }
+    const checks = long ? gatesFor.all : gatesFor.short;
     const limit = windows.limit;
     const banned: string[] = [];
-    const mainTotal = gates.length === 1 && gates[0].signal === 'total' && gates[0].window === 'main' ? gates[0].min : -1;
+    const mainTotal = checks.length === 1 && checks[0].sig === SIG_TOTAL && checks[0].w === 0 ? checks[0].min : -1;
     for (let slot = 0; slot < limit; slot++) {
       if (mainTotal >= 0) {
         const requests = windows.requests(slot);
         if (requests < mainTotal || requests <= 0) continue;
-      } else if (!passes(gates, slot, nowSec)) continue;
+      } else if (!passes(checks, slot, nowSec)) continue;
       const ip = windows.keyAt(slot);
       if (ip === undefined) continue;
       const d = judge(view.at(slot, ip, nowSec), ctx);
@@ -279,11 +323,23 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
     return Math.round((min / W) * 1e6) / 1e6;
   };
 
+  /**
+   * Gates as flat checks: the window (0 main, 1 short, 2 10m, 3 1h), the stored signal index (-1: 4xx + 5xx) and the
+   * lowest sum; read straight from the windows' arrays for every client of every tick.
+   */
+  const compileGates = (gs: Gate[]): GateCheck[] =>
+    gs.map((g) => ({ w: ['main', 'short', '10m', '1h'].indexOf(g.window), sig: SIGNAL_INDEX[g.signal], min: g.min }));
+
   /** True when one gate is met by the slot (a sum of at least its min, and more than nothing). */
-  const passes = (gs: Gate[], slot: number, at: number): boolean => {
-    for (const g of gs) {
-      const v = sumOf(windows, slot, g.signal, g.window, at);
-      if (v >= g.min && v > 0) return true;
+  const passes = (checks: GateCheck[], slot: number, at: number): boolean => {
+    for (let i = 0; i < checks.length; i++) {
+      const c = checks[i];
+      let v: number;
+      if (c.w === 0) v = c.sig < 0 ? windows.main(slot, SIG_4XX) + windows.main(slot, SIG_5XX) : windows.main(slot, c.sig);
+      else if (c.w === 1) v = c.sig < 0 ? windows.short(slot, SIG_4XX) + windows.short(slot, SIG_5XX) : windows.short(slot, c.sig);
+      else if (c.w === 2) v = windows.tenMinutes(slot, at);
+      else v = windows.hour(slot, at);
+      if (v >= c.min && v > 0) return true;
     }
     return false;
   };

@@ -22,9 +22,7 @@ export function robustCap(values: Float64Array, n: number, opts: RobustCapOption
   if (!(opts.sigmas > 0) || n <= 0) return Infinity;
   const v = values.subarray(0, n).sort();
   const median = medianOfSorted(v);
-  for (let i = 0; i < n; i++) v[i] = Math.abs(v[i] - median);
-  v.sort();
-  const sigma = Math.max(medianOfSorted(v) * MAD_TO_SIGMA, Math.sqrt(median));
+  const sigma = Math.max(madOfSorted(v, median) * MAD_TO_SIGMA, Math.sqrt(median));
   return Math.max(opts.floor, median + opts.sigmas * sigma);
 }
 
@@ -33,4 +31,34 @@ function medianOfSorted(v: Float64Array): number {
   if (n === 0) return 0;
   const mid = n >> 1;
   return n % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+/**
+ * The median of |v[i] - m| for sorted v, without a second sort: the deviations below m (read leftwards) and above it
+ * (read rightwards) are two ascending runs; merging them up to the middle rank finds it.
+ */
+function madOfSorted(v: Float64Array, m: number): number {
+  const n = v.length;
+  let hi = 0;
+  while (hi < n && v[hi] < m) hi++;
+  let lo = hi - 1;
+  const k = (n - 1) >> 1; // the lower middle rank; for even n the upper one is the next
+  let prev = 0;
+  for (let r = 0; r <= k + 1 && r < n; r++) {
+    const dl = lo >= 0 ? m - v[lo] : Infinity;
+    const dh = hi < n ? v[hi] - m : Infinity;
+    let d: number;
+    if (dl <= dh) {
+      d = dl;
+      lo--;
+    } else {
+      d = dh;
+      hi++;
+    }
+    if (r === k) {
+      if (n % 2 === 1) return d;
+      prev = d;
+    } else if (r === k + 1) return (prev + d) / 2;
+  }
+  return prev;
 }

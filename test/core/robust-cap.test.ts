@@ -19,3 +19,18 @@ test('a steady count uses the Poisson spread; the floor holds on quiet sites; 0 
   // Only the first n values are read.
   assert.equal(robustCap(Float64Array.from([4, 4, 4, 999]), 3, { sigmas: 1, floor: 0 }), 6);
 });
+
+test('the MAD from one sort equals the MAD from sorting the deviations, odd and even counts', () => {
+  let seed = 11;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let trial = 0; trial < 200; trial++) {
+    const n = 1 + Math.floor(rnd() * 40);
+    const v = Float64Array.from({ length: n }, () => Math.floor(rnd() * 30) * (rnd() < 0.1 ? 50 : 1));
+    const s = Float64Array.from(v).sort();
+    const median = n % 2 ? s[n >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    const dev = Float64Array.from(s, (x) => Math.abs(x - median)).sort();
+    const mad = n % 2 ? dev[n >> 1] : (dev[n / 2 - 1] + dev[n / 2]) / 2;
+    const expected = Math.max(1, median + 2 * Math.max(mad * 1.4826, Math.sqrt(median)));
+    assert.equal(robustCap(v, n, { sigmas: 2, floor: 1 }), expected, `values ${Array.from(v)}`);
+  }
+});
