@@ -34,7 +34,7 @@ const detectionBase = {
       /** Sliding window for per-IP and global rates, seconds. */
       window: duration().default(60),
       /** Short window per client, for bursts and probing (rules read it as `short`). */
-      short_window: duration().default(5),
+      short_window: duration().default(2),
       /** Rolling baseline history of per-second global counts. */
       baseline_window: duration().default(1800),
       /** How often the baseline is recomputed. */

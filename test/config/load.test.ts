@@ -23,14 +23,14 @@ test('defaults: every setting is filled in as documented', () => {
   assert.deepEqual(c.detection, {
     window: 60, baseline_window: 1800, recompute_interval: 60, hourly_slots: true, hour_slot_min_samples: 600,
     mean_floor: 1, stddev_floor: 1, error_mean_floor: 0.1, zscore: 3, multiplier: 5, max_ip_rate: 30, error_surge: 3, tighten_factor: 0.5,
-    min_requests: 10, global_cooldown: 120, short_window: 5, alert_cooldown: 600,
+    min_requests: 10, global_cooldown: 120, short_window: 2, alert_cooldown: 600,
     learn_cap_sigmas: 10, learn_cap_floor: 50, learning_period: 600,
     rules: {
       brute_force: { mode: 'ban', max_failures: 10, min_failures: 4, surge_clients: 10, surge_factor: 0.5 },
       probing: { mode: 'ban', max_probes: 10 },
       zscore: { mode: 'ban' }, multiplier: { mode: 'ban' }, ceiling: { mode: 'ban' },
-      burst: { mode: 'ban', floor: 30, quantile: 0.999, factor: 4 },
-      population: { mode: 'ban', floor: 5, quantile: 0.99, factor: 10 },
+      burst: { mode: 'ban', floor: 75, quantile: 0.99, factor: 4 },
+      population: { mode: 'ban', floor: 20, quantile: 0.99, factor: 10 },
       volume: { mode: 'alert', floor_10m: 3, floor_1h: 2, quantile: 0.99, factor: 10 },
       error_surge: { mode: 'ban' }, global_surge: { mode: 'alert' },
     },

@@ -11,7 +11,7 @@ test('engineConfigFrom maps every detection and ban setting', () => {
   }, {}));
   const { detection, ...rest } = cfg;
   assert.deepEqual(rest, {
-    window: 90, shortWindow: 5, baselineWindow: 3600, recomputeInterval: 30, hourlySlots: false, hourSlotMinSamples: 600,
+    window: 90, shortWindow: 2, baselineWindow: 3600, recomputeInterval: 30, hourlySlots: false, hourSlotMinSamples: 600,
     hourSlotMaxSamples: 7 * 3600, meanFloor: 1, stddevFloor: 1, errorMeanFloor: 0.1, minRequests: 10, alertCooldown: 600,
     ladder: [60, null], offenceMemory: 7 * 86400, skipIdle: false, learnCapSigmas: 10, learnCapFloor: 50, learningPeriod: 600,
   });

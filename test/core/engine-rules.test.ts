@@ -22,8 +22,8 @@ test('busy site: a 200 req/s flood is banned by burst at the first tick after it
   const out = step(engine, T0 + 700, { ...readers(T0 + 700), '203.0.113.99': 200 });
   const bans = only(out, 'ban');
   assert.deepEqual(bans.map((b) => [b.ip, b.rule]), [['203.0.113.99', 'burst']]);
-  assert.equal(bans[0].value, 40); // 200 requests over the 5 s short window
-  assert.equal(bans[0].threshold, 30);
+  assert.equal(bans[0].value, 100); // 200 requests over the 2 s short window
+  assert.equal(bans[0].threshold, 75);
 });
 
 test('page loads (a page and 30 assets in 2 s, three in 5 s), a sync client at 4 req/s and an office NAT are never banned', () => {

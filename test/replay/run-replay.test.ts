@@ -43,10 +43,10 @@ test('text output: one line per decision, audit-log style, then the summary', as
     assert.equal(s.bans, 1);
     assert.equal(s.activeBansAtEnd, 1); // the log ends before the 10 min ban runs out
     assert.equal(s.logSeconds, 596);
-    // With the defaults the burst rule bans it first: 200 requests in the 5 s short window.
+    // With the defaults the burst rule bans it first: 200 requests in the 2 s short window.
     const def: string[] = [];
     await runReplay({ file, config: parseConfig({}, {}), hostAddresses: [], out: (l) => def.push(l) });
-    assert.equal(def[0], '[2026-01-01T12:05:02Z] BAN 203.0.113.9 | burst=40.00 req/s>30.0 | rate=3.33 | baseline=1.00 | duration=10m | step=1');
+    assert.equal(def[0], '[2026-01-01T12:05:02Z] BAN 203.0.113.9 | burst=100.00 req/s>75.0 | rate=3.33 | baseline=1.00 | duration=10m | step=1');
   });
 });
 

@@ -29,9 +29,9 @@ const rule: ClientRule<PopulationSettings> = {
   tightenable: true,
   keys: {
     floor: {
-      schema: positive().default(5),
-      doc: 'lowest population threshold, req/s over `window` (5: 300 requests a minute; a sync client does 4 req/s)',
-      shown: '`5`',
+      schema: positive().default(20),
+      doc: 'lowest population threshold, req/s over `window` (20: 1,200 requests a minute; an office NAT of 20 people does ~13 req/s)',
+      shown: '`20`',
     },
     quantile: {
       schema: num('a number > 0 and < 1', (n, e) => n.gt(0, e).lt(1, e)).default(0.99),

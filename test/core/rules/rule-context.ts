@@ -6,7 +6,7 @@ import type { Baseline } from '../../../enforcer/core/types.js';
 /** Per-client sums: client key -> window -> signal -> sum (missing ones are 0). */
 export type Sums = Record<string, Partial<Record<WindowName, Partial<Record<Signal, number>>>>>;
 
-const SECONDS: Record<WindowName, number> = { main: 60, short: 5, '10m': 600, '1h': 3600 };
+const SECONDS: Record<WindowName, number> = { main: 60, short: 2, '10m': 600, '1h': 3600 };
 
 const BASELINE: Baseline = {
   mean: 1, stddev: 0.5, errorMean: 0.1, rawMean: 0, rawStddev: 0, samples: 0, source: 'floor', computedAt: 0,
