@@ -16,6 +16,7 @@ import { zOf } from './rules/stats.js';
 import type { Gate, Population, RuleHit, TickContext, WindowName } from './rules/types.js';
 import { normaliseIp } from '../net/ip.js';
 import { LearningPeriod, type LearningStatus } from './learning.js';
+import { PrefixAggregator } from './prefix-spread.js';
 import { hourOf } from './baseline.js';
 
 export { engineConfigFrom, originalVariant, type EngineConfig } from './engine-config.js';
@@ -26,6 +27,9 @@ export { engineConfigFrom, originalVariant, type EngineConfig } from './engine-c
  * changes slowly (a flood's own seconds only raise the level, so a level a few seconds old is the safer one).
  */
 export const POPULATION_EVERY = 5;
+
+/** Seconds between two passes of the prefix rules (spread): a sum over every client, grouped by /24 and /48. */
+export const PREFIX_EVERY = 5;
 
 /** Seconds between two checks of the long-window gates (10 min, 1 h): those sums move by the minute. */
 export const LONG_GATES_EVERY = 10;
@@ -171,6 +175,48 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
   };
 
   let lastLongGates = -Infinity;
+  let lastPrefix = -Infinity;
+  const prefixes = new PrefixAggregator();
+  const minPrefixClients = rules.prefix.reduce((m, r) => Math.min(m, r.rule.minClients(r.settings)), Infinity);
+
+  /** Judges every prefix with enough active clients (banned and allow-listed clients left out) with the prefix rules. */
+  const judgePrefixes = (at: number, ctx: TickContext, out: Decision[]): void => {
+    const sums = prefixes.aggregate((add) => {
+      const limit = windows.limit;
+      for (let slot = 0; slot < limit; slot++) {
+        const requests = windows.requests(slot);
+        if (!(requests > 0)) continue;
+        const key = windows.keyAt(slot);
+        if (key === undefined || bans.has(key) || allowedCached(key)) continue;
+        add(key, requests);
+      }
+    }, minPrefixClients);
+    for (const p of sums) {
+      if (bans.has(p.key)) continue;
+      for (const r of rules.prefix) {
+        const hit = r.rule.judge(p, ctx, r.settings);
+        if (hit === null) continue;
+        const rate = p.total / W;
+        if (r.mode === 'alert') {
+          const k = `${r.rule.name}\0${p.key}`;
+          const last = lastAlert.get(k);
+          if (last !== undefined && at - last < cfg.alertCooldown) break;
+          lastAlert.set(k, at);
+          out.push({
+            kind: 'rule_alert', ip: p.key, at, rule: r.rule.name, rate, errorRate: 0, z: zOf(rate, current),
+            value: hit.value, threshold: hit.threshold, tightened: false, baseline: current,
+          } satisfies RuleAlertDecision);
+        } else {
+          const count = offences.record(p.key, at);
+          out.push(banDecision(p.key, at, count, ladderDuration(cfg.ladder, count), {
+            rule: r.rule.name, rate, errorRate: 0, z: zOf(rate, current), tightened: false, source: 'auto',
+            threshold: hit.threshold, value: hit.value,
+          }));
+        }
+        break;
+      }
+    }
+  };
   /** The compiled gates and what they were computed from. */
   let gatesFor: { population: Population | null; baseline: Baseline | null; all: GateCheck[]; short: GateCheck[] } = {
     population: null, baseline: null, all: [], short: [],
@@ -292,6 +338,12 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       banned.push(ip);
     }
     excludeAndForgive(banned);
+
+    // 4b. Prefix rules (spread), every PREFIX_EVERY seconds: the clients' main-window requests summed per /24 and /48.
+    if (rules.prefix.length > 0 && (nowSec - lastPrefix >= PREFIX_EVERY || nowSec < lastPrefix)) {
+      lastPrefix = nowSec;
+      judgePrefixes(nowSec, ctx, out);
+    }
 
     // 5. The global rules: alert only, each at most once per its cooldown; the site's rate without what was just banned.
     const gctx = banned.length > 0 ? context(nowSec, ctx.population) : ctx;

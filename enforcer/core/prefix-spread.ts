@@ -5,7 +5,7 @@ import { parseCidr } from '../net/cidr.js';
 /** One prefix's sums over a window. */
 export interface PrefixSums {
   /** The prefix in CIDR form (`203.0.113.0/24`, `2001:db8:1::/48`). */
-  prefix: string;
+  key: string;
   /** Clients of the prefix with requests in the window. */
   clients: number;
   /** Their requests together. */
@@ -36,7 +36,7 @@ export function prefixOf(key: string, v4Bits = 24, v6Bits = 48): string | null {
  * @example
  *   const agg = new PrefixAggregator();
  *   const sums = agg.aggregate((add) => { add('203.0.113.1', 40); add('203.0.113.2', 40); });
- *   sums[0] // { prefix: '203.0.113.0/24', clients: 2, total: 80 }
+ *   sums[0] // { key: '203.0.113.0/24', clients: 2, total: 80 }
  */
 export class PrefixAggregator {
   private readonly cache = new Map<string, string | null>();
@@ -56,7 +56,7 @@ export class PrefixAggregator {
       }
       if (p === null) return;
       const s = byPrefix.get(p);
-      if (s === undefined) byPrefix.set(p, { prefix: p, clients: 1, total });
+      if (s === undefined) byPrefix.set(p, { key: p, clients: 1, total });
       else {
         s.clients++;
         s.total += total;

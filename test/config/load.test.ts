@@ -32,6 +32,7 @@ test('defaults: every setting is filled in as documented', () => {
       burst: { mode: 'ban', floor: 75, quantile: 0.99, factor: 4 },
       population: { mode: 'ban', floor: 20, quantile: 0.99, factor: 10 },
       volume: { mode: 'alert', floor_10m: 3, floor_1h: 2, quantile: 0.99, factor: 10 },
+      spread: { mode: 'alert', max_rate: 30, min_clients: 3 },
       error_surge: { mode: 'ban' }, global_surge: { mode: 'alert' },
     },
   });

@@ -36,7 +36,7 @@ test('originalVariant skips idle seconds and drops the stddev floor and every ru
   assert.equal(o.detection.max_ip_rate, 0);
   assert.deepEqual(Object.fromEntries(Object.entries(o.detection.rules).map(([k, v]) => [k, v.mode])), {
     brute_force: 'off', probing: 'off', zscore: 'ban', multiplier: 'ban', ceiling: 'off', burst: 'off', population: 'off',
-    volume: 'off', error_surge: 'ban', global_surge: 'alert',
+    volume: 'off', spread: 'off', error_surge: 'ban', global_surge: 'alert',
   });
   assert.equal(base.detection.rules.ceiling.mode, 'ban', 'the base config is not changed');
 });

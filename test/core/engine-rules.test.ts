@@ -7,10 +7,10 @@ import type { Counts } from '../../enforcer/core/types.js';
 
 const T0 = at(10);
 
-/** 300 readers at 1.2 req/s each (page loads of 6 in one second every 5 s, staggered). */
+/** 300 readers at 1.2 req/s each (page loads of 6 in one second every 5 s, staggered), each in its own /24. */
 function readers(t: number, n = 300): Record<string, number> {
   const ips: Record<string, number> = {};
-  for (let i = 0; i < n; i++) if ((t + i) % 5 === 0) ips[`198.18.${10 + (i >> 8)}.${i & 255}`] = 6;
+  for (let i = 0; i < n; i++) if ((t + i) % 5 === 0) ips[`10.${i >> 8}.${i & 255}.7`] = 6;
   return ips;
 }
 
@@ -131,4 +131,39 @@ test('quiet site: one reader with 160 requests in one minute is not banned (afte
     });
     assert.deepEqual(only(ds, 'ban').map((b) => `${b.ip} ${b.rule} ${b.value}`), [], `warmup ${warmup}`);
   }
+});
+
+test('spread: 40 addresses of one /24 at 1 req/s each (40 together) alert once per cooldown; mode ban bans the /24', () => {
+  for (const mode of ['alert', 'ban'] as const) {
+    const engine = makeEngine({ detection: { hourly_slots: false, rules: { spread: { mode } } } });
+    run(engine, T0, T0 + 300, (t) => ({ ips: readers(t, 100) }));
+    const ds = run(engine, T0 + 300, T0 + 420, (t) => {
+      const ips: Record<string, number> = readers(t, 100);
+      for (let i = 1; i <= 40; i++) ips[`203.0.113.${i}`] = 1;
+      return { ips };
+    });
+    const bans = only(ds, 'ban');
+    const alerts = only(ds, 'rule_alert').filter((a) => a.rule === 'spread');
+    if (mode === 'alert') {
+      assert.deepEqual(bans, []);
+      assert.equal(alerts.length, 1);
+      assert.equal(alerts[0].ip, '203.0.113.0/24');
+      assert.ok(alerts[0].value > 30 && alerts[0].value <= 40, String(alerts[0].value));
+    } else {
+      assert.deepEqual(bans.map((b) => [b.ip, b.rule]), [['203.0.113.0/24', 'spread']]);
+      assert.ok(bans[0].at - (T0 + 300) <= 60, `banned after ${bans[0].at - (T0 + 300)} s`);
+    }
+  }
+});
+
+test('spread: ordinary readers spread over five /24s (12 req/s per /24) never fire it', () => {
+  const engine = makeEngine({ detection: { hourly_slots: false } });
+  // 60 readers in each of five /24s at 0.2 req/s (12 a minute each, 12 req/s per /24 together).
+  const ds = run(engine, T0, T0 + 300, (t) => {
+    const ips: Record<string, number> = {};
+    for (let p = 0; p < 5; p++) for (let i = 0; i < 60; i++) if ((t + i) % 5 === 0) ips[`198.51.${p}.${i}`] = 1;
+    return { ips };
+  });
+  assert.deepEqual(only(ds, 'rule_alert').filter((a) => a.rule === 'spread'), []);
+  assert.deepEqual(only(ds, 'ban'), []);
 });

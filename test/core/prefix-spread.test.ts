@@ -23,10 +23,10 @@ test('aggregate sums clients per prefix and keeps prefixes with enough clients',
     add('2001:db8:7:2::/64', 300);
     add('10.0.0.1', 0); // nothing in the window: left out
   };
-  const sums = agg.aggregate(feed, 2).sort((a, b) => a.prefix.localeCompare(b.prefix));
+  const sums = agg.aggregate(feed, 2).sort((a, b) => a.key.localeCompare(b.key));
   assert.deepEqual(sums, [
-    { prefix: '198.51.100.0/24', clients: 50, total: 2000 },
-    { prefix: '2001:db8:7::/48', clients: 2, total: 600 },
+    { key: '198.51.100.0/24', clients: 50, total: 2000 },
+    { key: '2001:db8:7::/48', clients: 2, total: 600 },
   ]);
   // Again, from the cache: the same answer.
   assert.equal(agg.aggregate(feed, 1).length, 3);
