@@ -61,7 +61,7 @@ export const POPULATION_SAMPLE = 20_000;
  * they never raise the level other clients are compared with.
  * @example createPopulation(windows, now).quantile(0.5) // the median client's requests over the main window
  */
-export function createPopulation(w: ClientWindows, now: number, skip: (key: string) => boolean = () => false): Population {
+export function createPopulation(w: ClientWindows, now: number, skip: (slot: number, key: string) => boolean = () => false): Population {
   const cache = new Map<string, Float64Array>();
   const stride = Math.max(1, Math.floor(w.limit / POPULATION_SAMPLE));
   const sorted = (signal: Signal, window: WindowName): Float64Array => {
@@ -75,7 +75,7 @@ export function createPopulation(w: ClientWindows, now: number, skip: (key: stri
       const key = w.keyAt(slot);
       if (key === undefined) continue;
       const v = sumOf(w, slot, signal, window, now);
-      if (v > 0 && !skip(key)) buf[n++] = v;
+      if (v > 0 && !skip(slot, key)) buf[n++] = v;
     }
     a = buf.subarray(0, n).sort();
     cache.set(k, a);

@@ -16,7 +16,7 @@ import { zOf } from './rules/stats.js';
 import type { Gate, Population, RuleHit, TickContext, WindowName } from './rules/types.js';
 import { normaliseIp } from '../net/ip.js';
 import { LearningPeriod, type LearningStatus } from './learning.js';
-import { PrefixAggregator } from './prefix-spread.js';
+import { prefixOf, type PrefixSums } from './prefix-spread.js';
 import { hourOf } from './baseline.js';
 
 export { engineConfigFrom, originalVariant, type EngineConfig } from './engine-config.js';
@@ -176,21 +176,28 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
 
   let lastLongGates = -Infinity;
   let lastPrefix = -Infinity;
-  const prefixes = new PrefixAggregator();
   const minPrefixClients = rules.prefix.reduce((m, r) => Math.min(m, r.rule.minClients(r.settings)), Infinity);
 
   /** Judges every prefix with enough active clients (banned and allow-listed clients left out) with the prefix rules. */
   const judgePrefixes = (at: number, ctx: TickContext, out: Decision[]): void => {
-    const sums = prefixes.aggregate((add) => {
-      const limit = windows.limit;
-      for (let slot = 0; slot < limit; slot++) {
-        const requests = windows.requests(slot);
-        if (!(requests > 0)) continue;
-        const key = windows.keyAt(slot);
-        if (key === undefined || bans.has(key) || allowedCached(key)) continue;
-        add(key, requests);
+    const byPrefix = new Map<string, PrefixSums>();
+    const limit = windows.limit;
+    for (let slot = 0; slot < limit; slot++) {
+      const requests = windows.requests(slot);
+      if (!(requests > 0)) continue;
+      const key = windows.keyAt(slot);
+      if (key === undefined || allowedSlot(slot, key) || bans.has(key)) continue;
+      const prefix = slotPrefix[slot];
+      if (prefix === null) continue;
+      const p = byPrefix.get(prefix);
+      if (p === undefined) byPrefix.set(prefix, { key: prefix, clients: 1, total: requests });
+      else {
+        p.clients++;
+        p.total += requests;
       }
-    }, minPrefixClients);
+    }
+    const sums: PrefixSums[] = [];
+    for (const p of byPrefix.values()) if (p.clients >= minPrefixClients) sums.push(p);
     for (const p of sums) {
       if (bans.has(p.key)) continue;
       for (const r of rules.prefix) {
@@ -225,16 +232,28 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
   let population: Population | null = null;
   let populationAt = -Infinity;
 
-  /** The allow-list predicate, remembered per client key (the population asks about the same clients every tick). */
-  let allowedMemo = new Map<string, boolean>();
-  const allowedCached = (key: string): boolean => {
-    let a = allowedMemo.get(key);
-    if (a === undefined) {
-      if (allowedMemo.size > 200_000) allowedMemo = new Map();
-      a = isAllowed(key);
-      allowedMemo.set(key, a);
+  /**
+   * Per slot: the key it was last seen with, whether that key is allow-listed, and its /24 or /48 (the population and
+   * the prefix rules ask about every client every few seconds; the allow-list matcher and the prefix parse run once
+   * per client). A slot reused for another key is seen again.
+   */
+  let slotKey: Array<string | undefined> = [];
+  let slotAllowed = new Uint8Array(0);
+  const slotPrefix: Array<string | null> = [];
+  const slotInfo = (slot: number, key: string): void => {
+    if (slot >= slotAllowed.length) {
+      const grown = new Uint8Array(Math.max(1024, windows.limit * 2));
+      grown.set(slotAllowed);
+      slotAllowed = grown;
     }
-    return a;
+    if (slotKey[slot] === key) return;
+    slotKey[slot] = key;
+    slotAllowed[slot] = isAllowed(key) ? 1 : 0;
+    slotPrefix[slot] = prefixOf(key);
+  };
+  const allowedSlot = (slot: number, key: string): boolean => {
+    slotInfo(slot, key);
+    return slotAllowed[slot] === 1;
   };
 
   const tick = (nowSec: number): Decision[] => {
@@ -287,7 +306,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
     // 4. Every client: its sums against the lowest gate of the enabled rules (for today's rules one comparison of its
     // requests), the rules only for the few above one.
     if (population === null || nowSec - populationAt >= POPULATION_EVERY || nowSec < populationAt) {
-      population = createPopulation(windows, nowSec, allowedCached);
+      population = createPopulation(windows, nowSec, allowedSlot);
       populationAt = nowSec;
     }
     const ctx = context(nowSec, population);
@@ -492,7 +511,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
 
     setAllow(fn) {
       isAllowed = fn;
-      allowedMemo = new Map();
+      slotKey = [];
       allowChanged = true;
     },
 

@@ -1,5 +1,5 @@
-// Sums of client counts per network prefix (/24 for IPv4, /48 for IPv6): what the `spread` rule judges, a prefix
-// whose addresses together do what no single client may.
+// Network prefixes of clients (/24 for IPv4, /48 for IPv6) and their sums: what the `spread` rule judges, a prefix
+// whose addresses together do what no single client may. The engine sums the clients per prefix.
 import { parseCidr } from '../net/cidr.js';
 
 /** One prefix's sums over a window. */
@@ -28,42 +28,4 @@ export function prefixOf(key: string, v4Bits = 24, v6Bits = 48): string | null {
   const want = addr.indexOf(':') < 0 ? v4Bits : v6Bits;
   const c = parseCidr(`${addr}/${Math.min(have, want)}`);
   return c === null ? null : c.text;
-}
-
-/**
- * Groups clients by prefix. `each` calls its argument once per client with the client's key and its requests over the
- * window; the prefix of each key is cached between calls (keys repeat from tick to tick).
- * @example
- *   const agg = new PrefixAggregator();
- *   const sums = agg.aggregate((add) => { add('203.0.113.1', 40); add('203.0.113.2', 40); });
- *   sums[0] // { key: '203.0.113.0/24', clients: 2, total: 80 }
- */
-export class PrefixAggregator {
-  private readonly cache = new Map<string, string | null>();
-
-  constructor(readonly v4Bits = 24, readonly v6Bits = 48, readonly cacheLimit = 200_000) {}
-
-  /** Prefix sums of the clients `each` lists, only prefixes with at least `minClients` clients. */
-  aggregate(each: (add: (key: string, total: number) => void) => void, minClients = 1): PrefixSums[] {
-    if (this.cache.size > this.cacheLimit) this.cache.clear();
-    const byPrefix = new Map<string, PrefixSums>();
-    each((key, total) => {
-      if (!(total > 0)) return;
-      let p = this.cache.get(key);
-      if (p === undefined) {
-        p = prefixOf(key, this.v4Bits, this.v6Bits);
-        this.cache.set(key, p);
-      }
-      if (p === null) return;
-      const s = byPrefix.get(p);
-      if (s === undefined) byPrefix.set(p, { key: p, clients: 1, total });
-      else {
-        s.clients++;
-        s.total += total;
-      }
-    });
-    const out: PrefixSums[] = [];
-    for (const s of byPrefix.values()) if (s.clients >= minClients) out.push(s);
-    return out;
-  }
 }
