@@ -1,7 +1,7 @@
 // The one config schema: every setting, its default, and what it must be. Validated once at startup (load.ts).
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
-import { positive, nonNegative, positiveInt, duration } from './fields.js';
+import { num, positive, nonNegative, positiveInt, duration } from './fields.js';
 import { parseCidr } from '../net/cidr.js';
 import { allRules, registryVersion } from '../core/rules/registry.js';
 import { RULE_MODES, type RuleMode } from '../core/rules/types.js';
@@ -31,6 +31,11 @@ export type BackendName = (typeof backendNames)[number];
 
 /** The `detection` keys that belong to no rule (windows, baseline learning, floors). */
 const detectionBase = {
+      /**
+       * IPv6 clients are counted, judged and banned per prefix of this many bits (64: every address of one /64 is one
+       * client, `2001:db8:1:2::/64`; 128: per address). Must equal `js_var $warden_ipv6_prefix` in the warden nginx.conf.
+       */
+      ipv6_prefix: num('a whole number from 1 to 128', (n, e) => n.int(e).min(1, e).max(128, e)).default(64),
       /** Sliding window for per-IP and global rates, seconds. */
       window: duration().default(60),
       /** Short window per client, for bursts and probing (rules read it as `short`). */
@@ -126,6 +131,14 @@ const baseSchema = z.strictObject({
       poll_interval: duration().default(1),
       /** Timeout of one poll, in milliseconds. */
       timeout_ms: positiveInt().default(800),
+      /**
+       * The warden secret shared with nginx (`js_var $warden_secret "...";`, included by the warden nginx.conf): only a
+       * poller sending it may drain counts or change nginx bans. Created (mode 0600) at start when missing; then reload
+       * nginx. Relative paths are resolved against the config file's folder.
+       */
+      secret_file: z.string({ error: 'a file path' }).min(1, { error: 'a file path' }).default('/etc/nginx/warden/secret.conf'),
+      /** How often the nginx ban dict is checked against the database (nginx backend): strays removed, missing re-added. */
+      ban_check_interval: duration().default(60),
     })
     .prefault({}),
 
@@ -160,8 +173,6 @@ const baseSchema = z.strictObject({
         .regex(/^[A-Za-z][A-Za-z0-9_-]{0,19}$/, { error: 'a name of 1-20 letters, digits, - or _' }).default('warden'),
       /** Chains the ban chain is hooked into (INPUT; add DOCKER-USER for Docker-published ports). */
       hook_chains: z.array(z.string({ error: 'a list of chain names' }), { error: 'a list of chain names' }).default(['INPUT']),
-      /** What the per-server nginx snippet answers a banned client: 403 or 444 (close). */
-      nginx_status: z.union([z.literal(403), z.literal(444)], { error: '403 or 444' }).default(403),
       /** Retries of a failing firewall command before it is logged as a failure. */
       retries: nonNegative().default(2),
     })
@@ -176,8 +187,8 @@ const baseSchema = z.strictObject({
       timeout_ms: positiveInt().default(5000),
       retries: nonNegative().default(3),
       /** Which events are sent. */
-      events: z.array(z.enum(['ban', 'unban', 'global_alert'], { error: 'one of ban, unban, global_alert' }))
-        .default(['ban', 'unban', 'global_alert']),
+      events: z.array(z.enum(['ban', 'unban', 'global_alert', 'rule_alert'], { error: 'one of ban, unban, global_alert, rule_alert' }))
+        .default(['ban', 'unban', 'global_alert', 'rule_alert']),
     })
     .prefault({}),
 

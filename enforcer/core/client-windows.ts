@@ -5,7 +5,9 @@
 //   current minute and the 9 before it, the 1 h window the current one and the 59 before it).
 // Each second's counts are kept as a compact list; when a second leaves a window its counts are subtracted, so a tick
 // costs what arrived and what left, not the number of clients. A client with nothing left in any window is forgotten.
-// Memory: about 330 bytes a client (the 60-minute ring is 240 of them) plus 28 bytes a client-second in the main window.
+// Memory: about 330 bytes a client (the 60-minute ring is 240 of them) plus 16 bytes a client-second in the main window
+// (slot, total, and the four other signals as 16-bit counts: a client's 4xx, 5xx, auth or probe count in one second is
+// capped at 65,535, far above what any rule needs).
 
 /** Number of per-second signals kept (total, 4xx, 5xx, auth, probe). */
 export const NSIG = 5;
@@ -20,19 +22,41 @@ export const SIG_PROBE = 4;
 const RING = 60;
 const TEN = 10;
 
-/** The counts of one second: slots and NSIG counts per entry (interleaved), reused from a pool. */
+/** Highest count of a 16-bit signal in one client-second. */
+const CAP16 = 65_535;
+
+/** The counts of one second: per entry its slot, its total, and 4xx, 5xx, auth, probe (interleaved), reused from a pool. */
 interface SecondList {
   t: number;
   n: number;
   slots: Int32Array;
-  counts: Uint32Array;
+  tot: Uint32Array;
+  sub: Uint16Array;
 }
 
-function grow<T extends Int32Array | Uint32Array | Float64Array>(a: T, size: number, fill?: number): T {
+function grow<T extends Int32Array | Uint32Array | Uint16Array | Float64Array>(a: T, size: number, fill?: number): T {
   const b = new (a.constructor as new (n: number) => T)(size);
   if (fill !== undefined) b.fill(fill);
   b.set(a);
   return b;
+}
+
+/** Subtracts a second's entries from per-slot sums (entries of seconds a slot was forgiven for are skipped). */
+function subtract(list: SecondList, sums: Uint32Array, since: Float64Array): void {
+  const { slots, tot, sub, t } = list;
+  for (let k = 0, n = list.n; k < n; k++) {
+    const slot = slots[k];
+    if (t < since[slot]) continue;
+    const b = slot * NSIG;
+    sums[b] -= tot[k];
+    const e = k * 4;
+    // The four 16-bit signals are mostly 0: one test skips them.
+    if ((sub[e] | sub[e + 1] | sub[e + 2] | sub[e + 3]) === 0) continue;
+    sums[b + 1] -= sub[e];
+    sums[b + 2] -= sub[e + 1];
+    sums[b + 3] -= sub[e + 2];
+    sums[b + 4] -= sub[e + 3];
+  }
 }
 
 /**
@@ -155,26 +179,37 @@ export class ClientWindows {
     else if (t < this.since[slot]) return false;
     let list = this.last !== null && this.last.t === t ? this.last : this.seconds.get(t);
     if (!list) {
-      list = this.pool.pop() ?? { t, n: 0, slots: new Int32Array(64), counts: new Uint32Array(64 * NSIG) };
+      list = this.pool.pop() ?? { t, n: 0, slots: new Int32Array(64), tot: new Uint32Array(64), sub: new Uint16Array(64 * 4) };
       list.t = t;
       list.n = 0;
       this.seconds.set(t, list);
     }
     if (list.n === list.slots.length) {
       list.slots = grow(list.slots, list.n * 2);
-      list.counts = grow(list.counts, list.n * 2 * NSIG);
+      list.tot = grow(list.tot, list.n * 2);
+      list.sub = grow(list.sub, list.n * 2 * 4);
     }
     this.last = list;
-    const e = list.n * NSIG;
+    const n = list.n;
+    const e = n * 4;
     const b = slot * NSIG;
     const inShort = t >= this.shortCutoff;
-    for (let k = 0; k < NSIG; k++) {
-      const v = (c[k] as number) > 0 ? (c[k] as number) : 0;
-      list.counts[e + k] = v;
+    list.tot[n] = total;
+    this.sumMain[b] += total;
+    if (inShort) this.sumShort[b] += total;
+    for (let k = 1; k < NSIG; k++) {
+      const x = c[k] as number;
+      if (!(x > 0)) {
+        list.sub[e + k - 1] = 0;
+        continue;
+      }
+      const v = x > CAP16 ? CAP16 : x;
+      list.sub[e + k - 1] = v;
       this.sumMain[b + k] += v;
       if (inShort) this.sumShort[b + k] += v;
     }
-    list.slots[list.n++] = slot;
+    list.slots[n] = slot;
+    list.n = n + 1;
     if (this.refs[slot]++ === 0) this.active++;
     if (t > this.lastT[slot]) this.lastT[slot] = t;
     this.addMinute(slot, Math.floor(t / 60), total);
@@ -191,15 +226,7 @@ export class ClientWindows {
       // Seconds leaving the short window (usually one); a jump over a long idle stretch visits only stored seconds.
       const from = this.shortCutoff;
       this.shortCutoff = shortCutoff;
-      const leave = (list: SecondList) => {
-        for (let k = 0; k < list.n; k++) {
-          const slot = list.slots[k];
-          if (list.t < this.since[slot]) continue;
-          const b = slot * NSIG;
-          const e = k * NSIG;
-          for (let s = 0; s < NSIG; s++) this.sumShort[b + s] -= list.counts[e + s];
-        }
-      };
+      const leave = (list: SecondList) => subtract(list, this.sumShort, this.since);
       if (shortCutoff - from <= 64) {
         for (let t = Math.max(from, shortCutoff - this.window - 1); t < shortCutoff; t++) {
           const list = this.seconds.get(t);
@@ -214,14 +241,12 @@ export class ClientWindows {
       this.cutoff = cutoff;
       for (const [t, list] of this.seconds) {
         if (t >= cutoff) continue;
+        subtract(list, this.sumMain, this.since);
+        const refs = this.refs;
+        const slots = list.slots;
         for (let k = 0; k < list.n; k++) {
-          const slot = list.slots[k];
-          if (t >= this.since[slot]) {
-            const b = slot * NSIG;
-            const e = k * NSIG;
-            for (let s = 0; s < NSIG; s++) this.sumMain[b + s] -= list.counts[e + s];
-          }
-          if (--this.refs[slot] === 0) {
+          const slot = slots[k];
+          if (--refs[slot] === 0) {
             this.active--;
             if (this.hourEmpty(slot, Math.floor(now / 60))) this.release(slot);
           }
@@ -251,8 +276,7 @@ export class ClientWindows {
       for (let k = 0; k < list.n; k++) {
         const slot = list.slots[k];
         if (slot < marked.length && marked[slot] === 1 && t >= this.since[slot]) {
-          const e = k * NSIG;
-          fn(t, list.counts[e], list.counts[e + SIG_4XX] + list.counts[e + SIG_5XX]);
+          fn(t, list.tot[k], list.sub[k * 4] + list.sub[k * 4 + 1]);
         }
       }
     }

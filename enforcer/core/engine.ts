@@ -14,7 +14,7 @@ import { resolveRules } from './rules/resolve.js';
 import { ruleInfo } from './rules/info.js';
 import { zOf } from './rules/stats.js';
 import type { Gate, Population, RuleHit, TickContext, WindowName } from './rules/types.js';
-import { normaliseIp } from '../net/ip.js';
+import { banKeyProblem, normaliseBanKey } from '../net/cidr.js';
 import { LearningPeriod, type LearningStatus } from './learning.js';
 import { prefixOf, type PrefixSums } from './prefix-spread.js';
 import { hourOf } from './baseline.js';
@@ -44,7 +44,11 @@ interface GateCheck {
 /** Stored signal index of each signal (-1: errors, 4xx + 5xx). */
 const SIGNAL_INDEX: Record<string, number> = { total: SIG_TOTAL, c4xx: SIG_4XX, c5xx: SIG_5XX, auth: SIG_AUTH, probe: SIG_PROBE, errors: -1 };
 
-/** What the engine needs from outside: the allow-list predicate (loopback, host addresses, configured CIDRs). */
+/**
+ * What the engine needs from outside: the allow-list predicate (loopback, host addresses, configured CIDRs). Given a
+ * network (a client key such as `2001:db8:1:2::/64`) it must say whether the network holds an allowed address
+ * (buildMatcher does): such a network is never banned.
+ */
 export interface EngineOptions {
   isAllowed: (ip: string) => boolean;
 }
@@ -64,7 +68,8 @@ export interface Engine {
   /** Restores hour-of-day slots saved earlier (optional; without it the slots learn again). */
   restoreHourlySlots(slots: Array<Pick<HourSlot, 'hour' | 'mean' | 'stddev' | 'samples'> & { errorMean?: number }>): void;
   /**
-   * An operator's ban (canonicalises `ip`; throws for an invalid or allow-listed one). It counts as an offence, so the
+   * An operator's ban of an address or a network (`203.0.113.0/24`, `2001:db8::/64`; canonicalised; throws for an
+   * invalid one, a network wider than MIN_BAN_PREFIX, an allow-listed address or a network holding one). It counts as an offence, so the
    * next automatic ban climbs the ladder; its own duration is the one given (null: permanent). Banning an IP already
    * banned replaces that ban (and counts again).
    */
@@ -99,6 +104,8 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
   let learningNow: LearningStatus = learning.update(0, 0);
   const offences = new OffenceBook(cfg.offenceMemory);
   const bans = new Map<string, ActiveBan>();
+  /** Networks spared because they hold an allow-listed address: key -> when last audited (once per window). */
+  const spared = new Map<string, number>();
   let nextExpiry = Infinity;
   const rules = resolveRules(cfg.detection);
   const seconds: Record<WindowName, number> = { main: W, short: cfg.shortWindow, '10m': 600, '1h': 3600 };
@@ -213,6 +220,12 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
             kind: 'rule_alert', ip: p.key, at, rule: r.rule.name, rate, errorRate: 0, z: zOf(rate, current),
             value: hit.value, threshold: hit.threshold, tightened: false, baseline: current,
           } satisfies RuleAlertDecision);
+        } else if (isAllowed(p.key)) {
+          // A prefix holding an allow-listed address is never banned: spared and audited, once per window.
+          if ((spared.get(p.key) ?? -Infinity) <= at - W) {
+            spared.set(p.key, at);
+            out.push({ kind: 'spared', ip: p.key, at, rule: r.rule.name, rate, reason: 'allowlisted_inside' });
+          }
         } else {
           const count = offences.record(p.key, at);
           out.push(banDecision(p.key, at, count, ladderDuration(cfg.ladder, count), {
@@ -296,6 +309,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       current = tracker.compute(nowSec);
       lastRecompute = nowSec;
       offences.prune(nowSec);
+      for (const [k, at] of spared) if (at <= nowSec - W) spared.delete(k);
       for (const [k, at] of lastAlert) if (nowSec - at >= cfg.alertCooldown) lastAlert.delete(k);
       out.push({ kind: 'baseline', at: nowSec, baseline: current, globalRate: globalRates(nowSec).rate });
     }
@@ -333,7 +347,15 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       const ip = windows.keyAt(slot);
       if (ip === undefined) continue;
       const d = judge(view.at(slot, ip, nowSec), ctx);
-      if (d === null || bans.has(ip) || isAllowed(ip)) continue;
+      if (d === null || bans.has(ip)) continue;
+      if (isAllowed(ip)) {
+        // An allow-listed address is skipped silently; a network (an IPv6 client's /64) holding one is spared and audited.
+        if (d.kind === 'ban' && ip.indexOf('/') >= 0 && (spared.get(ip) ?? -Infinity) <= nowSec - W) {
+          spared.set(ip, nowSec);
+          out.push({ kind: 'spared', ip, at: nowSec, rule: d.rule, rate: windows.requests(slot) / W, reason: 'allowlisted_inside' });
+        }
+        continue;
+      }
       if (d.kind === 'alert') {
         const k = `${d.rule}\0${ip}`;
         const last = lastAlert.get(k);
@@ -444,8 +466,10 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
   };
 
   const canonical = (ip: string): string => {
-    const n = normaliseIp(ip);
-    if (n === null) throw new Error(`not an IP address: ${JSON.stringify(ip)}`);
+    const n = normaliseBanKey(ip);
+    if (n === null) throw new Error(`not an IP address or CIDR: ${JSON.stringify(ip)}`);
+    const problem = banKeyProblem(n);
+    if (problem) throw new Error(problem);
     return n;
   };
 
@@ -486,7 +510,11 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
 
     manualBan(ip, nowSec, durationSec, reason) {
       const n = canonical(ip);
-      if (isAllowed(n)) throw new Error(`${n} is on the allow-list (loopback, this host or configured): not banning it`);
+      if (isAllowed(n)) {
+        throw new Error(n.indexOf('/') >= 0
+          ? `${n} holds an allow-listed address (loopback, this host or configured): not banning it`
+          : `${n} is on the allow-list (loopback, this host or configured): not banning it`);
+      }
       const slot = windows.slotOf(n);
       const requests = slot >= 0 ? windows.requests(slot) : 0;
       const errors = slot >= 0 ? windows.errors(slot) : 0;
@@ -502,7 +530,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
     },
 
     manualUnban(ip, nowSec) {
-      const n = normaliseIp(ip) ?? ip;
+      const n = normaliseBanKey(ip) ?? ip;
       if (!bans.delete(n)) return null;
       windows.forgive(n);
       recomputeExpiry();
@@ -516,7 +544,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
     },
 
     isBanned(ip) {
-      return bans.has(ip) || bans.has(normaliseIp(ip) ?? ip);
+      return bans.has(ip) || bans.has(normaliseBanKey(ip) ?? ip);
     },
 
     status(nowSec, topN = 10) {

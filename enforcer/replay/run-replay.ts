@@ -7,6 +7,10 @@ import { hostAddresses as readHostAddresses } from '../net/host-addresses.js';
 import { readLog } from './read-log.js';
 import { floodEvents, type FloodSpec } from './inject-flood.js';
 import { formatText, toJson } from './format-decision.js';
+import { join } from 'node:path';
+import { packageRoot } from '../nginx/locate.js';
+import { loadPathClasses } from './path-classes.js';
+import { addEvent } from './client-counts.js';
 
 /** Options of a replay. */
 export interface ReplayOptions {
@@ -20,6 +24,11 @@ export interface ReplayOptions {
   variant?: 'default' | 'original';
   /** A synthetic flood (or several) to add to the log. */
   inject?: FloodSpec | FloodSpec[];
+  /**
+   * The nginx config holding the warden path maps ($warden_sensitive, $warden_static): the operator's edited
+   * /etc/nginx/warden/nginx.conf, or by default the nginx.conf of this package.
+   */
+  nginxConf?: string;
   /** The host's own addresses for the allow-list when `allow_self` (default: this machine's). */
   hostAddresses?: string[];
   out: (line: string) => void;
@@ -73,6 +82,8 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   const self = config.allow_self ? (opts.hostAddresses ?? readHostAddresses()) : [];
   const isAllowed = buildMatcher(['127.0.0.0/8', '::1', ...self, ...config.allowlist]);
   const engine = createEngine(cfg, { isAllowed });
+  const classes = loadPathClasses(opts.nginxConf ?? join(packageRoot(), 'nginx.conf'));
+  const prefix = config.detection.ipv6_prefix;
 
   const log = await readLog(opts.file);
   const events = log.events;
@@ -116,7 +127,7 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
         if (d.until !== null) expiries.push(d.until);
       } else if (d.kind === 'unban') unbans++;
       else if (d.kind === 'rule_alert') ruleAlerts++;
-      else globalAlerts++;
+      else if (d.kind === 'global_alert') globalAlerts++;
       const logT = logOf(d.at);
       if (opts.json) opts.out(JSON.stringify(toJson(d, logT)));
       else opts.out(formatText(d, logT) ?? '');
@@ -146,18 +157,11 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   while (i < events.length) {
     const sim = simOf(events[i].t);
     const perIp: Record<string, Counts> = {};
-    const global: Counts = [0, 0, 0];
+    const global: Counts = [0, 0, 0, 0, 0];
     for (; i < events.length && simOf(events[i].t) === sim; i++) {
-      const e = events[i];
-      const c = perIp[e.ip] ?? (perIp[e.ip] = [0, 0, 0]);
-      const k = e.status >= 500 ? 2 : e.status >= 400 ? 1 : 0;
-      c[0]++;
-      global[0]++;
-      if (k) {
-        c[k]++;
-        global[k]++;
-      }
-      ips.add(e.ip);
+      // The client key and classes nginx would count (IPv6 per prefix; auth failures and probes from the path maps).
+      const key = addEvent(perIp, global, events[i], classes, prefix);
+      if (key !== null) ips.add(key);
     }
     advanceTo(sim);
     engine.ingest([{ t: sim, global, ips: perIp }]);

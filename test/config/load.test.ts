@@ -21,13 +21,13 @@ function errorOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string {
 test('defaults: every setting is filled in as documented', () => {
   const c = parseConfig({}, {});
   assert.deepEqual(c.detection, {
-    window: 60, baseline_window: 1800, recompute_interval: 60, hourly_slots: true, hour_slot_min_samples: 600,
+    ipv6_prefix: 64, window: 60, baseline_window: 1800, recompute_interval: 60, hourly_slots: true, hour_slot_min_samples: 600,
     mean_floor: 1, stddev_floor: 1, error_mean_floor: 0.1, zscore: 3, multiplier: 5, max_ip_rate: 30, error_surge: 3, tighten_factor: 0.5,
     min_requests: 10, global_cooldown: 120, short_window: 2, alert_cooldown: 600,
     learn_cap_sigmas: 10, learn_cap_floor: 50, learning_period: 600,
     rules: {
       brute_force: { mode: 'ban', max_failures: 10, min_failures: 4, surge_clients: 10, surge_factor: 0.5 },
-      probing: { mode: 'ban', max_probes: 10 },
+      probing: { mode: 'ban', max_probes: 16 },
       zscore: { mode: 'ban' }, multiplier: { mode: 'ban' }, ceiling: { mode: 'ban' },
       burst: { mode: 'ban', floor: 75, quantile: 0.99, factor: 4 },
       population: { mode: 'ban', floor: 20, quantile: 0.99, factor: 10 },
@@ -40,11 +40,32 @@ test('defaults: every setting is filled in as documented', () => {
   assert.equal(c.bans.offence_memory, 30 * 86400);
   assert.equal(c.dry_run, false);
   assert.equal(c.nginx.poll_interval, 1);
+  assert.equal(c.nginx.ban_check_interval, 60);
+  assert.match(c.nginx.secret_file, /^\/etc\/nginx\/warden\/secret\.conf$/);
   assert.deepEqual(c.allowlist, []);
   assert.equal(c.allow_self, true);
   assert.deepEqual(c.enforcement.backends, ['ipset']);
   assert.deepEqual(parseConfig(null, {}), c);
-  assert.deepEqual(loadConfig(undefined, {}), c);
+  // Without a file, relative storage paths are taken from the working folder.
+  const loaded = loadConfig(undefined, {});
+  assert.deepEqual({ ...loaded, storage: c.storage }, c);
+  assert.equal(loaded.storage.database, join(process.cwd(), 'var/warden.db'));
+  assert.equal(loaded.storage.audit_log, join(process.cwd(), 'var/audit.log'));
+});
+
+test('storage paths in a config file are taken from its folder, whoever loads it (CLI, daemon, demo)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-cfg-'));
+  try {
+    const file = join(dir, 'warden.yaml');
+    writeFileSync(file, 'storage:\n  database: data/w.db\n  audit_log: /var/log/w.log\n');
+    const c = loadConfig(file, {});
+    assert.equal(c.storage.database, join(dir, 'data/w.db'));
+    assert.equal(c.storage.audit_log, '/var/log/w.log');
+    writeFileSync(file, 'storage:\n  database: ":memory:"\n');
+    assert.equal(loadConfig(file, {}).storage.database, ':memory:');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the new rules\' keys are validated and named in the error', () => {
@@ -83,7 +104,16 @@ test('each kind of bad value gives one exact line naming the key, the expectatio
     [{ api: { listen: 'localhost' } }, 'Expected `api.listen` to be HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080, got `"localhost"`'],
     [{ api: { tokens: ['short'] } }, 'Expected `api.tokens.0` to be a token of at least 16 characters, got `"short"`'],
     [{ detection: { zscroe: 3 } }, 'Unknown key `detection.zscroe` in config'],
+    [{ detection: { rules: { zscore: { mode: 'maybe' } } } }, 'Expected `detection.rules.zscore.mode` to be one of ban, alert, off, got `"maybe"`'],
+    [{ detection: { rules: { global_surge: { mode: 'ban' } } } }, 'Expected `detection.rules.global_surge.mode` to be one of alert, off, got `"ban"`'],
+    [{ detection: { rules: { bogus: { mode: 'ban' } } } }, 'Unknown key `detection.rules.bogus` in config'],
+    [{ detection: { rules: { ceiling: { mode: 'ban', max: 3 } } } }, 'Unknown key `detection.rules.ceiling.max` in config'],
+    [{ detection: { rules: { ceiling: 'off' } } }, 'Expected `detection.rules.ceiling` to be a mapping of keys to values, got `"off"`'],
+    [{ detection: { rules: [] } }, 'Expected `detection.rules` to be a mapping of rule names to their settings, got `[]`'],
+    [{ detection: { short_window: 0 } }, 'Expected `detection.short_window` to be a duration such as 30s, 10m, 2h or 30d (or a number of seconds > 0), got `0`'],
+    [{ alerts: { events: ['alert'] } }, 'Expected `alerts.events.0` to be one of ban, unban, global_alert, rule_alert, got `"alert"`'],
     [{ detections: {} }, 'Unknown key `detections` in config'],
+    [{ enforcement: { nginx_status: 444 } }, 'Unknown key `enforcement.nginx_status` in config: removed (nothing read it); the answer to a banned client is set in nginx-server.conf (`return 403;` or `return 444;`)'],
     [[1, 2], 'Expected the config to be a mapping of keys to values, got `[1,2]`'],
     ['zscore: 3', 'Expected the config to be a mapping of keys to values, got `"zscore: 3"`'],
   ];

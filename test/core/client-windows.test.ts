@@ -135,3 +135,13 @@ test('100k clients in the windows: memory stays bounded (typed arrays, no per-cl
   assert.equal(w.size, 100_000);
   assert.equal(w.remembered, 100_000);
 });
+
+test('a client-second\'s 4xx, 5xx, auth and probe counts are capped at 65,535 (16-bit); the total is not', () => {
+  const w = new ClientWindows(10, 5);
+  w.add(100, 'a', [70_000, 70_000, 0, 0, 70_000]);
+  w.advance(101);
+  const a = w.slotOf('a');
+  assert.deepEqual([0, 1, 2, 3, 4].map((k) => w.main(a, k)), [70_000, 65_535, 0, 0, 65_535]);
+  w.advance(111);
+  assert.deepEqual([0, 1, 2, 3, 4].map((k) => w.main(a, k)), [0, 0, 0, 0, 0], 'subtracted exactly as added');
+});

@@ -1,28 +1,15 @@
 // `warden status` and `warden bans`: what the running daemon sees, from its API.
-import type { CommandContext } from '../main.js';
-import { resolveConfig } from '../config-path.js';
+import type { CommandContext } from '../context.js';
+import { resolveConfig } from '../../config/find.js';
 import { callApi } from '../api-client.js';
 import { formatDuration } from '../../config/duration.js';
+import type { StatusResponse } from '../../api/types.js';
 
-interface StatusLike {
-  globalRate: number;
-  baseline: { mean: number; stddev: number; source: string; hour?: number };
-  thresholds: { zscore: number; multiplier: number };
-  banRate?: number;
-  activeBans: Array<{ ip: string; until: number | null; rule: string; rate: number; step: number }>;
-  activeBanCount?: number;
-  topIps: Array<{ ip: string; rate: number; errorRate: number }>;
-  uptimeSec?: number;
-  dryRun?: boolean;
-  nginx?: { reachable: boolean; lastError?: string | null };
-  dropped?: { total: number };
-  now: number;
-}
 
 /** Runs `warden status`. */
 export async function runStatus(ctx: CommandContext): Promise<number> {
   const { config } = resolveConfig(ctx.flags.config as string | undefined);
-  const s = await callApi<StatusLike>(config, 'GET', '/api/v1/status');
+  const s = await callApi<StatusResponse>(config, 'GET', '/api/v1/status');
   if (ctx.flags.json) {
     ctx.out(JSON.stringify(s, null, 2));
     return 0;
@@ -31,7 +18,13 @@ export async function runStatus(ctx: CommandContext): Promise<number> {
   ctx.out(`nginx:     ${s.nginx?.reachable ? 'reachable' : `UNREACHABLE${s.nginx?.lastError ? ` (${s.nginx.lastError})` : ''}`}${s.dryRun ? '   [dry-run]' : ''}`);
   ctx.out(`uptime:    ${s.uptimeSec !== undefined ? formatDuration(Math.round(s.uptimeSec)) : '?'}`);
   ctx.out(`rate:      ${s.globalRate.toFixed(2)} req/s   baseline ${b.mean.toFixed(2)} ± ${b.stddev.toFixed(2)} (${b.source}${b.hour !== undefined ? ` ${b.hour}h` : ''})`);
-  ctx.out(`rules:     z > ${s.thresholds.zscore} or > ${s.thresholds.multiplier}x mean${s.banRate !== undefined ? `  (an IP is banned above ${s.banRate.toFixed(2)} req/s)` : ''}`);
+  if (s.rules) {
+    ctx.out(`rules:${s.banRate !== undefined && Number.isFinite(s.banRate) ? `     (an IP is banned above ${s.banRate.toFixed(2)} req/s over the window)` : ''}`);
+    const w = Math.max(...s.rules.map((r) => r.name.length));
+    for (const r of s.rules) ctx.out(`  ${r.name.padEnd(w)}  ${r.mode.padEnd(5)}  ${r.thresholds}`);
+  } else {
+    ctx.out(`rules:     z > ${s.thresholds.zscore} or > ${s.thresholds.multiplier}x mean${s.banRate !== undefined ? `  (an IP is banned above ${s.banRate.toFixed(2)} req/s)` : ''}`);
+  }
   ctx.out(`bans:      ${s.activeBanCount ?? s.activeBans.length} active   dropped counts: ${s.dropped?.total ?? 0}`);
   if (s.topIps.length) {
     ctx.out('top IPs (last window):');
@@ -43,7 +36,7 @@ export async function runStatus(ctx: CommandContext): Promise<number> {
 /** Runs `warden bans`. */
 export async function runBans(ctx: CommandContext): Promise<number> {
   const { config } = resolveConfig(ctx.flags.config as string | undefined);
-  const { bans } = await callApi<{ bans: StatusLike['activeBans'] }>(config, 'GET', '/api/v1/bans');
+  const { bans } = await callApi<{ bans: StatusResponse['activeBans'] }>(config, 'GET', '/api/v1/bans');
   const now = Date.now() / 1000;
   if (ctx.flags.json) {
     ctx.out(JSON.stringify(bans, null, 2));

@@ -21,7 +21,11 @@ const rule: ClientRule<ProbingSettings> = {
   defaultMode: 'ban',
   tightenable: false,
   keys: {
-    max_probes: { schema: positiveInt().default(10), doc: 'probes over `window` above which a client is banned (a scanner at 2/s: in 6 s)', shown: '`10`' },
+    max_probes: {
+      schema: positiveInt().default(16),
+      doc: 'probes over `window` above which a client is banned (a scanner at 2/s: in 9 s; a crawler on dead links in the real log: 13)',
+      shown: '`16`',
+    },
   },
   settings: (d) => ({ maxProbes: d.rules.probing.max_probes as number }),
   reads: { signals: ['probe'], windows: ['main'] },
