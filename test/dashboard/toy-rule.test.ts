@@ -81,7 +81,7 @@ test('toy rule: one file, registered from the test, decides; audit log, API, his
   assert.equal((await get('/api/v1/history?rule=zscore')).text.includes(PROBER), false);
   const bad = await get('/api/v1/history?rule=toy_nothing');
   assert.equal(bad.status, 400);
-  assert.match(bad.text, /must be one of zscore, multiplier, ceiling, toy_probe, manual/);
+  assert.match(bad.text, /must be one of brute_force, probing, zscore, multiplier, ceiling, burst, population, volume, spread, toy_probe, manual/);
 
   // /metrics: the ban counted under the rule's label, its mode, and a zero series for the rules that did not ban.
   const metrics = (await get('/metrics')).text;
