@@ -39,7 +39,7 @@ const detectionBase = {
       /** Sliding window for per-IP and global rates, seconds. */
       window: duration().default(60),
       /** Short window per client, for bursts and probing (rules read it as `short`). */
-      short_window: duration().default(5),
+      short_window: duration().default(2),
       /** Rolling baseline history of per-second global counts. */
       baseline_window: duration().default(1800),
       /** How often the baseline is recomputed. */
@@ -49,12 +49,25 @@ const detectionBase = {
       hour_slot_min_samples: positiveInt().default(600),
       /** Floors applied to the learned baseline (req/s). */
       mean_floor: positive().default(1.0),
-      stddev_floor: positive().default(0.5),
+      stddev_floor: positive().default(1.0),
       error_mean_floor: positive().default(0.1),
       /** An IP needs at least this many requests in the window before it can be banned. */
       min_requests: nonNegative().default(10),
       /** A rule in mode `alert` alerts about the same client at most once per this. */
       alert_cooldown: duration().default(600),
+      /**
+       * Poisoning guard: a second's global count above the median of the rolling history plus this many robust
+       * standard deviations is learned at that cap, so a spray or a flood cannot teach the baseline that surges are
+       * normal (0: off, learn every second as it came).
+       */
+      learn_cap_sigmas: nonNegative().default(10),
+      /** The cap is never below this many requests per second (single seconds of page loads are spiky). */
+      learn_cap_floor: positive().default(50),
+      /**
+       * Until the baseline holds this much history (or the current hour's slot, restored ones included, is filled),
+       * the rules that compare a client with the learned baseline (zscore, multiplier) only alert.
+       */
+      learning_period: z.union([z.literal(0), duration()], { error: 'a duration such as 10m, or 0 for none' }).default(600),
 };
 
 /** The `detection` section: the base keys, each rule's keys kept directly under it, and `rules.<name>` per rule. */

@@ -1,10 +1,11 @@
 // The learned baseline: a rolling history of per-second global counts (idle seconds are zeros) and 24 hour-of-day slots.
 import type { EngineConfig } from './engine-config.js';
 import type { Baseline, BaselineSource } from './types.js';
+import { robustCap } from './robust-cap.js';
 
 /** How the baseline is learned (a subset of EngineConfig). */
 export type BaselineOptions = Pick<EngineConfig, 'baselineWindow' | 'window' | 'hourlySlots' | 'hourSlotMinSamples' |
-  'hourSlotMaxSamples' | 'meanFloor' | 'stddevFloor' | 'errorMeanFloor' | 'skipIdle'>;
+  'hourSlotMaxSamples' | 'meanFloor' | 'stddevFloor' | 'errorMeanFloor' | 'skipIdle' | 'learnCapSigmas' | 'learnCapFloor'>;
 
 /** Raw statistics of some per-second samples. */
 export interface SampleStats {
@@ -84,6 +85,9 @@ export class BaselineTracker {
   private readonly slotSum = new Float64Array(24);
   private readonly slotSumSq = new Float64Array(24);
   private readonly slotErr = new Float64Array(24);
+  /** Per-second counts above this are learned at it (the poisoning guard; Infinity until the first compute). */
+  private cap = Infinity;
+  private readonly scratch: Float64Array;
 
   constructor(private readonly opts: BaselineOptions) {
     this.history = Math.max(1, Math.round(opts.baselineWindow));
@@ -92,6 +96,45 @@ export class BaselineTracker {
     this.ringT = new Float64Array(this.size).fill(-1);
     this.ringTot = new Float64Array(this.size);
     this.ringErr = new Float64Array(this.size);
+    this.scratch = new Float64Array(this.size);
+  }
+
+  /** Seconds of settled history observed by `now` (0 before the first second has settled). */
+  observedSeconds(now: number): number {
+    return this.firstSec === Infinity ? 0 : Math.max(0, now - this.lag - this.firstSec);
+  }
+
+  /** The per-second count above which seconds are learned at the cap (Infinity: no cap). */
+  get learnCap(): number {
+    return this.cap;
+  }
+
+  /** A second's total as it is learned: clipped at the cap. */
+  private clip(tot: number): number {
+    return tot <= this.cap ? tot : this.cap;
+  }
+
+  /** A second's errors as they are learned: scaled down with the total when it is clipped. */
+  private clipErr(tot: number, err: number): number {
+    return tot <= this.cap ? err : err * (this.cap / tot);
+  }
+
+  /**
+   * Recomputes the cap from the settled seconds of the rolling history (median + k robust sigmas, see robust-cap.ts).
+   * Called by `compute`; a surge shorter than half the history cannot move the median, so it cannot raise the cap.
+   */
+  updateCap(now: number): number {
+    const to = now - this.lag;
+    const from = Math.max(to - this.history, this.firstSec);
+    let n = 0;
+    for (let t = from; t < to; t++) {
+      const pos = t % this.size;
+      const tot = this.ringT[pos] === t ? this.ringTot[pos] : 0;
+      if (tot === 0 && this.opts.skipIdle) continue;
+      this.scratch[n++] = tot;
+    }
+    this.cap = robustCap(this.scratch, n, { sigmas: this.opts.learnCapSigmas, floor: this.opts.learnCapFloor });
+    return this.cap;
   }
 
   /** Marks the start of observation (the first tick): seconds from here on count, idle ones as zeros. */
@@ -141,9 +184,10 @@ export class BaselineTracker {
       for (let t = from; t < to; t++) {
         const pos = t % this.size;
         const held = this.ringT[pos] === t;
-        const tot = held ? this.ringTot[pos] : 0;
-        if (tot === 0 && this.opts.skipIdle) continue;
-        this.addSlotSamples(hourOf(t), 1, tot, tot * tot, held ? this.ringErr[pos] : 0);
+        const raw = held ? this.ringTot[pos] : 0;
+        if (raw === 0 && this.opts.skipIdle) continue;
+        const tot = this.clip(raw);
+        this.addSlotSamples(hourOf(t), 1, tot, tot * tot, this.clipErr(raw, held ? this.ringErr[pos] : 0));
       }
       return;
     }
@@ -159,10 +203,10 @@ export class BaselineTracker {
     for (let pos = 0; pos < this.size; pos++) {
       const t = this.ringT[pos];
       if (t < from || t >= to) continue;
-      const tot = this.ringTot[pos];
-      if (tot === 0 && this.opts.skipIdle) continue;
+      if (this.ringTot[pos] === 0 && this.opts.skipIdle) continue;
       if (!this.opts.skipIdle) zeros[hourOf(t)]--;
-      this.addSlotSamples(hourOf(t), 1, tot, tot * tot, this.ringErr[pos]);
+      const tot = this.clip(this.ringTot[pos]);
+      this.addSlotSamples(hourOf(t), 1, tot, tot * tot, this.clipErr(this.ringTot[pos], this.ringErr[pos]));
     }
     for (let h = 0; h < 24; h++) if (zeros[h] > 0) this.addSlotSamples(h, zeros[h], 0, 0, 0);
   }
@@ -195,7 +239,7 @@ export class BaselineTracker {
 
   /**
    * Raw statistics of the rolling history: the baseline window of settled seconds, [now - window - baselineWindow,
-   * now - window), idle seconds as zeros unless skipIdle.
+   * now - window), idle seconds as zeros unless skipIdle, each second clipped at the learning cap.
    */
   rolling(now: number): SampleStats {
     const to = now - this.lag;
@@ -206,12 +250,14 @@ export class BaselineTracker {
     let err = 0;
     for (let t = from; t < to; t++) {
       const pos = t % this.size;
-      const tot = this.ringT[pos] === t ? this.ringTot[pos] : 0;
-      if (tot === 0 && this.opts.skipIdle) continue;
+      const held = this.ringT[pos] === t;
+      const raw = held ? this.ringTot[pos] : 0;
+      if (raw === 0 && this.opts.skipIdle) continue;
+      const tot = this.clip(raw);
       n++;
       sum += tot;
       sumSq += tot * tot;
-      err += this.ringT[pos] === t ? this.ringErr[pos] : 0;
+      err += this.clipErr(raw, held ? this.ringErr[pos] : 0);
     }
     return statsOf(n, sum, sumSq, err);
   }
@@ -223,9 +269,10 @@ export class BaselineTracker {
 
   /**
    * The baseline in force at `now`: the current hour's slot once it has enough samples, else the rolling history;
-   * then the floors.
+   * then the floors. Recomputes the learning cap first.
    */
   compute(now: number): Baseline {
+    this.updateCap(now);
     const h = hourOf(now);
     if (this.opts.hourlySlots && this.slotN[h] >= this.opts.hourSlotMinSamples) {
       return withFloors(this.slot(h), 'hour_slot', this.opts, now, h);

@@ -57,22 +57,25 @@ export const POPULATION_SAMPLE = 20_000;
 
 /**
  * Quantiles over the clients of the windows, computed on first use per (signal, window) and kept for the tick.
+ * Clients `skip` says true for (the allow-listed: loopback, monitoring, an operator's own floods) are left out, so
+ * they never raise the level other clients are compared with.
  * @example createPopulation(windows, now).quantile(0.5) // the median client's requests over the main window
  */
-export function createPopulation(w: ClientWindows, now: number): Population {
+export function createPopulation(w: ClientWindows, now: number, skip: (slot: number, key: string) => boolean = () => false): Population {
   const cache = new Map<string, Float64Array>();
+  const stride = Math.max(1, Math.floor(w.limit / POPULATION_SAMPLE));
   const sorted = (signal: Signal, window: WindowName): Float64Array => {
     const k = `${signal}/${window}`;
     let a = cache.get(k);
     if (a) return a;
     const limit = w.limit;
-    const stride = Math.max(1, Math.floor(limit / POPULATION_SAMPLE));
     const buf = new Float64Array(Math.ceil(limit / stride));
     let n = 0;
     for (let slot = 0; slot < limit; slot += stride) {
-      if (w.keyAt(slot) === undefined) continue;
+      const key = w.keyAt(slot);
+      if (key === undefined) continue;
       const v = sumOf(w, slot, signal, window, now);
-      if (v > 0) buf[n++] = v;
+      if (v > 0 && !skip(slot, key)) buf[n++] = v;
     }
     a = buf.subarray(0, n).sort();
     cache.set(k, a);
@@ -86,6 +89,9 @@ export function createPopulation(w: ClientWindows, now: number): Population {
       const a = sorted(signal, window);
       if (a.length === 0) return 0;
       return a[Math.min(a.length - 1, Math.max(0, Math.floor(q * (a.length - 1))))];
+    },
+    count(signal = 'total', window = 'main') {
+      return sorted(signal, window).length * stride;
     },
   };
 }

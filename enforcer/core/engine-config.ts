@@ -31,6 +31,12 @@ export interface EngineConfig {
   offenceMemory: number;
   /** Leave idle seconds (no requests at all) out of the baseline, as the original design did. Default false. */
   skipIdle: boolean;
+  /** Poisoning guard: seconds above median + this many robust sigmas are learned at that cap (0: off). */
+  learnCapSigmas: number;
+  /** Lowest learning cap, requests per second. */
+  learnCapFloor: number;
+  /** Seconds of history before relative rules may ban (0: they ban from the start). */
+  learningPeriod: number;
 }
 
 /**
@@ -57,6 +63,9 @@ export function engineConfigFrom(config: Config): EngineConfig {
     ladder: [...config.bans.ladder],
     offenceMemory: config.bans.offence_memory,
     skipIdle: false,
+    learnCapSigmas: d.learn_cap_sigmas,
+    learnCapFloor: d.learn_cap_floor,
+    learningPeriod: Math.max(0, Math.round(d.learning_period)),
   };
 }
 
@@ -64,11 +73,14 @@ export function engineConfigFrom(config: Config): EngineConfig {
  * The same settings with the Python original's (hng-stage3) baseline: idle seconds skipped, no stddev floor.
  * For `warden replay --variant original` comparisons only.
  * The original had only the z-score and multiplier rules and the global surge: every other rule is off.
+ * It had no poisoning guard and no learning period either.
  * @example const cfg = originalVariant(engineConfigFrom(config)); // cfg.skipIdle === true, cfg.stddevFloor === 0, no ceiling
  */
 export function originalVariant(cfg: EngineConfig): EngineConfig {
   const original = new Set(['zscore', 'multiplier', 'error_surge', 'global_surge']);
   const rules: DetectionConfig['rules'] = { ...cfg.detection.rules };
   for (const { name } of allRules()) if (!original.has(name)) rules[name] = { ...rules[name], mode: 'off' };
-  return { ...cfg, skipIdle: true, stddevFloor: 0, detection: { ...cfg.detection, max_ip_rate: 0, rules } };
+  return {
+    ...cfg, skipIdle: true, stddevFloor: 0, learnCapSigmas: 0, learningPeriod: 0, detection: { ...cfg.detection, max_ip_rate: 0, rules },
+  };
 }

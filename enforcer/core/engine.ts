@@ -7,16 +7,42 @@ import type {
 } from './types.js';
 import type { EngineConfig } from './engine-config.js';
 import { BaselineTracker, type HourSlot } from './baseline.js';
-import { ClientWindows } from './client-windows.js';
-import { SlotView, createPopulation, sumOf } from './client-view.js';
+import { ClientWindows, SIG_4XX, SIG_5XX, SIG_AUTH, SIG_PROBE, SIG_TOTAL } from './client-windows.js';
+import { SlotView, createPopulation } from './client-view.js';
 import { OffenceBook, ladderDuration } from './ladder.js';
 import { resolveRules } from './rules/resolve.js';
 import { ruleInfo } from './rules/info.js';
 import { zOf } from './rules/stats.js';
 import type { Gate, Population, RuleHit, TickContext, WindowName } from './rules/types.js';
 import { banKeyProblem, cidrEnds, normaliseBanKey } from '../net/cidr.js';
+import { LearningPeriod, type LearningStatus } from './learning.js';
+import { prefixOf, type PrefixSums } from './prefix-spread.js';
+import { hourOf } from './baseline.js';
 
 export { engineConfigFrom, originalVariant, type EngineConfig } from './engine-config.js';
+
+/**
+ * Seconds the population statistics (quantiles of the clients' sums, counts) are reused for: a pass over every client
+ * and a sort per (signal, window) every tick would cost more than the rest of the tick, and what the other clients do
+ * changes slowly (a flood's own seconds only raise the level, so a level a few seconds old is the safer one).
+ */
+export const POPULATION_EVERY = 5;
+
+/** Seconds between two passes of the prefix rules (spread): a sum over every client, grouped by /24 and /48. */
+export const PREFIX_EVERY = 5;
+
+/** Seconds between two checks of the long-window gates (10 min, 1 h): those sums move by the minute. */
+export const LONG_GATES_EVERY = 10;
+
+/** A gate compiled for the per-client loop: window (0 main, 1 short, 2 10m, 3 1h), stored signal (-1: errors), lowest sum. */
+interface GateCheck {
+  w: number;
+  sig: number;
+  min: number;
+}
+
+/** Stored signal index of each signal (-1: errors, 4xx + 5xx). */
+const SIGNAL_INDEX: Record<string, number> = { total: SIG_TOTAL, c4xx: SIG_4XX, c5xx: SIG_5XX, auth: SIG_AUTH, probe: SIG_PROBE, errors: -1 };
 
 /**
  * What the engine needs from outside: the allow-list predicate (loopback, host addresses, configured CIDRs). Given a
@@ -74,6 +100,8 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
   let allowChanged = false;
   const windows = new ClientWindows(W, cfg.shortWindow);
   const tracker = new BaselineTracker(cfg);
+  const learning = new LearningPeriod(cfg);
+  let learningNow: LearningStatus = learning.update(0, 0);
   const offences = new OffenceBook(cfg.offenceMemory);
   const bans = new Map<string, ActiveBan>();
   /** Networks spared because they hold an allow-listed address: key -> when last audited (once per window). */
@@ -124,7 +152,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
   // A banned IP's traffic is taken out of the baseline (its window's counts, and anything it still sends), so one
   // attack does not raise the thresholds for the next half hour; then its window is cleared (the evidence is used).
   let marks = new Uint8Array(1024);
-  const emptyPopulation: Population = { clients: 0, quantile: () => 0 };
+  const emptyPopulation: Population = { clients: 0, quantile: () => 0, count: () => 0 };
   const context = (at: number, population: Population): TickContext => ({
     now: at, seconds, baseline: current, population, global: globalRates(at), minRequests: cfg.minRequests,
   });
@@ -151,6 +179,94 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       for (const s of slots) marks[s] = 0;
     }
     for (const ip of ips) windows.forgive(ip);
+  };
+
+  let lastLongGates = -Infinity;
+  let lastPrefix = -Infinity;
+  const minPrefixClients = rules.prefix.reduce((m, r) => Math.min(m, r.rule.minClients(r.settings)), Infinity);
+
+  /** Judges every prefix with enough active clients (banned and allow-listed clients left out) with the prefix rules. */
+  const judgePrefixes = (at: number, ctx: TickContext, out: Decision[]): void => {
+    const byPrefix = new Map<string, PrefixSums>();
+    const limit = windows.limit;
+    for (let slot = 0; slot < limit; slot++) {
+      const requests = windows.requests(slot);
+      if (!(requests > 0)) continue;
+      const key = windows.keyAt(slot);
+      if (key === undefined || allowedSlot(slot, key) || bans.has(key)) continue;
+      const prefix = slotPrefix[slot];
+      if (prefix === null) continue;
+      const p = byPrefix.get(prefix);
+      if (p === undefined) byPrefix.set(prefix, { key: prefix, clients: 1, total: requests });
+      else {
+        p.clients++;
+        p.total += requests;
+      }
+    }
+    const sums: PrefixSums[] = [];
+    for (const p of byPrefix.values()) if (p.clients >= minPrefixClients) sums.push(p);
+    for (const p of sums) {
+      if (bans.has(p.key)) continue;
+      for (const r of rules.prefix) {
+        const hit = r.rule.judge(p, ctx, r.settings);
+        if (hit === null) continue;
+        const rate = p.total / W;
+        if (r.mode === 'alert') {
+          const k = `${r.rule.name}\0${p.key}`;
+          const last = lastAlert.get(k);
+          if (last !== undefined && at - last < cfg.alertCooldown) break;
+          lastAlert.set(k, at);
+          out.push({
+            kind: 'rule_alert', ip: p.key, at, rule: r.rule.name, rate, errorRate: 0, z: zOf(rate, current),
+            value: hit.value, threshold: hit.threshold, tightened: false, baseline: current,
+          } satisfies RuleAlertDecision);
+        } else if (isAllowed(p.key)) {
+          // A prefix holding an allow-listed address is never banned: spared and audited, once per window.
+          if ((spared.get(p.key) ?? -Infinity) <= at - W) {
+            spared.set(p.key, at);
+            out.push({ kind: 'spared', ip: p.key, at, rule: r.rule.name, rate, reason: 'allowlisted_inside' });
+          }
+        } else {
+          const count = offences.record(p.key, at);
+          out.push(banDecision(p.key, at, count, ladderDuration(cfg.ladder, count), {
+            rule: r.rule.name, rate, errorRate: 0, z: zOf(rate, current), tightened: false, source: 'auto',
+            threshold: hit.threshold, value: hit.value,
+          }));
+        }
+        break;
+      }
+    }
+  };
+  /** The compiled gates and what they were computed from. */
+  let gatesFor: { population: Population | null; baseline: Baseline | null; all: GateCheck[]; short: GateCheck[] } = {
+    population: null, baseline: null, all: [], short: [],
+  };
+  /** The population statistics in use and when they were taken (refreshed every POPULATION_EVERY seconds). */
+  let population: Population | null = null;
+  let populationAt = -Infinity;
+
+  /**
+   * Per slot: the key it was last seen with, whether that key is allow-listed, and its /24 or /48 (the population and
+   * the prefix rules ask about every client every few seconds; the allow-list matcher and the prefix parse run once
+   * per client). A slot reused for another key is seen again.
+   */
+  let slotKey: Array<string | undefined> = [];
+  let slotAllowed = new Uint8Array(0);
+  const slotPrefix: Array<string | null> = [];
+  const slotInfo = (slot: number, key: string): void => {
+    if (slot >= slotAllowed.length) {
+      const grown = new Uint8Array(Math.max(1024, windows.limit * 2));
+      grown.set(slotAllowed);
+      slotAllowed = grown;
+    }
+    if (slotKey[slot] === key) return;
+    slotKey[slot] = key;
+    slotAllowed[slot] = isAllowed(key) ? 1 : 0;
+    slotPrefix[slot] = prefixOf(key);
+  };
+  const allowedSlot = (slot: number, key: string): boolean => {
+    slotInfo(slot, key);
+    return slotAllowed[slot] === 1;
   };
 
   const tick = (nowSec: number): Decision[] => {
@@ -198,18 +314,36 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       out.push({ kind: 'baseline', at: nowSec, baseline: current, globalRate: globalRates(nowSec).rate });
     }
 
+    // The learning period: until the baseline holds enough history, rules that compare with it only alert.
+    if (learning.learning) learningNow = learning.update(tracker.observedSeconds(nowSec), tracker.slot(hourOf(nowSec)).samples);
+
     // 4. Every client: its sums against the lowest gate of the enabled rules (for today's rules one comparison of its
     // requests), the rules only for the few above one.
-    const ctx = context(nowSec, createPopulation(windows, nowSec));
-    const gates = gatesOf(ctx);
+    if (population === null || nowSec - populationAt >= POPULATION_EVERY || nowSec < populationAt) {
+      population = createPopulation(windows, nowSec, allowedSlot);
+      populationAt = nowSec;
+    }
+    const ctx = context(nowSec, population);
+    // Long-window gates (10 min, 1 h: requests per minute) are checked every LONG_GATES_EVERY seconds only.
+    const long = nowSec - lastLongGates >= LONG_GATES_EVERY || nowSec < lastLongGates;
+    if (long) lastLongGates = nowSec;
+    // The gates depend on the baseline and the population only: compiled again when either was refreshed.
+    if (gatesFor.population !== population || gatesFor.baseline !== current) {
+      const all = gatesOf(ctx);
+      gatesFor = {
+        population, baseline: current, all: compileGates(all),
+        short: compileGates(all.filter((g) => g.window !== '10m' && g.window !== '1h')),
+      };
+    }
+    const checks = long ? gatesFor.all : gatesFor.short;
     const limit = windows.limit;
     const banned: string[] = [];
-    const mainTotal = gates.length === 1 && gates[0].signal === 'total' && gates[0].window === 'main' ? gates[0].min : -1;
+    const mainTotal = checks.length === 1 && checks[0].sig === SIG_TOTAL && checks[0].w === 0 ? checks[0].min : -1;
     for (let slot = 0; slot < limit; slot++) {
       if (mainTotal >= 0) {
         const requests = windows.requests(slot);
         if (requests < mainTotal || requests <= 0) continue;
-      } else if (!passes(gates, slot, nowSec)) continue;
+      } else if (!passes(checks, slot, nowSec)) continue;
       const ip = windows.keyAt(slot);
       if (ip === undefined) continue;
       const d = judge(view.at(slot, ip, nowSec), ctx);
@@ -247,6 +381,12 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
     }
     excludeAndForgive(banned);
 
+    // 4b. Prefix rules (spread), every PREFIX_EVERY seconds: the clients' main-window requests summed per /24 and /48.
+    if (rules.prefix.length > 0 && (nowSec - lastPrefix >= PREFIX_EVERY || nowSec < lastPrefix)) {
+      lastPrefix = nowSec;
+      judgePrefixes(nowSec, ctx, out);
+    }
+
     // 5. The global rules: alert only, each at most once per its cooldown; the site's rate without what was just banned.
     const gctx = banned.length > 0 ? context(nowSec, ctx.population) : ctx;
     for (const g of rules.global) {
@@ -271,17 +411,29 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
     const ctx = context(at, emptyPopulation);
     let min = Infinity;
     for (const r of rules.client) {
-      if (r.mode !== 'ban') continue;
+      if (r.mode !== 'ban' || (r.rule.learns && learningNow.learning)) continue;
       for (const g of r.rule.gates(r.settings, ctx, 1)) if (g.signal === 'total' && g.window === 'main' && g.min < min) min = g.min;
     }
     return Math.round((min / W) * 1e6) / 1e6;
   };
 
+  /**
+   * Gates as flat checks: the window (0 main, 1 short, 2 10m, 3 1h), the stored signal index (-1: 4xx + 5xx) and the
+   * lowest sum; read straight from the windows' arrays for every client of every tick.
+   */
+  const compileGates = (gs: Gate[]): GateCheck[] =>
+    gs.map((g) => ({ w: ['main', 'short', '10m', '1h'].indexOf(g.window), sig: SIGNAL_INDEX[g.signal], min: g.min }));
+
   /** True when one gate is met by the slot (a sum of at least its min, and more than nothing). */
-  const passes = (gs: Gate[], slot: number, at: number): boolean => {
-    for (const g of gs) {
-      const v = sumOf(windows, slot, g.signal, g.window, at);
-      if (v >= g.min && v > 0) return true;
+  const passes = (checks: GateCheck[], slot: number, at: number): boolean => {
+    for (let i = 0; i < checks.length; i++) {
+      const c = checks[i];
+      let v: number;
+      if (c.w === 0) v = c.sig < 0 ? windows.main(slot, SIG_4XX) + windows.main(slot, SIG_5XX) : windows.main(slot, c.sig);
+      else if (c.w === 1) v = c.sig < 0 ? windows.short(slot, SIG_4XX) + windows.short(slot, SIG_5XX) : windows.short(slot, c.sig);
+      else if (c.w === 2) v = windows.tenMinutes(slot, at);
+      else v = windows.hour(slot, at);
+      if (v >= c.min && v > 0) return true;
     }
     return false;
   };
@@ -303,7 +455,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       const f = r.rule.tightenable ? factor : 1;
       const hit = r.rule.judge(client, ctx, r.settings, f);
       if (hit === null) continue;
-      if (r.mode === 'ban') {
+      if (r.mode === 'ban' && !(r.rule.learns && learningNow.learning)) {
         // A modifier in mode alert may tighten, but not ban: the rule must fire without its factor too.
         if (f === (r.rule.tightenable ? alertFactor : 1)) return { kind: 'ban', rule: r.rule.name, hit, tightened: f < 1 };
         const strict = r.rule.judge(client, ctx, r.settings, r.rule.tightenable ? alertFactor : 1);
@@ -394,6 +546,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
 
     setAllow(fn) {
       isAllowed = fn;
+      slotKey = [];
       allowChanged = true;
     },
 
@@ -429,6 +582,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
         },
         banRate: banRateOf(Math.floor(nowSec)),
         rules: ruleInfo(cfg.detection),
+        learning: { ...learningNow },
         topIps: top,
         activeIps: windows.size,
         activeBans: [...bans.values()].map((b) => ({ ...b })),

@@ -198,6 +198,11 @@ export interface EngineStatus {
   activeBans: ActiveBan[];
   /** Every registered rule with its mode and thresholds (the dashboard legend, `warden status`). */
   rules: RuleInfo[];
+  /**
+   * The learning period (detection.learning_period): while `learning`, the rules that compare a client with the learned
+   * baseline (zscore, multiplier) only alert; `progress` 0..1.
+   */
+  learning: { learning: boolean; progress: number; reason?: 'history' | 'hour_slot' | 'off' };
 }
 
 /** The injected clock. */

@@ -22,11 +22,18 @@ test('defaults: every setting is filled in as documented', () => {
   const c = parseConfig({}, {});
   assert.deepEqual(c.detection, {
     ipv6_prefix: 64, window: 60, baseline_window: 1800, recompute_interval: 60, hourly_slots: true, hour_slot_min_samples: 600,
-    mean_floor: 1, stddev_floor: 0.5, error_mean_floor: 0.1, zscore: 3, multiplier: 5, max_ip_rate: 30, error_surge: 3, tighten_factor: 0.5,
-    min_requests: 10, global_cooldown: 120, short_window: 5, alert_cooldown: 600,
+    mean_floor: 1, stddev_floor: 1, error_mean_floor: 0.1, zscore: 3, multiplier: 5, max_ip_rate: 30, error_surge: 3, tighten_factor: 0.5,
+    min_requests: 10, global_cooldown: 120, short_window: 2, alert_cooldown: 600,
+    learn_cap_sigmas: 10, learn_cap_floor: 50, learning_period: 600,
     rules: {
-      zscore: { mode: 'ban' }, multiplier: { mode: 'ban' }, ceiling: { mode: 'ban' }, error_surge: { mode: 'ban' },
-      global_surge: { mode: 'alert' },
+      brute_force: { mode: 'ban', max_failures: 10, min_failures: 4, surge_clients: 10, surge_factor: 0.5 },
+      probing: { mode: 'ban', max_probes: 16 },
+      zscore: { mode: 'ban' }, multiplier: { mode: 'ban' }, ceiling: { mode: 'ban' },
+      burst: { mode: 'ban', floor: 75, quantile: 0.99, factor: 4 },
+      population: { mode: 'ban', floor: 20, quantile: 0.99, factor: 10 },
+      volume: { mode: 'alert', floor_10m: 3, floor_1h: 2, quantile: 0.99, factor: 10 },
+      spread: { mode: 'alert', max_rate: 30, min_clients: 3 },
+      error_surge: { mode: 'ban' }, global_surge: { mode: 'alert' },
     },
   });
   assert.deepEqual(c.bans.ladder, [600, 1800, 7200, null]);
@@ -59,6 +66,16 @@ test('storage paths in a config file are taken from its folder, whoever loads it
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the new rules\' keys are validated and named in the error', () => {
+  assert.throws(() => parseConfig({ detection: { rules: { burst: { quantile: 1.5 } } } }, {}),
+    /Expected `detection\.rules\.burst\.quantile` to be a number > 0 and < 1, got `1\.5`/);
+  assert.throws(() => parseConfig({ detection: { rules: { brute_force: { max_failures: 'ten' } } } }, {}),
+    /Expected `detection\.rules\.brute_force\.max_failures` to be a whole number > 0, got `"ten"`/);
+  assert.throws(() => parseConfig({ detection: { learning_period: -5 } }, {}), /detection\.learning_period/);
+  assert.equal(parseConfig({ detection: { learning_period: 0 } }, {}).detection.learning_period, 0);
+  assert.equal(parseConfig({ detection: { learning_period: '2h' } }, {}).detection.learning_period, 7200);
 });
 
 test('durations and ladder steps accept numbers and units', () => {

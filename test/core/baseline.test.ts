@@ -5,7 +5,7 @@ import { BaselineTracker, hourOf, withFloors, type BaselineOptions } from '../..
 
 const opts: BaselineOptions = {
   baselineWindow: 100, window: 10, hourlySlots: true, hourSlotMinSamples: 50, hourSlotMaxSamples: 1000,
-  meanFloor: 1, stddevFloor: 0.5, errorMeanFloor: 0.1, skipIdle: false,
+  meanFloor: 1, stddevFloor: 0.5, errorMeanFloor: 0.1, skipIdle: false, learnCapSigmas: 0, learnCapFloor: 50,
 };
 const H = 3600 * 24 * 1000 + 3600 * 5; // 05:00 UTC on some day
 
@@ -67,4 +67,44 @@ test('restoreSlots puts saved slots back', () => {
   assert.equal(s.samples, 600);
   assert.ok(Math.abs(s.mean - 3) < 1e-9 && Math.abs(s.stddev - 1) < 1e-9 && Math.abs(s.errorMean - 0.2) < 1e-9);
   assert.equal(b.compute(H).source, 'hour_slot');
+});
+
+test('poisoning guard: a spray from thousands of addresses is learned at the cap, ordinary seconds as they came', () => {
+  const o: BaselineOptions = { ...opts, baselineWindow: 1800, window: 60, hourSlotMinSamples: 600, hourSlotMaxSamples: 7 * 3600, learnCapSigmas: 10 };
+  const guarded = new BaselineTracker(o);
+  const open = new BaselineTracker({ ...o, learnCapSigmas: 0 });
+  // 30 minutes of a steady 20 req/s site (18..22), then 2 minutes of a 2,500 req/s spray (300,000 requests).
+  const T = H;
+  const feed = (t: number, n: number) => { guarded.add(t, n, 0); open.add(t, n, 0); };
+  for (let t = T; t < T + 1800; t++) feed(t, 18 + (t % 5));
+  guarded.complete(T, T + 1800 - 60);
+  open.complete(T, T + 1800 - 60);
+  const cap = guarded.updateCap(T + 1800);
+  // median 20, MAD 1 (x1.48 < sqrt(20) = 4.47): cap = 20 + 10 x 4.47 = 64.7
+  assert.ok(Math.abs(cap - (20 + 10 * Math.sqrt(20))) < 1e-9, `cap ${cap}`);
+  for (let t = T + 1800; t < T + 1920; t++) feed(t, 2500);
+  for (let t = T + 1920; t < T + 2400; t++) feed(t, 18 + (t % 5));
+  guarded.complete(T + 1740, T + 2340);
+  open.complete(T + 1740, T + 2340);
+  const g = guarded.slot(hourOf(T));
+  const u = open.slot(hourOf(T));
+  // Unguarded, the spray teaches a mean of ~145 and a stddev of ~590; guarded, the slot stays near the site's own.
+  assert.ok(u.mean > 140 && u.stddev > 500, `unguarded ${u.mean} ${u.stddev}`);
+  assert.ok(g.mean < 23 && g.stddev < 10, `guarded ${g.mean} ${g.stddev}`);
+  // The rolling history is clipped the same way, and the spray did not move the cap (it is under half the history).
+  assert.ok(guarded.rolling(T + 2400).mean < 26);
+  assert.ok(open.rolling(T + 2400).mean > 150);
+  assert.ok(guarded.compute(T + 2400).rawMean < 23);
+  assert.ok(guarded.learnCap < 70);
+});
+
+test('poisoning guard: a quiet site keeps its spiky page-load seconds (the cap has a floor)', () => {
+  const b = new BaselineTracker({ ...opts, learnCapSigmas: 10, learnCapFloor: 50 });
+  b.observeFrom(H);
+  // Mostly idle, a page load of 31 requests every 10 s.
+  for (let t = H; t < H + 200; t += 10) b.add(t, 31, 0);
+  assert.equal(b.updateCap(H + 200), 50);
+  assert.equal(b.rolling(H + 200).mean, 3.1);
+  assert.equal(b.observedSeconds(H + 200), 190);
+  assert.equal(new BaselineTracker(opts).observedSeconds(H), 0);
 });

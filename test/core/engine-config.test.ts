@@ -11,9 +11,9 @@ test('engineConfigFrom maps every detection and ban setting', () => {
   }, {}));
   const { detection, ...rest } = cfg;
   assert.deepEqual(rest, {
-    window: 90, shortWindow: 5, baselineWindow: 3600, recomputeInterval: 30, hourlySlots: false, hourSlotMinSamples: 600,
-    hourSlotMaxSamples: 7 * 3600, meanFloor: 1, stddevFloor: 0.5, errorMeanFloor: 0.1, minRequests: 10, alertCooldown: 600,
-    ladder: [60, null], offenceMemory: 7 * 86400, skipIdle: false,
+    window: 90, shortWindow: 2, baselineWindow: 3600, recomputeInterval: 30, hourlySlots: false, hourSlotMinSamples: 600,
+    hourSlotMaxSamples: 7 * 3600, meanFloor: 1, stddevFloor: 1, errorMeanFloor: 0.1, minRequests: 10, alertCooldown: 600,
+    ladder: [60, null], offenceMemory: 7 * 86400, skipIdle: false, learnCapSigmas: 10, learnCapFloor: 50, learningPeriod: 600,
   });
   // The rules read their settings from the section itself.
   assert.equal(detection.zscore, 2.5);
@@ -32,10 +32,11 @@ test('windows are whole seconds and the baseline window is at least the window',
 test('originalVariant skips idle seconds and drops the stddev floor and every rule the original did not have', () => {
   const base = engineConfigFrom(parseConfig({}, {}));
   const o = originalVariant(base);
-  assert.deepEqual({ ...o, detection: base.detection }, { ...base, skipIdle: true, stddevFloor: 0 });
+  assert.deepEqual({ ...o, detection: base.detection }, { ...base, skipIdle: true, stddevFloor: 0, learnCapSigmas: 0, learningPeriod: 0 });
   assert.equal(o.detection.max_ip_rate, 0);
   assert.deepEqual(Object.fromEntries(Object.entries(o.detection.rules).map(([k, v]) => [k, v.mode])), {
-    zscore: 'ban', multiplier: 'ban', ceiling: 'off', error_surge: 'ban', global_surge: 'alert',
+    brute_force: 'off', probing: 'off', zscore: 'ban', multiplier: 'ban', ceiling: 'off', burst: 'off', population: 'off',
+    volume: 'off', spread: 'off', error_surge: 'ban', global_surge: 'alert',
   });
   assert.equal(base.detection.rules.ceiling.mode, 'ban', 'the base config is not changed');
 });

@@ -8,11 +8,20 @@ import { registerRule, unregisterRule } from '../../enforcer/core/rules/registry
 import { positiveInt } from '../../enforcer/config/fields.js';
 
 const T0 = at(10);
+const OFF = { mode: 'off' };
+/**
+ * The original tool's rules as these tests were written for: no learning period, the first stddev floor (0.5), and the
+ * rules of issue 11 off (they have their own tests in engine-rules.test.ts).
+ */
+function original(d: Record<string, unknown> = {}): Record<string, unknown> {
+  const rules = { burst: OFF, population: OFF, brute_force: OFF, probing: OFF, volume: OFF, spread: OFF, ...(d.rules as object | undefined) };
+  return { learning_period: 0, stddev_floor: 0.5, ...d, rules };
+}
 const A = '203.0.113.10';
 const B = '203.0.113.20';
 
 test('mode alert: the rule decides and a rule_alert is given, never a ban; again only after alert_cooldown', () => {
-  const engine = makeEngine({ detection: { rules: { zscore: { mode: 'alert' }, multiplier: { mode: 'alert' } }, max_ip_rate: 0, alert_cooldown: 30 } });
+  const engine = makeEngine({ detection: original({ rules: { zscore: { mode: 'alert' }, multiplier: { mode: 'alert' } }, max_ip_rate: 0, alert_cooldown: 30 }) });
   const ds = run(engine, T0, T0 + 50, () => ({ ips: { [A]: 10 } })); // 10 req/s: z > 3 after 16 s, > 5x the mean after 31 s
   assert.equal(only(ds, 'ban').length, 0);
   const alerts = only(ds, 'rule_alert');
@@ -24,7 +33,7 @@ test('mode alert: the rule decides and a rule_alert is given, never a ban; again
 });
 
 test('mode alert on one rule does not stop a rule in mode ban from banning the same client', () => {
-  const engine = makeEngine({ detection: { rules: { zscore: { mode: 'alert' } } } });
+  const engine = makeEngine({ detection: original({ rules: { zscore: { mode: 'alert' } } }) });
   const ds = run(engine, T0, T0 + 40, () => ({ ips: { [A]: 10 } })); // z > 3 after 16 s (alert), 5x the mean after 31 s
   const bans = only(ds, 'ban');
   assert.equal(bans.length, 1);
@@ -36,17 +45,20 @@ test('mode alert on one rule does not stop a rule in mode ban from banning the s
 
 test('mode off: the rule never runs; every client rule off bans nobody', () => {
   const off = { mode: 'off' };
-  const engine = makeEngine({ detection: { rules: { zscore: off, multiplier: off, ceiling: off } } });
+  const engine = makeEngine({ detection: original({ rules: { zscore: off, multiplier: off, ceiling: off } }) });
   const ds = run(engine, T0, T0 + 70, () => ({ ips: { [A]: 100 } }));
   assert.deepEqual(only(ds, 'ban'), []);
   assert.deepEqual(only(ds, 'rule_alert'), []);
   const s = engine.status(T0 + 70);
-  assert.deepEqual(s.rules.map((r) => [r.name, r.mode]), [['zscore', 'off'], ['multiplier', 'off'], ['ceiling', 'off'], ['error_surge', 'ban'], ['global_surge', 'alert']]);
+  assert.deepEqual(s.rules.map((r) => [r.name, r.mode]), [
+    ['brute_force', 'off'], ['probing', 'off'], ['zscore', 'off'], ['multiplier', 'off'], ['ceiling', 'off'], ['burst', 'off'],
+    ['population', 'off'], ['volume', 'off'], ['spread', 'off'], ['error_surge', 'ban'], ['global_surge', 'alert'],
+  ]);
   assert.equal(s.banRate, Infinity);
 });
 
 test('error_surge in mode alert: a ban only the tightening made becomes an alert; a ban without it stays a ban', () => {
-  const engine = makeEngine({ detection: { rules: { error_surge: { mode: 'alert' } } } });
+  const engine = makeEngine({ detection: original({ rules: { error_surge: { mode: 'alert' } } }) });
   // A: 2 req/s, all 404: z = 2 < 3, but tightened (1.5) it would fire. B: 4 req/s of 200: z = 6, a ban.
   const ds = run(engine, T0, T0 + 60, () => ({ ips: { [A]: [2, 2, 0], [B]: 4 } }));
   const bans = only(ds, 'ban');
@@ -56,16 +68,16 @@ test('error_surge in mode alert: a ban only the tightening made becomes an alert
   assert.equal(alerts.length, 1);
   assert.deepEqual([alerts[0].ip, alerts[0].rule, alerts[0].tightened], [A, 'zscore', true]);
   // With the modifier in mode ban the same A is banned (tightened).
-  const strict = makeEngine();
+  const strict = makeEngine({ detection: original() });
   const ds2 = run(strict, T0, T0 + 60, () => ({ ips: { [A]: [2, 2, 0] } }));
   assert.deepEqual(only(ds2, 'ban').map((b) => [b.ip, b.tightened]), [[A, true]]);
 });
 
 test('global_surge off: no global alert however large the surge', () => {
-  const engine = makeEngine({ detection: { rules: { global_surge: { mode: 'off' } }, hourly_slots: false } });
+  const engine = makeEngine({ detection: original({ rules: { global_surge: { mode: 'off' } }, hourly_slots: false }) });
   const ds = run(engine, T0, T0 + 400, (t) => ({ background: t < T0 + 330 ? 1 : 500 }));
   assert.deepEqual(only(ds, 'global_alert'), []);
-  const on = makeEngine({ detection: { hourly_slots: false } });
+  const on = makeEngine({ detection: original({ hourly_slots: false }) });
   const ds2 = run(on, T0, T0 + 400, (t) => ({ background: t < T0 + 330 ? 1 : 500 }));
   assert.equal(only(ds2, 'global_alert').length, 1);
   assert.equal(only(ds2, 'global_alert')[0].by, 'global_surge');
@@ -90,7 +102,7 @@ const authToy = defineRule({
 test('the pre-filter comes from the rules: 5 auth failures in 5 s are judged and banned though the total is far under every rate gate', () => {
   registerRule(authToy);
   try {
-    const engine = makeEngine({ detection: { rules: { toy_auth: { failures: 5 } } } });
+    const engine = makeEngine({ detection: original({ short_window: 5, rules: { toy_auth: { failures: 5 } } }) });
     const quiet = run(engine, T0, T0 + 3, () => ({ ips: { [A]: [1, 1, 0, 1, 0], [B]: [1, 0, 0, 0, 0] } }));
     assert.deepEqual(only(quiet, 'ban'), []);
     const ds = [...quiet, ...step(engine, T0 + 3, { [A]: [2, 2, 0, 2, 0] })]; // 5 failures in the last 5 s, 5 requests in all

@@ -8,10 +8,12 @@ const T0 = at(10);
 const A = '203.0.113.10';
 const B = '203.0.113.20';
 const C = '198.51.100.30';
+/** The original tool's rules alone, banning from the first second: no learning period, no burst or population rule, the first stddev floor (0.5). */
+const ORIGINAL = { learning_period: 0, stddev_floor: 0.5, rules: { burst: { mode: 'off' }, population: { mode: 'off' } } };
 
 /** An engine that learned a baseline of mean 10, stddev 2 (alternating 8 and 12 requests a second for 30 min). */
 function learned() {
-  const engine = makeEngine({ detection: { hourly_slots: false, mean_floor: 0.01, stddev_floor: 0.01 } });
+  const engine = makeEngine({ detection: { ...ORIGINAL, hourly_slots: false, mean_floor: 0.01, stddev_floor: 0.01 } });
   // The baseline uses settled seconds (older than the 60 s window): 30 min of them by T0 + 1861.
   const ds = run(engine, T0, T0 + 1861, (t) => ({ background: t % 2 ? 12 : 8 }));
   return { engine, ds, next: T0 + 1861 };
@@ -39,7 +41,7 @@ test('z-score rule: an IP whose rate is more than 3 stddev over the mean is bann
 });
 
 test('multiplier rule: an IP over 5x the mean is banned even when its z-score is under the threshold', () => {
-  const engine = makeEngine({ detection: { zscore: 10 } });
+  const engine = makeEngine({ detection: { ...ORIGINAL, zscore: 10 } });
   run(engine, T0, T0 + 10);
   assert.equal(engine.baseline().source, 'floor'); // mean 1, stddev 0.5
   const out = only(step(engine, T0 + 10, { [A]: 330, [B]: 290 }), 'ban');
@@ -50,7 +52,7 @@ test('multiplier rule: an IP over 5x the mean is banned even when its z-score is
 });
 
 test('error surge: 4xx+5xx over 3x the baseline error rate halves both thresholds', () => {
-  const engine = makeEngine();
+  const engine = makeEngine({ detection: ORIGINAL });
   run(engine, T0, T0 + 10);
   // All at 2 req/s over the window (z = 2 against the floors: not enough untightened).
   const out = only(step(engine, T0 + 10, { [A]: [120, 30, 0], [B]: [120, 0, 0], [C]: [120, 5, 5] }), 'ban');
@@ -68,7 +70,7 @@ test('floors: no traffic gives the floors; a low mean is raised and marked floor
   assert.equal(d0.length, 1);
   assert.deepEqual(
     { mean: d0[0].baseline.mean, stddev: d0[0].baseline.stddev, errorMean: d0[0].baseline.errorMean, source: d0[0].baseline.source },
-    { mean: 1, stddev: 0.5, errorMean: 0.1, source: 'floor' },
+    { mean: 1, stddev: 1, errorMean: 0.1, source: 'floor' },
   );
   const low = makeEngine({ detection: { hourly_slots: false } });
   run(low, T0, T0 + 122, (t) => ({ background: t % 2 }));
@@ -81,7 +83,7 @@ test('floors: no traffic gives the floors; a low mean is raised and marked floor
   assert.equal(b.source, 'rolling');
   assert.equal(b.mean, 2);
   assert.equal(b.rawStddev, 0);
-  assert.equal(b.stddev, 0.5);
+  assert.equal(b.stddev, 1);
   assert.equal(b.errorMean, 0.1);
 });
 
@@ -180,7 +182,7 @@ test('allow-list: loopback and listed networks are never banned however fast; se
 
 test('global alert: a surge spread over many IPs alerts once per cooldown and never bans', () => {
   // A long quiet history (1 h baseline window) so the surge stays an outlier while it lasts.
-  const engine = makeEngine({ detection: { baseline_window: '1h' } });
+  const engine = makeEngine({ detection: { ...ORIGINAL, baseline_window: '1h' } });
   run(engine, T0, T0 + 2);
   engine.tick(T0 + 3000);
   const ips: Record<string, number> = {};
@@ -229,7 +231,7 @@ test('late counts add up within the window; a second older than the window is dr
 });
 
 test('IPs idle for a whole window are forgotten; status lists the top IPs and the ban rate', () => {
-  const engine = makeEngine();
+  const engine = makeEngine({ detection: ORIGINAL });
   run(engine, T0, T0 + 10);
   step(engine, T0 + 10, { [A]: 50, [B]: 20, [C]: 5 });
   const s = engine.status(T0 + 11, 2);
@@ -350,7 +352,7 @@ test('an expired ban clears the window: what the IP sent while banned does not r
 });
 
 test('busy site: the ceiling bans a 200 req/s flood from one address within seconds; 300 readers at 1.2 req/s are never banned', () => {
-  const engine = makeEngine({ detection: { hourly_slots: false } });
+  const engine = makeEngine({ detection: { ...ORIGINAL, hourly_slots: false } });
   const readerTraffic = (t: number) => {
     const ips: Record<string, number> = {};
     for (let i = 0; i < 300; i++) ips[`198.18.${10 + Math.floor(i / 250)}.${i % 250}`] = (t + i) % 5 === 0 ? 2 : 1; // 1.2 req/s each

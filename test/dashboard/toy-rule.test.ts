@@ -81,7 +81,7 @@ test('toy rule: one file, registered from the test, decides; audit log, API, his
   assert.equal((await get('/api/v1/history?rule=zscore')).text.includes(PROBER), false);
   const bad = await get('/api/v1/history?rule=toy_nothing');
   assert.equal(bad.status, 400);
-  assert.match(bad.text, /must be one of zscore, multiplier, ceiling, toy_probe, manual/);
+  assert.match(bad.text, /must be one of brute_force, probing, zscore, multiplier, ceiling, burst, population, volume, spread, toy_probe, manual/);
 
   // /metrics: the ban counted under the rule's label, its mode, and a zero series for the rules that did not ban.
   const metrics = (await get('/metrics')).text;
@@ -134,11 +134,11 @@ test('toy rule on the dashboard: the rules legend and the history filter list it
   assert.match(row, /probes >= 3 in the short window/);
   assert.match(row, /at least `probes` probes within the short window/);
   assert.deepEqual(await page.$$eval('#rules-table tbody tr', (trs) => trs.map((tr) => (tr as unknown as { dataset: { rule: string } }).dataset.rule)),
-    ['zscore', 'multiplier', 'ceiling', 'error_surge', 'toy_probe', 'global_surge']);
+    ['brute_force', 'probing', 'zscore', 'multiplier', 'ceiling', 'burst', 'population', 'volume', 'spread', 'error_surge', 'toy_probe', 'global_surge']);
   // The ban in the live table, and the history filter offering the new rule.
   await page.waitForSelector(`#bans-table tr[data-ip="${PROBER}"]`, { timeout: 6000 });
   assert.deepEqual(await page.$$eval('#history-rule option', (os) => os.map((o) => o.textContent)),
-    ['any rule', 'zscore', 'multiplier', 'ceiling', 'toy_probe', 'manual']);
+    ['any rule', 'brute_force', 'probing', 'zscore', 'multiplier', 'ceiling', 'burst', 'population', 'volume', 'toy_probe', 'manual']);
   await page.selectOption('#history-rule', 'toy_probe');
   await page.click('#history-form button[type=submit]');
   await page.waitForFunction((ip) => (document.getElementById('history-table')?.textContent ?? '').includes(ip), PROBER);

@@ -58,7 +58,7 @@ test('a flood from one address is banned in nginx within seconds of its start; s
   assert.ok(status.nginx.reachable);
   const { rows } = d.service.history({ ip: '203.0.113.66' });
   assert.equal(rows.length, 1);
-  assert.ok(['zscore', 'multiplier'].includes(rows[0].rule));
+  assert.ok(['zscore', 'multiplier', 'burst', 'ceiling'].includes(rows[0].rule), rows[0].rule);
   assert.equal(rows[0].planned_end! - rows[0].started_at, 600, 'first offence: 10 minutes');
   const audit = readFileSync(d.config.storage.audit_log, 'utf8');
   assert.match(audit, /^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\] BAN 203\.0\.113\.66 \| (zscore|multiplier)=[\d.]+>[\d.]+.* \| rate=[\d.]+ \| baseline=[\d.]+ \| duration=10m$/m);

@@ -34,13 +34,19 @@ function sample(): string[] {
 test('text output: one line per decision, audit-log style, then the summary', async () => {
   await withLog(sample(), async (file) => {
     const out: string[] = [];
-    const s = await runReplay({ file, config: parseConfig({}, {}), hostAddresses: [], out: (l) => out.push(l) });
+    // The original rules alone (no burst or probing rule, no learning period): the tightened z-score line.
+    const original = parseConfig({ detection: { learning_period: 0, rules: { burst: { mode: 'off' }, probing: { mode: 'off' } } } }, {});
+    const s = await runReplay({ file, config: original, hostAddresses: [], out: (l) => out.push(l) });
     assert.match(out[0], /^\[2026-01-01T12:05:02Z\] BAN 203\.0\.113\.9 \| zscore=\d+\.\d\d>1\.5 \(tightened: errors \d+\.\d\d\/s\) \| rate=3\.33 \| baseline=1\.00 \| duration=10m \| step=1$/);
     assert.ok(out.some((l) => /^summary: 320 requests \(0 injected\) from 2 addresses, 320 lines, 0 skipped$/.test(l)), out.join('\n'));
     assert.ok(out.some((l) => l.startsWith('summary: 1 ban(s) of 1 address(es): 203.0.113.9;')), out.join('\n'));
     assert.equal(s.bans, 1);
     assert.equal(s.activeBansAtEnd, 1); // the log ends before the 10 min ban runs out
     assert.equal(s.logSeconds, 596);
+    // With the defaults the probing rule bans it first: its 404s on a page path are probes, 100 in the first second.
+    const def: string[] = [];
+    await runReplay({ file, config: parseConfig({}, {}), hostAddresses: [], out: (l) => def.push(l) });
+    assert.equal(def[0], '[2026-01-01T12:05:01Z] BAN 203.0.113.9 | probing=100.00 probes>16.0 | rate=1.67 | baseline=1.00 | duration=10m | step=1');
   });
 });
 
@@ -66,7 +72,7 @@ test('allow-list from config and the host addresses; unbans when a ban runs out 
     const out: string[] = [];
     const s = await runReplay({ file, config: parseConfig({}, {}), hostAddresses: [], json: true, out: (l) => out.push(l) });
     assert.deepEqual(out.map((l) => JSON.parse(l)).filter((r) => r.action).map((r) => [r.action, r.time]), [
-      ['ban', '2026-01-01T12:05:02Z'], ['unban', '2026-01-01T12:15:02Z'],
+      ['ban', '2026-01-01T12:05:01Z'], ['unban', '2026-01-01T12:15:01Z'],
     ]);
     assert.equal(s.activeBansAtEnd, 0);
     const allowed = await runReplay({ file, config: parseConfig({ allowlist: ['203.0.113.0/24'] }, {}), hostAddresses: [], out: () => {} });

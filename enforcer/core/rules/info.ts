@@ -9,7 +9,7 @@ export interface RuleInfo {
   name: string;
   title: string;
   summary: string;
-  scope: 'client' | 'modifier' | 'global';
+  scope: 'client' | 'modifier' | 'global' | 'prefix';
   mode: RuleMode;
   modes: RuleMode[];
   /** The rule's settings in force, in words (`z > 3`). */

@@ -12,6 +12,7 @@ export default defineRule({
   summary: "the client's rate over the window is more than `multiplier` times the site's mean",
   defaultMode: 'ban',
   tightenable: true,
+  learns: true,
   legacyKeys: {
     multiplier: { schema: positive().default(5.0), doc: '...or its rate is above this many times the baseline mean', shown: '`5.0`' },
   },

@@ -6,9 +6,20 @@ import multiplier from './multiplier.js';
 import ceiling from './ceiling.js';
 import errorSurge from './error-surge.js';
 import globalSurge from './global-surge.js';
+import burst from './burst.js';
+import population from './population.js';
+import bruteForce from './brute-force.js';
+import probing from './probing.js';
+import volume from './volume.js';
+import spread from './spread.js';
 
-/** The built-in rules, in the order the engine tries them (the first client rule that fires is the one reported). */
-const BUILTIN: readonly RuleDef[] = [zscore, multiplier, ceiling, errorSurge, globalSurge] as RuleDef[];
+/**
+ * The built-in rules, in the order the engine tries them (the first client rule that fires is the one reported): the
+ * rules with specific evidence (auth failures, probes) first, then the original tool's, then the rate rules.
+ */
+const BUILTIN: readonly RuleDef[] = [
+  bruteForce, probing, zscore, multiplier, ceiling, burst, population, volume, spread, errorSurge, globalSurge,
+] as RuleDef[];
 
 let rules: RuleDef[] = [...BUILTIN];
 let version = 0;
@@ -51,7 +62,7 @@ export function getRule(name: string): RuleDef | undefined {
  * @example banRuleNames() // ['zscore', 'multiplier', 'ceiling', 'manual']
  */
 export function banRuleNames(): string[] {
-  return [...clientRules().map((r) => r.name), MANUAL];
+  return [...rules.filter((r) => r.scope === 'client' || r.scope === 'prefix').map((r) => r.name), MANUAL];
 }
 
 /**
@@ -59,7 +70,7 @@ export function banRuleNames(): string[] {
  * @example isBanRule('ceiling') === true; isBanRule('bogus') === false
  */
 export function isBanRule(name: string): boolean {
-  return name === MANUAL || clientRules().some((r) => r.name === name);
+  return name === MANUAL || rules.some((r) => r.name === name && (r.scope === 'client' || r.scope === 'prefix'));
 }
 
 /** Changes at every registerRule/unregisterRule: lets the config schema be rebuilt only when the list changed. */

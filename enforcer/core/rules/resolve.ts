@@ -1,7 +1,7 @@
 // The rules in force: each registered rule with its mode and settings picked from the validated `detection` section
 // once (at engine start), `off` ones left out.
 import { allRules } from './registry.js';
-import type { ClientRule, DetectionSection, GlobalRule, ModifierRule, RuleDef, RuleMode } from './types.js';
+import type { ClientRule, DetectionSection, GlobalRule, ModifierRule, PrefixRule, RuleDef, RuleMode } from './types.js';
 
 /** A rule with its mode and settings. */
 export interface Resolved<R extends RuleDef = RuleDef> {
@@ -15,6 +15,7 @@ export interface ResolvedRules {
   client: Array<Resolved<ClientRule>>;
   modifiers: Array<Resolved<ModifierRule>>;
   global: Array<Resolved<GlobalRule>>;
+  prefix: Array<Resolved<PrefixRule>>;
 }
 
 /** The mode `detection.rules.<name>.mode` gives a rule (its default when the section does not name it). */
@@ -27,13 +28,14 @@ export function modeOf(rule: RuleDef, detection: DetectionSection): RuleMode {
  * @example resolveRules(config.detection).client.map((r) => r.rule.name) // ['zscore', 'multiplier', 'ceiling']
  */
 export function resolveRules(detection: DetectionSection): ResolvedRules {
-  const out: ResolvedRules = { client: [], modifiers: [], global: [] };
+  const out: ResolvedRules = { client: [], modifiers: [], global: [], prefix: [] };
   for (const rule of allRules()) {
     const mode = modeOf(rule, detection);
     if (mode === 'off') continue;
     const settings = rule.settings(detection);
     if (rule.scope === 'client') out.client.push({ rule, mode, settings });
     else if (rule.scope === 'modifier') out.modifiers.push({ rule, mode, settings });
+    else if (rule.scope === 'prefix') out.prefix.push({ rule, mode, settings });
     else out.global.push({ rule, mode, settings });
   }
   return out;

@@ -50,6 +50,12 @@ export interface Population {
    * @example ctx.population.quantile(0.99, 'total', 'short') // the 99th percentile of short-window request counts
    */
   quantile(q: number, signal?: Signal, window?: WindowName): number;
+  /**
+   * How many clients have a non-zero sum of `signal` over `window`: the n of `quantile`, and the site-wide count of,
+   * for example, clients failing logins (above 20,000 clients: counted on the sample and scaled up).
+   * @example ctx.population.count('auth', 'main') // 200 during a credential-stuffing botnet
+   */
+  count(signal?: Signal, window?: WindowName): number;
 }
 
 /** The whole site over a window (all clients, banned ones left out of what is learned). */
@@ -149,6 +155,11 @@ export interface ClientRule<S = unknown> extends RuleBase<S> {
   /** Whether error-surge tightening (modifier rules) lowers its threshold. */
   tightenable: boolean;
   /**
+   * True for a rule that compares a client with the learned baseline (zscore, multiplier): during the learning period
+   * (detection.learning_period) its bans are turned into alerts, since the baseline is still at its floors.
+   */
+  learns?: boolean;
+  /**
    * Its necessary conditions at this tick (see Gate); `factor` is the lowest factor modifiers may apply (1 without).
    * A rule with no gate is never judged.
    */
@@ -169,6 +180,27 @@ export interface ModifierRule<S = unknown> extends RuleBase<S> {
   factor(client: ClientView, ctx: TickContext, s: S): number;
 }
 
+/** One network prefix (a /24 or a /48) as a prefix rule sees it: its clients' requests together over the main window. */
+export interface PrefixView {
+  /** The prefix in CIDR form: `203.0.113.0/24`, `2001:db8:1::/48`. */
+  readonly key: string;
+  /** Clients of the prefix with requests in the main window. */
+  readonly clients: number;
+  /** Their requests together over the main window. */
+  readonly total: number;
+}
+
+/**
+ * A rule judging network prefixes (the `spread` rule): the engine sums the clients of each /24 (IPv4) and /48 (IPv6)
+ * every few seconds; its decision bans (mode ban: the whole prefix) or alerts.
+ */
+export interface PrefixRule<S = unknown> extends RuleBase<S> {
+  scope: 'prefix';
+  /** Prefixes with fewer clients than this are not judged. */
+  minClients(s: S): number;
+  judge(prefix: PrefixView, ctx: TickContext, s: S): RuleHit | null;
+}
+
 /** A rule judging the whole site: alert only, at most once per its cooldown. */
 export interface GlobalRule<S = unknown> extends RuleBase<S> {
   scope: 'global';
@@ -178,7 +210,7 @@ export interface GlobalRule<S = unknown> extends RuleBase<S> {
 }
 
 /** Any rule module's default export. */
-export type RuleDef<S = unknown> = ClientRule<S> | ModifierRule<S> | GlobalRule<S>;
+export type RuleDef<S = unknown> = ClientRule<S> | ModifierRule<S> | GlobalRule<S> | PrefixRule<S>;
 
 /** The validated `detection` section as the rules read it: legacy keys by name, `rules.<name>` objects with `mode`. */
 export type DetectionSection = Readonly<Record<string, unknown>> & {

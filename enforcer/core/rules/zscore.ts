@@ -12,6 +12,7 @@ export default defineRule({
   summary: "the client's rate over the window is more than `zscore` standard deviations above the site's mean",
   defaultMode: 'ban',
   tightenable: true,
+  learns: true,
   legacyKeys: {
     zscore: { schema: positive().default(3.0), doc: "ban when the IP's z-score is above this", shown: '`3.0`' },
   },
