@@ -7,17 +7,35 @@ import { parseCidr } from '../net/cidr.js';
 function num(expect: string, refine: (n: z.ZodNumber, e: { error: string }) => z.ZodNumber = (n) => n) {
   return refine(z.number({ error: expect }), { error: expect });
 }
-const positive = (expect = 'a number > 0') => num(expect, (n, e) => n.gt(0, e));
-const nonNegative = (expect = 'a number >= 0') => num(expect, (n, e) => n.min(0, e));
-const positiveInt = (expect = 'a whole number > 0') => num(expect, (n, e) => n.int(e).gt(0, e));
+// Every number is bounded: a value past these ranges is a typo or an attack on the config, and some (a timer past
+// 2^31 ms, a typed array of 1e12 entries) would break `start` after `check` said yes.
+/** A number in (0, max]. */
+const positive = (max: number) => num(`a number > 0 and at most ${max}`, (n, e) => n.gt(0, e).max(max, e));
+/** A number in [0, max]. */
+const nonNegative = (max: number) => num(`a number from 0 to ${max}`, (n, e) => n.min(0, e).max(max, e));
+/** A whole number in [min, max]. */
+const whole = (min: number, max: number) => num(`a whole number from ${min} to ${max}`, (n, e) => n.int(e).min(min, e).max(max, e));
 
-/** A duration: seconds as a number, or a string such as `90s`, `10m`, `2h`, `30d`. */
-function duration(expect = 'a duration such as 30s, 10m, 2h or 30d (or a number of seconds > 0)') {
+const DAY = 86400;
+/** The longest ban, offence memory or retention: ten years. */
+const TEN_YEARS = 3650 * DAY;
+
+function durationText(sec: number): string {
+  if (sec % (7 * DAY) === 0 && sec >= 7 * DAY) return `${sec / (7 * DAY)}w`;
+  if (sec % DAY === 0) return `${sec / DAY}d`;
+  if (sec % 3600 === 0) return `${sec / 3600}h`;
+  if (sec % 60 === 0) return `${sec / 60}m`;
+  return `${sec}s`;
+}
+
+/** A duration from `min` to `max` seconds: seconds as a number, or a string such as `90s`, `10m`, `2h`, `30d`. */
+function duration(min: number, max: number) {
+  const expect = `a duration such as 30s, 10m, 2h or 30d (or a number of seconds) from ${durationText(min)} to ${durationText(max)}`;
   return z
     .union([z.number(), z.string()], { error: expect })
     .transform((v, ctx) => {
       const s = parseDuration(v);
-      if (s === null || s <= 0) {
+      if (s === null || s <= 0 || s < min || s > max) {
         ctx.addIssue({ code: 'custom', message: expect });
         return z.NEVER;
       }
@@ -25,14 +43,14 @@ function duration(expect = 'a duration such as 30s, 10m, 2h or 30d (or a number 
     });
 }
 
-/** A ban ladder step: a duration, or `permanent`. Returns seconds, or null for permanent. */
+/** A ban ladder step: a duration up to ten years, or `permanent`. Returns seconds, or null for permanent. */
 const ladderStep = z
-  .union([z.number(), z.string()], { error: 'a duration such as 10m or the word permanent' })
+  .union([z.number(), z.string()], { error: 'a duration such as 10m (at most 3650d) or the word permanent' })
   .transform((v, ctx): number | null => {
     if (v === 'permanent') return null;
     const s = parseDuration(v);
-    if (s === null || s <= 0) {
-      ctx.addIssue({ code: 'custom', message: 'a duration such as 10m or the word permanent' });
+    if (s === null || s < 1 || s > TEN_YEARS) {
+      ctx.addIssue({ code: 'custom', message: 'a duration such as 10m (at most 3650d) or the word permanent' });
       return z.NEVER;
     }
     return s;
@@ -41,9 +59,11 @@ const ladderStep = z
 const url = (expect = 'an http(s) URL') =>
   z.string({ error: expect }).refine((s) => /^https?:\/\/[^\s]+$/.test(s), { error: expect });
 
+const LISTEN = 'HOST:PORT with a port from 0 to 65535, such as 127.0.0.1:8080 or [::1]:8080';
 const listen = z
-  .string({ error: 'HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080' })
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, { error: 'HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080' });
+  .string({ error: LISTEN })
+  .refine((s) => /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(s) && Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535,
+    { error: LISTEN });
 
 export const backendNames = ['ipset', 'nftables', 'iptables', 'nginx', 'dry-run'] as const;
 export type BackendName = (typeof backendNames)[number];
@@ -58,44 +78,44 @@ export const configSchema = z.strictObject({
       /** Base URL of the njs internal listener (counters and ban endpoints). */
       url: url().default('http://127.0.0.1:9181'),
       /** How often the counters are polled. */
-      poll_interval: duration().default(1),
+      poll_interval: duration(0.05, 60).default(1),
       /** Timeout of one poll, in milliseconds. */
-      timeout_ms: positiveInt().default(800),
+      timeout_ms: whole(1, 60_000).default(800),
     })
     .prefault({}),
 
   detection: z
     .strictObject({
       /** Sliding window for per-IP and global rates, seconds. */
-      window: duration().default(60),
+      window: duration(1, 3600).default(60),
       /** Rolling baseline history of per-second global counts. */
-      baseline_window: duration().default(1800),
+      baseline_window: duration(1, 7 * DAY).default(1800),
       /** How often the baseline is recomputed. */
-      recompute_interval: duration().default(60),
+      recompute_interval: duration(1, DAY).default(60),
       /** Prefer the hour-of-day slot once it holds this many seconds of samples. */
       hourly_slots: z.boolean({ error: 'true or false' }).default(true),
-      hour_slot_min_samples: positiveInt().default(600),
+      hour_slot_min_samples: whole(1, 7 * 3600).default(600),
       /** Floors applied to the learned baseline (req/s). */
-      mean_floor: positive().default(1.0),
-      stddev_floor: positive().default(0.5),
-      error_mean_floor: positive().default(0.1),
+      mean_floor: positive(1e6).default(1.0),
+      stddev_floor: positive(1e6).default(0.5),
+      error_mean_floor: positive(1e6).default(0.1),
       /** An IP is banned when its z-score is above this... */
-      zscore: positive().default(3.0),
+      zscore: positive(1000).default(3.0),
       /** ...or its rate is above this many times the baseline mean. */
-      multiplier: positive().default(5.0),
+      multiplier: positive(10_000).default(5.0),
       /**
        * ...or its rate is above this many req/s over the window, whatever the baseline (0: off). On a busy site the
        * two relative rules put one address's limit at hundreds of req/s; this ceiling stops a flood there too.
        */
-      max_ip_rate: nonNegative().default(30),
+      max_ip_rate: nonNegative(1e6).default(30),
       /** An IP whose 4xx+5xx rate is over this many times the baseline error rate gets tightened thresholds. */
-      error_surge: positive().default(3.0),
+      error_surge: positive(10_000).default(3.0),
       /** Factor applied to both thresholds when tightened (0 < f <= 1). */
       tighten_factor: num('a number > 0 and <= 1', (n, e) => n.gt(0, e).max(1, e)).default(0.5),
       /** An IP needs at least this many requests in the window before it can be banned. */
-      min_requests: nonNegative().default(10),
+      min_requests: nonNegative(1e6).default(10),
       /** Minimum time between two global-surge alerts. */
-      global_cooldown: duration().default(120),
+      global_cooldown: duration(1, DAY).default(120),
     })
     .prefault({}),
 
@@ -105,9 +125,9 @@ export const configSchema = z.strictObject({
       ladder: z.array(ladderStep, { error: 'a list of durations' }).min(1, { error: 'a list of at least one duration' })
         .default([600, 1800, 7200, null]),
       /** How long past offences count towards the ladder. */
-      offence_memory: duration().default(30 * 86400),
+      offence_memory: duration(1, TEN_YEARS).default(30 * 86400),
       /** Ended bans older than this are pruned from history (never a permanent one, never within offence memory). */
-      retention: duration().default(90 * 86400),
+      retention: duration(3600, TEN_YEARS).default(90 * 86400),
     })
     .prefault({}),
 
@@ -132,7 +152,7 @@ export const configSchema = z.strictObject({
       /** What the per-server nginx snippet answers a banned client: 403 or 444 (close). */
       nginx_status: z.union([z.literal(403), z.literal(444)], { error: '403 or 444' }).default(403),
       /** Retries of a failing firewall command before it is logged as a failure. */
-      retries: nonNegative().default(2),
+      retries: whole(0, 10).default(2),
     })
     .prefault({}),
 
@@ -142,8 +162,8 @@ export const configSchema = z.strictObject({
       slack_webhook_url: z.union([url(), z.literal('')], { error: 'an http(s) URL or empty' }).default(''),
       /** Generic JSON webhook URL. Empty: off. */
       webhook_url: z.union([url(), z.literal('')], { error: 'an http(s) URL or empty' }).default(''),
-      timeout_ms: positiveInt().default(5000),
-      retries: nonNegative().default(3),
+      timeout_ms: whole(1, 120_000).default(5000),
+      retries: whole(0, 20).default(3),
       /** Which events are sent. */
       events: z.array(z.enum(['ban', 'unban', 'global_alert'], { error: 'one of ban, unban, global_alert' }))
         .default(['ban', 'unban', 'global_alert']),
@@ -168,9 +188,9 @@ export const configSchema = z.strictObject({
       tokens: z.array(z.string({ error: 'a list of tokens' }).min(16, { error: 'a token of at least 16 characters' }), {
         error: 'a list of tokens',
       }).default([]),
-      session_ttl: duration().default(12 * 3600),
+      session_ttl: duration(60, 30 * DAY).default(12 * 3600),
       /** Failed logins allowed per client address per minute. */
-      login_attempts_per_minute: positiveInt().default(5),
+      login_attempts_per_minute: whole(1, 1000).default(5),
     })
     .prefault({}),
 });

@@ -230,10 +230,21 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   let apiUrl: string | null = null;
   if (opts.serveHttp !== false) {
     const { host, port } = splitListen(config.api.listen);
-    server = await new Promise<ServerType>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
-      s.once('error', reject);
-    });
+    try {
+      server = await new Promise<ServerType>((resolve, reject) => {
+        const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+        s.once('error', reject);
+      });
+    } catch (err) {
+      // A daemon without its API is no daemon: stop what was started (the poll loop and the jobs would keep the
+      // process alive) and let the caller exit non-zero with the reason.
+      await loop.stop();
+      await stopCron();
+      await firewall.shutdown().catch(() => undefined);
+      audit.close();
+      store.close();
+      throw err;
+    }
     const addr = server.address();
     const realPort = addr && typeof addr === 'object' ? addr.port : port;
     apiUrl = `http://${host.includes(':') ? `[${host}]` : host}:${realPort}`;
