@@ -33,6 +33,12 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: 
   if (cls) e.className = cls;
   return e;
 }
+/** The nodes in one fragment (replaceChildren(...list) would put every row on the stack). */
+function fragment(nodes: Node[]): DocumentFragment {
+  const f = document.createDocumentFragment();
+  for (const n of nodes) f.appendChild(n);
+  return f;
+}
 
 const fmtRate = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 function fmtBytes(n: number): string {
@@ -203,7 +209,7 @@ async function ban(ip: string, duration: string, reason: string): Promise<void> 
 function renderBans(s: Status): void {
   const tbody = $('bans-table').querySelector('tbody')!;
   const rows = s.activeBans.slice().sort((a, b) => b.since - a.since).slice(0, 200);
-  tbody.replaceChildren(...rows.map((b) => {
+  tbody.replaceChildren(fragment(rows.map((b) => {
     const tr = el('tr');
     tr.dataset.ip = b.ip;
     tr.append(el('td', b.ip, 'mono'), el('td', b.rule, `tag tag-${b.rule}`), el('td', fmtRate(b.rate)), el('td', String(b.step)),
@@ -212,7 +218,7 @@ function renderBans(s: Status): void {
     td.append(button('Unban', 'small danger', () => void unban(b.ip)));
     tr.append(td);
     return tr;
-  }));
+  })));
   $('bans-empty').hidden = rows.length > 0;
   setText('bans-note', s.activeBanCount > rows.length ? `newest ${rows.length} of ${s.activeBanCount}` : '');
 }
@@ -220,7 +226,7 @@ function renderBans(s: Status): void {
 function renderTop(s: Status): void {
   const tbody = $('top-table').querySelector('tbody')!;
   const banned = new Set(s.activeBans.map((b) => b.ip));
-  tbody.replaceChildren(...s.topIps.map((t) => {
+  tbody.replaceChildren(fragment(s.topIps.map((t) => {
     const tr = el('tr');
     tr.append(el('td', t.ip, 'mono'), el('td', fmtRate(t.rate)), el('td', fmtRate(t.errorRate)));
     const td = el('td');
@@ -228,7 +234,7 @@ function renderTop(s: Status): void {
     else td.append(button('Ban', 'small', () => void ban(t.ip, '1h', 'banned from the dashboard (top IPs)')));
     tr.append(td);
     return tr;
-  }));
+  })));
   $('top-empty').hidden = s.topIps.length > 0;
 }
 
@@ -289,14 +295,14 @@ async function loadHistory(): Promise<void> {
   q.set('offset', String(historyOffset));
   try {
     const h = await api<{ rows: HistoryRow[]; total: number }>('GET', `/api/v1/history?${q}`);
-    $('history-table').querySelector('tbody')!.replaceChildren(...h.rows.map((r) => {
+    $('history-table').querySelector('tbody')!.replaceChildren(fragment(h.rows.map((r) => {
       const tr = el('tr');
       tr.append(el('td', fmtTime(r.started_at)), el('td', r.ip, 'mono'), el('td', r.rule, `tag tag-${r.rule}`), el('td', r.source),
         el('td', fmtRate(r.rate)), el('td', r.z.toFixed(1)), el('td', String(r.step)),
         el('td', r.ended_at === null ? 'active' : `${fmtTime(r.ended_at)} (${r.unban_reason ?? ''})`),
         el('td', r.reason ?? '', 'reason'));
       return tr;
-    }));
+    })));
     const end = Math.min(h.total, historyOffset + h.rows.length);
     setText('history-total', h.total ? `${historyOffset + 1}–${end} of ${h.total}` : 'no bans match');
     $<HTMLButtonElement>('prev-page').disabled = historyOffset === 0;

@@ -22,6 +22,7 @@ import { nginxSkipReason, repoRoot, startNginx, type RunningNginx } from '../../
 import { isFlat, median, trend, type Sample } from './trend.js';
 import type { BackgroundReport, FloodReport } from './load-client.js';
 import { prng } from '../prng.js';
+import { maxOf, minOf } from '../../enforcer/core/arrays.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 300);
@@ -457,7 +458,7 @@ async function soak(net: TestNetwork, tmp: string, setNginx: (n: RunningNginx) =
   const notLifted = due.filter((r) => r.ended_at === null || r.unban_reason !== 'expired');
   const liftLag = due.filter((r) => r.ended_at !== null).map((r) => (r.ended_at as number) - (r.planned_end as number));
   check('expired bans lifted', notLifted.length === 0 && liftLag.every((l) => l >= 0 && l <= 3),
-    `${due.length - notLifted.length} of ${due.length} ended as expired, ${liftLag.length ? `${Math.min(...liftLag)}-${Math.max(...liftLag)} s` : '-'} after their planned end`);
+    `${due.length - notLifted.length} of ${due.length} ended as expired, ${liftLag.length ? `${minOf(liftLag)}-${maxOf(liftLag)} s` : '-'} after their planned end`);
   const permanent = rows.filter((r) => r.planned_end === null).length;
 
   // 6. Audit log lines == database rows.
@@ -483,7 +484,7 @@ async function soak(net: TestNetwork, tmp: string, setNginx: (n: RunningNginx) =
   const statuses: Record<string, number> = {};
   for (const r of reports) for (const [s, n] of Object.entries(r?.statuses ?? {})) statuses[s] = (statuses[s] ?? 0) + n;
   const failures = reports.flatMap((r) => r?.failures ?? []);
-  const maxMs = Math.max(...reports.map((r) => r?.maxMs ?? 0));
+  const maxMs = maxOf(reports.map((r) => r?.maxMs ?? 0));
   const slow = reports.reduce((a, r) => a + (r?.slow ?? 0), 0);
   check('background clients: only 200s', reports.every((r) => r !== null) && sent > 0 && ok === sent,
     `${ok} of ${sent} answered 200 (${(sent / loadEnd).toFixed(0)} req/s); other statuses ${JSON.stringify(statuses)}; no answer ${errors}; ` +
@@ -508,16 +509,16 @@ async function soak(net: TestNetwork, tmp: string, setNginx: (n: RunningNginx) =
   const flood403 = episodes.reduce((a, e) => a + (e.report?.forbidden ?? 0), 0);
   console.log(`\nsoak results (${loadEnd.toFixed(0)} s of load; ${episodes.length} flood episodes of ${offences.size} addresses, ` +
     `${episodes.filter((e) => e.offence > 1).length} of them returning; ${rows.length} bans, ${ended} ended, ${permanent} permanent, ${endActive} active at the end)`);
-  console.log(`  flood start -> ban decision: median ${median(banLag).toFixed(1)} s, max ${Math.max(...banLag).toFixed(1)} s; ` +
-    `-> first dropped request: median ${median(dropLag).toFixed(2)} s, max ${Math.max(...dropLag).toFixed(2)} s; ${floodTotals} flood requests answered 200, ${flood403} answered 403 (ipset drops them before nginx)`);
-  console.log(`  daemon RSS: ${rss.length} samples, ${MB(Math.min(...rss.map((s) => s.v)))}-${MB(Math.max(...rss.map((s) => s.v)))} MB; ` +
-    `heap ${MB(Math.min(...heap.map((s) => s.v)))}-${MB(Math.max(...heap.map((s) => s.v)))} MB`);
+  console.log(`  flood start -> ban decision: median ${median(banLag).toFixed(1)} s, max ${maxOf(banLag).toFixed(1)} s; ` +
+    `-> first dropped request: median ${median(dropLag).toFixed(2)} s, max ${maxOf(dropLag).toFixed(2)} s; ${floodTotals} flood requests answered 200, ${flood403} answered 403 (ipset drops them before nginx)`);
+  console.log(`  daemon RSS: ${rss.length} samples, ${MB(minOf(rss.map((s) => s.v)))}-${MB(maxOf(rss.map((s) => s.v)))} MB; ` +
+    `heap ${MB(minOf(heap.map((s) => s.v)))}-${MB(maxOf(heap.map((s) => s.v)))} MB`);
   const answered = ok + floodTotals + flood403;
   console.log(`  requests counted by warden (warden_requests_seen_total) ${metric('warden_requests_seen_total')}, answered to the clients ${answered} ` +
     `(x${(metric('warden_requests_seen_total') / answered).toFixed(4)}); poll errors ${metric('warden_poll_errors_total')}`);
-  console.log(`  ban threshold (per-address req/s over the 60 s window) during the run: ${Math.min(...banRates).toFixed(1)}-${Math.max(...banRates).toFixed(1)}`);
+  console.log(`  ban threshold (per-address req/s over the 60 s window) during the run: ${minOf(banRates).toFixed(1)}-${maxOf(banRates).toFixed(1)}`);
   console.log(episodeLines.join('\n'));
-  const w = Math.max(...checks.map((c) => c.name.length));
+  const w = maxOf(checks.map((c) => c.name.length));
   for (const c of checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(w)}  ${c.detail}`);
   const failed = checks.filter((c) => !c.ok);
   console.log(failed.length ? `soak: FAILED ${failed.length} of ${checks.length} checks` : `soak: all ${checks.length} checks passed`);

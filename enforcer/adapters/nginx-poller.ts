@@ -1,5 +1,6 @@
 // Adapter: drains the njs counters endpoint (GET <nginx.url>/counters) and turns its answer into SecondBuckets.
 import type { CounterBatch, Counts, SecondBucket } from '../core/types.js';
+import { pushAll } from '../core/arrays.js';
 
 /** What one poll brought back. */
 export interface PollResult {
@@ -96,7 +97,7 @@ export function createPoller(opts: PollerOptions): () => Promise<PollResult> {
     let more = first.more;
     for (let i = 0; more && i < maxFollowUps; i++) {
       const next = await once();
-      out.buckets.push(...next.buckets);
+      pushAll(out.buckets, next.buckets);
       out.dropped += next.dropped;
       out.requests += next.requests;
       out.nginxNow = next.nginxNow;

@@ -78,7 +78,7 @@ export const configSchema = z.strictObject({
       /** Base URL of the njs internal listener (counters and ban endpoints). */
       url: url().default('http://127.0.0.1:9181'),
       /** How often the counters are polled. */
-      poll_interval: duration(0.05, 60).default(1),
+      poll_interval: duration(0.05, 3600).default(1),
       /** Timeout of one poll, in milliseconds. */
       timeout_ms: whole(1, 60_000).default(800),
     })
@@ -87,11 +87,11 @@ export const configSchema = z.strictObject({
   detection: z
     .strictObject({
       /** Sliding window for per-IP and global rates, seconds. */
-      window: duration(1, 3600).default(60),
+      window: duration(0.1, 3600).default(60),
       /** Rolling baseline history of per-second global counts. */
       baseline_window: duration(1, 7 * DAY).default(1800),
       /** How often the baseline is recomputed. */
-      recompute_interval: duration(1, DAY).default(60),
+      recompute_interval: duration(0.1, DAY).default(60),
       /** Prefer the hour-of-day slot once it holds this many seconds of samples. */
       hourly_slots: z.boolean({ error: 'true or false' }).default(true),
       hour_slot_min_samples: whole(1, 7 * 3600).default(600),

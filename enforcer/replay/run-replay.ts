@@ -7,6 +7,7 @@ import { hostAddresses as readHostAddresses } from '../net/host-addresses.js';
 import { readLog } from './read-log.js';
 import { floodEvents, type FloodSpec } from './inject-flood.js';
 import { formatText, toJson } from './format-decision.js';
+import { pushAll } from '../core/arrays.js';
 
 /** Options of a replay. */
 export interface ReplayOptions {
@@ -161,7 +162,11 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
     lastData = sim;
     emit(engine.tick(sim + 1));
     lastTick = sim + 1;
-    if (expiries.length > 64) expiries.splice(0, expiries.length, ...expiries.filter((u) => u > lastTick!));
+    if (expiries.length > 64) {
+      const keep = expiries.filter((u) => u > lastTick!);
+      expiries.length = 0;
+      pushAll(expiries, keep);
+    }
   }
   // Let the last window play out (bans can still be decided until the traffic has left it).
   if (lastTick !== null) advanceTo(lastData + W + 1);

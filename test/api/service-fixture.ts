@@ -13,6 +13,7 @@ import { applyDecisions } from '../../enforcer/daemon/apply-decisions.js';
 import { createWardenService } from '../../enforcer/daemon/warden-service.js';
 import type { PollLoop } from '../../enforcer/daemon/poll-loop.js';
 import type { WardenService } from '../../enforcer/api/service.js';
+import { pushAll } from '../../enforcer/core/arrays.js';
 
 /** A clock tests move by hand. */
 export interface ManualClock extends Clock {
@@ -46,8 +47,8 @@ function memoryFirewall(): FirewallBackend & { entries: Map<string, number | nul
   return {
     name: 'memory', entries,
     async init() {},
-    add(e) { adds.push(...e); },
-    remove(ips) { removes.push(...ips); },
+    add(e) { pushAll(adds, e); },
+    remove(ips) { pushAll(removes, ips); },
     async commit() {
       for (const e of adds) entries.set(e.ip, e.until);
       for (const ip of removes) entries.delete(ip);

@@ -20,7 +20,7 @@ function errorOf(raw: unknown): string {
 
 test('out-of-range numbers are errors naming the key and the range', () => {
   const cases: Array<[unknown, RegExp]> = [
-    [{ nginx: { poll_interval: '30d' } }, /`nginx\.poll_interval`.* from 0.05s to 1m/],
+    [{ nginx: { poll_interval: '30d' } }, /`nginx\.poll_interval`.* from 0.05s to 1h/],
     [{ nginx: { timeout_ms: 1e9 } }, /`nginx\.timeout_ms`/],
     [{ detection: { baseline_window: 1e12 } }, /`detection\.baseline_window`.* to 1w/],
     [{ detection: { window: '30d' } }, /`detection\.window`/],

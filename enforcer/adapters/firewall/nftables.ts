@@ -5,6 +5,7 @@ import {
   type Change, type FirewallOptions,
 } from './exec.js';
 import type { BanEntry, FirewallBackend } from './port.js';
+import { pushAll } from '../../core/arrays.js';
 
 const BACKEND = 'nftables';
 
@@ -100,7 +101,7 @@ export function createNftablesBackend(fw: FirewallOptions): FirewallBackend {
     async list() {
       const now = nowSeconds(fw);
       const out: BanEntry[] = [];
-      for (const set of ['ban4', 'ban6']) out.push(...parseNftSetJson(await nft(['-j', 'list', 'set', 'inet', fw.name, set]), now));
+      for (const set of ['ban4', 'ban6']) pushAll(out, parseNftSetJson(await nft(['-j', 'list', 'set', 'inet', fw.name, set]), now));
       return out;
     },
     async shutdown() { /* bans stay in the kernel */ },

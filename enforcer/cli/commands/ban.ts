@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { CommandContext } from '../main.js';
 import { resolveConfig } from '../config-path.js';
 import { callApi } from '../api-client.js';
+import { pushAll } from '../../core/arrays.js';
 
 /** The addresses of a block list: one per line; blank lines and `#` comments ignored; a line's first word counts. */
 export function readBlockList(text: string): string[] {
@@ -32,7 +33,7 @@ async function runBanFile(ctx: CommandContext, file: string): Promise<number> {
     const r = await callApi<{ banned: number; refused: Array<{ ip: string; error: string }> }>(config, 'POST', '/api/v1/bans/bulk',
       { ips: ips.slice(i, i + 50_000), duration, reason });
     banned += r.banned;
-    refused.push(...r.refused);
+    pushAll(refused, r.refused);
   }
   ctx.out(`banned ${banned} of ${ips.length} address(es) ${duration === 'permanent' ? 'permanently' : `for ${duration}`}`);
   for (const r of refused.slice(0, 20)) ctx.out(`  refused ${r.ip}: ${r.error}`);
