@@ -10,6 +10,9 @@ import type { ServiceError, WardenService } from '../api/service.js';
 import { normaliseIp, isLoopback } from '../net/ip.js';
 import { parseCidr } from '../net/cidr.js';
 
+/** Addresses of a bulk load handled between two turns of the event loop (one firewall batch, one transaction). */
+export const BULK_CHUNK = 1000;
+
 /** The running pieces the service reads and drives. */
 export interface DaemonParts {
   config: Config;
@@ -80,23 +83,30 @@ export function createWardenService(p: DaemonParts): WardenService {
 
     async banMany(ips, durationSec, reason, actor) {
       const refused: Array<{ ip: string; error: string }> = [];
-      const decisions: BanDecision[] = [];
       const seen = new Set<string>();
-      const now = nowSec();
-      for (const raw of ips) {
-        const checked = checkBannable(raw, actor);
-        if (!checked.ok) {
-          const ip = normaliseIp(raw.trim()) ?? raw.slice(0, 64);
-          refused.push({ ip, error: seen.has(ip) ? 'listed twice' : checked.error });
-        } else if (seen.has(checked.ip)) {
-          refused.push({ ip: checked.ip, error: 'listed twice' });
-        } else {
-          seen.add(checked.ip);
-          decisions.push(p.engine.manualBan(checked.ip, now, durationSec, reason));
+      let banned = 0;
+      // In bounded chunks, each its own firewall batch and transaction, yielding to the event loop in between: the
+      // poll loop keeps draining nginx's counters during a 100,000-address load, so a flood meanwhile is still banned.
+      for (let i = 0; i < ips.length; i += BULK_CHUNK) {
+        const decisions: BanDecision[] = [];
+        const now = nowSec();
+        for (const raw of ips.slice(i, i + BULK_CHUNK)) {
+          const checked = checkBannable(raw, actor);
+          if (!checked.ok) {
+            const ip = normaliseIp(raw.trim()) ?? raw.slice(0, 64);
+            refused.push({ ip, error: seen.has(ip) ? 'listed twice' : checked.error });
+          } else if (seen.has(checked.ip)) {
+            refused.push({ ip: checked.ip, error: 'listed twice' });
+          } else {
+            seen.add(checked.ip);
+            decisions.push(p.engine.manualBan(checked.ip, now, durationSec, reason));
+          }
         }
+        await p.apply(decisions);
+        banned += decisions.length;
+        await new Promise<void>((r) => setImmediate(r));
       }
-      await p.apply(decisions);
-      return { banned: decisions.length, refused };
+      return { banned, refused };
     },
 
     async unban(rawIp) {
