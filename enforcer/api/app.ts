@@ -290,7 +290,7 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
     if (!p.success) return c.json({ error: firstError(p.error) }, 400);
     const r = await service.addAllow(p.data.cidr, p.data.note ?? '', c.get('actor'));
     if (!r.ok) return c.json({ error: r.error }, r.status);
-    return c.json({ ok: true, cidr: p.data.cidr }, 201);
+    return c.json({ ok: true, cidr: p.data.cidr, ...(r.warning ? { warning: r.warning } : {}) }, 201);
   });
 
   app.delete('/api/v1/allowlist/:cidr{.+}', async (c) => {

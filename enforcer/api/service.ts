@@ -111,8 +111,8 @@ export interface WardenService {
   hourlySlots(): HourlySlotView[];
   /** Built-in, config-file and API-added allow-list entries. */
   allowlist(): AllowView[];
-  /** Adds an API allow-list entry (an address or CIDR). */
-  addAllow(cidr: string, note: string, actor: string): Promise<OkResult>;
+  /** Adds an API allow-list entry (an address or CIDR); `warning` when it covers every address of a family. */
+  addAllow(cidr: string, note: string, actor: string): Promise<({ ok: true; warning?: string }) | ServiceError>;
   /** Removes an API allow-list entry; 404 when there is none (config entries cannot be removed). */
   removeAllow(cidr: string, actor: string): Promise<OkResult>;
   /** Prometheus counters and gauges. */

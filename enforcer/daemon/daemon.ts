@@ -10,6 +10,8 @@ import type { Clock, Decision } from '../core/types.js';
 import { createEngine, engineConfigFrom, type Engine } from '../core/engine.js';
 import { buildMatcher } from '../net/cidr.js';
 import { hostAddresses } from '../net/host-addresses.js';
+import { allowlistWarning } from '../net/special.js';
+import { normaliseIp } from '../net/ip.js';
 import { createPoller, type PollResult } from '../adapters/nginx-poller.js';
 import type { FirewallBackend } from '../adapters/firewall/port.js';
 import { createBackends } from '../adapters/firewall/create-backends.js';
@@ -70,6 +72,23 @@ function splitListen(listen: string): { host: string; port: number } {
 }
 
 /**
+ * The rows whose `ip` is an address in canonical form: a tampered or corrupt database (`1.2.3.4; rm -rf /`) never
+ * reaches the engine or a backend (whose commands and requests are built from it). The rest are logged once.
+ */
+function validRows<T extends { ip: string }>(rows: T[], log: Logger): T[] {
+  const ok: T[] = [];
+  const bad: string[] = [];
+  for (const r of rows) {
+    if (typeof r.ip === 'string' && normaliseIp(r.ip) === r.ip) ok.push(r);
+    else bad.push(JSON.stringify(String(r.ip).slice(0, 60)));
+  }
+  if (bad.length) {
+    log.warn(`ignoring ${bad.length} active ban row(s) whose ip is not an address (${bad.slice(0, 3).join(', ')}): the database was edited or is corrupt`);
+  }
+  return ok;
+}
+
+/**
  * Starts the daemon. Startup problems (unusable backend, port in use, broken database) throw; nothing else does.
  * @example const d = await startDaemon(loadConfig('warden.yaml')); ... await d.stop();
  */
@@ -83,6 +102,10 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   const audit = openAuditLog(config.storage.audit_log, { clock, log });
   const selfAddrs = opts.hostAddresses ?? (config.allow_self ? hostAddresses() : []);
 
+  for (const entry of config.allowlist) {
+    const w = allowlistWarning(entry);
+    if (w) log.warn(`\`allowlist\`: ${w}`);
+  }
   // Never ban yourself: loopback, the host's own addresses, the configured and the API-added allow-list.
   const allowFixed = ['127.0.0.0/8', '::1/128', ...selfAddrs, ...config.allowlist];
   let isAllowed = buildMatcher([...allowFixed, ...store.allowlist().map((a) => a.cidr)]);
@@ -94,7 +117,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
   // Restore: active bans and offence counts survive restarts.
   const now0 = nowSec();
-  const active = store.activeBans();
+  const active = validRows(store.activeBans(), log);
   engine.restore(
     active.filter((b) => b.planned_end === null || b.planned_end > now0).map((b) => ({
       ip: b.ip, since: b.started_at, until: b.planned_end, step: b.step, rule: b.rule, rate: b.rate, source: b.source,
@@ -168,7 +191,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       log.info(`nginx reachable again after ${n} failed poll(s)`);
       // A restarted nginx has an empty ban dict: re-apply every active ban (idempotent for the firewall backends).
       if (backends.some((b) => b.name === 'nginx')) {
-        reconcile(firewall, store.activeBans(), nowSec()).then(
+        reconcile(firewall, validRows(store.activeBans(), log), nowSec()).then(
           (r) => log.info(`re-applied ${r.applied} active ban(s) after nginx came back`),
           (err: Error) => log.error(`re-applying bans after nginx came back failed: ${err.message}`),
         );

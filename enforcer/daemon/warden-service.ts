@@ -9,6 +9,7 @@ import type { PollLoop } from './poll-loop.js';
 import type { ServiceError, WardenService } from '../api/service.js';
 import { normaliseIp, isLoopback } from '../net/ip.js';
 import { parseCidr } from '../net/cidr.js';
+import { allowlistWarning, specialAddressReason } from '../net/special.js';
 
 /** Addresses of a bulk load handled between two turns of the event loop (one firewall batch, one transaction). */
 export const BULK_CHUNK = 1000;
@@ -46,6 +47,8 @@ export function createWardenService(p: DaemonParts): WardenService {
   const checkBannable = (rawIp: string, actor: string): { ok: true; ip: string } | ServiceError => {
     const ip = normaliseIp(rawIp.trim());
     if (!ip) return { ok: false, status: 400, error: `\`ip\` must be an IPv4 or IPv6 address, got \`${rawIp.slice(0, 64)}\`` };
+    const special = specialAddressReason(ip);
+    if (special) return { ok: false, status: 400, error: `refusing to ban ${ip}: ${special}; no client has it` };
     if (isLoopback(ip) || p.selfAddrs.includes(ip)) {
       return { ok: false, status: 403, error: `refusing to ban ${ip}: it is this host's own address` };
     }
@@ -136,7 +139,9 @@ export function createWardenService(p: DaemonParts): WardenService {
       if (!parseCidr(cidr)) return { ok: false, status: 400, error: `\`cidr\` must be an IP address or CIDR, got \`${cidr.slice(0, 64)}\`` };
       p.store.addAllow(cidr, note, actor, nowSec());
       p.rebuildAllow();
-      return { ok: true };
+      const warning = allowlistWarning(cidr);
+      if (warning) p.log.warn(warning);
+      return warning ? { ok: true, warning } : { ok: true };
     },
     async removeAllow(cidr) {
       if (!p.store.removeAllow(cidr)) return { ok: false, status: 404, error: `${cidr} is not on the API allow-list` };

@@ -4,7 +4,7 @@ import type { Baseline, Counts, Decision } from '../core/types.js';
 import { createEngine, engineConfigFrom, originalVariant } from '../core/engine.js';
 import { buildMatcher } from '../net/cidr.js';
 import { hostAddresses as readHostAddresses } from '../net/host-addresses.js';
-import { readLog } from './read-log.js';
+import { readLog, MAX_LINE_BYTES } from './read-log.js';
 import { floodEvents, type FloodSpec } from './inject-flood.js';
 import { formatText, toJson } from './format-decision.js';
 import { pushAll } from '../core/arrays.js';
@@ -203,6 +203,7 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
     opts.out(`summary: log ${summary.firstTime ?? '-'} .. ${summary.lastTime ?? '-'} (${summary.logSeconds}s), simulated ${summary.simulatedSeconds}s at speed ${speed}, variant ${variant}`);
     opts.out(`summary: ${bans} ban(s) of ${banned.size} address(es)${banned.size ? `: ${[...banned].slice(0, 20).join(', ')}${banned.size > 20 ? ', ...' : ''}` : ''}; ${unbans} unban(s); ${globalAlerts} global alert(s); ${summary.activeBansAtEnd} still banned at the end`);
     opts.out(`summary: final baseline ${b.mean.toFixed(2)} req/s (stddev ${b.stddev.toFixed(2)}, ${b.source}${b.hour !== undefined ? ` hour ${b.hour}` : ''}, ${b.samples} samples); ${recomputes} recomputations; took ${summary.elapsedMs} ms`);
+    if (log.overlong) opts.out(`summary: ${log.overlong} line(s) longer than ${MAX_LINE_BYTES} bytes skipped`);
     for (const s of log.skippedSamples) opts.out(`summary: skipped line ${s.line}: ${s.text}`);
   }
   return summary;

@@ -1,6 +1,6 @@
 // The SQLite adapter: bans, offences, baselines, alerts, allow-list and meta in one WAL database (better-sqlite3,
 // synchronous, statements prepared once). Schema and example queries: docs/schema.md.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { BanDecision, OffenceRecord } from '../../core/types.js';
@@ -106,6 +106,16 @@ function connect(path: string, readonly: boolean, busyTimeoutMs: number): Databa
       mkdirSync(dirname(path), { recursive: true });
     } catch (err) {
       throw new Error(`cannot create the directory of the database ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  // The database holds the password hash: 0600 whatever the umask. SQLite gives -wal and -shm the mode of the
+  // database file, so creating (or tightening) the database first covers them; existing ones are tightened too.
+  if (!memory && !readonly) {
+    try {
+      closeSync(openSync(path, 'a', 0o600));
+      for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f) && (statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600);
+    } catch (err) {
+      throw new Error(`cannot create the database ${path}: ${(err as Error).message}`, { cause: err });
     }
   }
   let db: Database.Database;
