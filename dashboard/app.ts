@@ -12,6 +12,7 @@ interface Status {
   process: { cpuPct: number; rss: number; heapUsed: number };
   nginx: { reachable: boolean; lastPollAt: number | null; lastError: string | null };
   dropped: { total: number; lastPoll: number }; dryRun: boolean; backends: string[];
+  storage?: { ok: boolean; lastError: string | null; since: number | null };
 }
 interface HistoryRow {
   id: number; ip: string; started_at: number; planned_end: number | null; ended_at: number | null; step: number; rule: string;
@@ -258,6 +259,11 @@ function render(s: Status): void {
   const pill = $('nginx-pill');
   pill.textContent = s.nginx.reachable ? 'nginx reachable' : `nginx unreachable${s.nginx.lastError ? `: ${s.nginx.lastError}` : ''}`;
   pill.className = `pill ${s.nginx.reachable ? 'ok' : 'bad'}`;
+  // The database failing (disk full...): new bans are refused with 503 until it takes writes again.
+  const db = $('storage-pill');
+  db.hidden = !s.storage || s.storage.ok;
+  db.textContent = s.storage && !s.storage.ok ? `database not writable: ${s.storage.lastError ?? ''} (new bans are refused)` : '';
+  db.className = 'pill bad';
   const mode = $('mode-pill');
   mode.textContent = s.dryRun ? 'dry run' : `enforcing · ${s.backends.join(', ') || 'no backend'}`;
   mode.className = `pill ${s.dryRun ? 'warn' : 'neutral'}`;

@@ -125,7 +125,12 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
   const smallCap = capBody(BODY_LIMIT);
   app.use('*', (c, next) => (c.req.path === '/api/v1/bans/bulk' ? next() : smallCap(c, next)));
 
-  app.get('/healthz', (c) => c.json({ ok: true }));
+  // Liveness for monitors: 503 while the database does not take writes (bans would not be stored).
+  app.get('/healthz', (c) => {
+    const st = service.storageHealth();
+    if (st.ok) return c.json({ ok: true });
+    return c.json({ ok: false, error: `the database does not take writes: ${st.lastError ?? 'unknown error'}`, since: st.since }, 503);
+  });
 
   // Authentication: a bearer token, or the session cookie (+ the CSRF header for state changes).
   const requireAuth = async (c: Context<Vars>, next: () => Promise<void>) => {
@@ -225,6 +230,10 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
     if (!p.success) return c.json({ error: firstError(p.error) }, 400);
     const dur = p.data.duration === undefined ? 3600 : p.data.duration;
     const r = await service.banMany(p.data.ips, dur, p.data.reason ?? 'bulk ban', c.get('actor'));
+    if (r.storageError !== undefined) {
+      return c.json({ ok: false, error: `some bans were not stored (${r.storageError}); those are listed in \`refused\` and not in force`,
+        banned: r.banned, refused: r.refused }, 503);
+    }
     return c.json({ ok: true, banned: r.banned, refused: r.refused });
   });
 

@@ -17,6 +17,15 @@ export interface ProcessView {
   heapUsed: number;
 }
 
+/** Whether the database takes writes (disk full, read-only file system...). */
+export interface StorageHealth {
+  ok: boolean;
+  /** The last write error while failing, else null. */
+  lastError: string | null;
+  /** Since when (epoch s) writes fail, else null. */
+  since: number | null;
+}
+
 /** What GET /api/v1/status returns: the engine's live view plus the daemon's health. */
 export interface StatusView extends EngineStatus {
   /** Seconds since the daemon started. */
@@ -31,12 +40,17 @@ export interface StatusView extends EngineStatus {
   dryRun: boolean;
   /** Names of the active firewall backends, e.g. ['ipset']. */
   backends: string[];
+  /** Whether the database takes writes; while it does not, new bans are refused with 503. */
+  storage: StorageHealth;
 }
 
-/** A refusal: 400 invalid input, 403 refused (loopback, self, allow-listed, the caller's own address), 404 not found, 409 conflict. */
+/**
+ * A refusal: 400 invalid input, 403 refused (loopback, self, allow-listed, the caller's own address), 404 not found,
+ * 409 conflict, 503 not stored (the database does not take writes: nothing was changed).
+ */
 export interface ServiceError {
   ok: false;
-  status: 400 | 403 | 404 | 409;
+  status: 400 | 403 | 404 | 409 | 503;
   /** A sentence for humans naming the field or the reason. */
   error: string;
 }
@@ -98,7 +112,7 @@ export interface WardenService {
    * returned with the reason, the rest banned.
    */
   banMany(ips: string[], durationSec: number | null, reason: string, actor: string):
-    Promise<{ banned: number; refused: Array<{ ip: string; error: string }> }>;
+    Promise<{ banned: number; refused: Array<{ ip: string; error: string }>; storageError?: string }>;
   /** Lifts a ban; 404 when the IP is not banned. */
   unban(ip: string, actor: string): Promise<OkResult>;
   /** One page of ban history and the total matching. */
@@ -115,6 +129,8 @@ export interface WardenService {
   addAllow(cidr: string, note: string, actor: string): Promise<({ ok: true; warning?: string }) | ServiceError>;
   /** Removes an API allow-list entry; 404 when there is none (config entries cannot be removed). */
   removeAllow(cidr: string, actor: string): Promise<OkResult>;
+  /** Whether the database takes writes (for /healthz). */
+  storageHealth(): StorageHealth;
   /** Prometheus counters and gauges. */
   metrics(): MetricsView;
   /** Persistent key/value storage for the generated password hash and the session secret. */

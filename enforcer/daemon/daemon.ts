@@ -22,13 +22,13 @@ import { createAlerter } from '../adapters/alerts/alerter.js';
 import { createHostStats } from '../adapters/host-stats.js';
 import { createLogger, type Logger } from '../adapters/logger.js';
 import { systemClock } from '../adapters/clock.js';
-import { applyDecisions } from './apply-decisions.js';
+import { applyDecisions, type ApplyResult } from './apply-decisions.js';
 import { reconcile } from './reconcile.js';
 import { startPollLoop, type PollLoop } from './poll-loop.js';
 import { startScheduler } from './scheduler.js';
 import { createWardenService, type DaemonParts } from './warden-service.js';
 import { createApp } from '../api/app.js';
-import type { WardenService } from '../api/service.js';
+import type { StorageHealth, WardenService } from '../api/service.js';
 import { cliTokenPath } from '../cli/api-client.js';
 
 /** Options for tests and embedding; production uses none. */
@@ -140,7 +140,12 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   await firewall.init();
   const rec = await reconcile(firewall, active, now0);
   for (const ip of rec.expired) {
-    store.endBan(ip, now0, 'expired');
+    try {
+      store.endBan(ip, now0, 'expired');
+    } catch (err) {
+      // A full disk: the ban is ended again at the next start (it stays active in the database meanwhile).
+      log.error(`cannot record the end of the expired ban of ${ip}: ${(err as Error).message}`);
+    }
     audit.unban({ kind: 'unban', ip, at: now0, reason: 'expired' });
   }
   log.info(`restored ${rec.applied} active ban(s), ended ${rec.expired.length} that ran out while stopped, removed ${rec.strays} stray entr${rec.strays === 1 ? 'y' : 'ies'}`);
@@ -155,12 +160,31 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   const sinks = { firewall, store, audit, notify: (d: Parameters<typeof alerter.notify>[0]) => alerter.notify(d), log, dryRun: config.dry_run, offenceMemorySec: config.bans.offence_memory };
   let decisionsTotal = 0;
   let lastDecisionMs = 0;
-  const apply = async (decisions: Decision[]) => {
-    if (decisions.length === 0) return;
+  // Whether the database takes writes: a failing one (disk full, read-only) is shown on /healthz and the dashboard
+  // until a write succeeds again; logged once per change, never thrown.
+  const storage: StorageHealth = { ok: true, lastError: null, since: null };
+  const storageResult = (error: string | null) => {
+    if (error === null) {
+      if (!storage.ok) log.info('the database takes writes again');
+      storage.ok = true;
+      storage.lastError = null;
+      storage.since = null;
+    } else {
+      if (storage.ok) log.error(`the database does not take writes: ${error}`);
+      storage.ok = false;
+      storage.lastError = error;
+      storage.since ??= nowSec();
+    }
+  };
+  const apply = async (decisions: Decision[]): Promise<ApplyResult | null> => {
+    if (decisions.length === 0) return null;
     const t0 = clock.nowMs();
-    await applyDecisions(decisions, sinks);
+    const r = await applyDecisions(decisions, sinks);
     lastDecisionMs = clock.nowMs() - t0;
     decisionsTotal += decisions.length;
+    if (r.notStored.size) storageResult(r.notStored.values().next().value as string);
+    else if (r.bans || r.unbans) storageResult(null);
+    return r;
   };
 
   let lastDownLog = 0;
@@ -208,12 +232,17 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     {
       name: 'baseline-snapshot', expression: '* * * * *',
       run: () => {
-        store.setMeta(META_HOURLY_SLOTS, JSON.stringify(engine.hourlySlots()));
-        const s = engine.status(nowSec(), 0);
-        store.insertBaseline({
-          at: nowSec(), mean: s.baseline.mean, stddev: s.baseline.stddev, error_mean: s.baseline.errorMean,
-          source: s.baseline.source, hour: s.baseline.hour ?? null, samples: s.baseline.samples, global_rate: s.globalRate,
-        });
+        try {
+          store.setMeta(META_HOURLY_SLOTS, JSON.stringify(engine.hourlySlots()));
+          const s = engine.status(nowSec(), 0);
+          store.insertBaseline({
+            at: nowSec(), mean: s.baseline.mean, stddev: s.baseline.stddev, error_mean: s.baseline.errorMean,
+            source: s.baseline.source, hour: s.baseline.hour ?? null, samples: s.baseline.samples, global_rate: s.globalRate,
+          });
+          storageResult(null);
+        } catch (err) {
+          storageResult((err as Error).message);
+        }
       },
     },
     {
@@ -229,6 +258,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     config, engine, store, firewall, audit, log, clock, alerter, hostStats, loop, startedAt, selfAddrs,
     apply, rebuildAllow, isAllowed: (ip) => isAllowed(ip), backendNames: backends.map((b: FirewallBackend) => b.name),
     decisions: () => ({ total: decisionsTotal, lastMs: lastDecisionMs }),
+    storage: () => ({ ...storage }),
   };
   const service = createWardenService(parts);
 

@@ -6,7 +6,8 @@ import type { FirewallBackend } from '../adapters/firewall/port.js';
 import type { WardenStore } from '../adapters/store/warden-store.js';
 import type { HistoryFilter } from '../adapters/store/types.js';
 import type { PollLoop } from './poll-loop.js';
-import type { ServiceError, WardenService } from '../api/service.js';
+import type { ServiceError, StorageHealth, WardenService } from '../api/service.js';
+import type { ApplyResult } from './apply-decisions.js';
 import { normaliseIp, isLoopback } from '../net/ip.js';
 import { parseCidr } from '../net/cidr.js';
 import { allowlistWarning, specialAddressReason } from '../net/special.js';
@@ -30,10 +31,12 @@ export interface DaemonParts {
   startedAt: number;
   selfAddrs: string[];
   backendNames: string[];
-  apply(decisions: Decision[]): Promise<void>;
+  /** Applies decisions; the result says which the database did not record (null for an empty list). */
+  apply(decisions: Decision[]): Promise<ApplyResult | null>;
   rebuildAllow(): void;
   isAllowed(ip: string): boolean;
   decisions(): { total: number; lastMs: number };
+  storage(): StorageHealth;
 }
 
 /**
@@ -59,6 +62,20 @@ export function createWardenService(p: DaemonParts): WardenService {
     if (p.engine.isBanned(ip)) return { ok: false, status: 409, error: `${ip} is already banned` };
     return { ok: true, ip };
   };
+  /**
+   * Takes back bans the database did not record (the caller is told 503): out of the engine and the firewall, so what
+   * is enforced is what was acknowledged. Nothing is written (the database is failing).
+   */
+  const revertBans = async (ips: string[]) => {
+    const now = nowSec();
+    for (const ip of ips) p.engine.manualUnban(ip, now);
+    p.firewall.remove(ips);
+    try {
+      await p.firewall.commit();
+    } catch (err) {
+      p.log.error(`taking back bans that were not stored failed: ${(err as Error).message}`);
+    }
+  };
   return {
     status() {
       const now = nowSec();
@@ -73,6 +90,7 @@ export function createWardenService(p: DaemonParts): WardenService {
         dropped: { total: p.loop.state.droppedTotal, lastPoll: p.loop.state.droppedLastPoll },
         dryRun: p.config.dry_run,
         backends: p.backendNames,
+        storage: p.storage(),
       };
     },
 
@@ -80,7 +98,12 @@ export function createWardenService(p: DaemonParts): WardenService {
       const checked = checkBannable(rawIp, actor);
       if (!checked.ok) return checked;
       const d = p.engine.manualBan(checked.ip, nowSec(), durationSec, reason);
-      await p.apply([d]);
+      const r = await p.apply([d]);
+      const notStored = r?.notStored.get(d);
+      if (notStored !== undefined) {
+        await revertBans([d.ip]);
+        return { ok: false, status: 503, error: `the ban of ${d.ip} was not stored (${notStored}); it is not in force: free space or fix the database and retry` };
+      }
       return { ok: true, ban: { ip: d.ip, since: d.at, until: d.until, step: d.step, rule: d.rule, rate: d.rate, source: d.source } };
     },
 
@@ -88,6 +111,7 @@ export function createWardenService(p: DaemonParts): WardenService {
       const refused: Array<{ ip: string; error: string }> = [];
       const seen = new Set<string>();
       let banned = 0;
+      let storageError: string | undefined;
       // In bounded chunks, each its own firewall batch and transaction, yielding to the event loop in between: the
       // poll loop keeps draining nginx's counters during a 100,000-address load, so a flood meanwhile is still banned.
       for (let i = 0; i < ips.length; i += BULK_CHUNK) {
@@ -105,11 +129,20 @@ export function createWardenService(p: DaemonParts): WardenService {
             decisions.push(p.engine.manualBan(checked.ip, now, durationSec, reason));
           }
         }
-        await p.apply(decisions);
-        banned += decisions.length;
+        const r = await p.apply(decisions);
+        const failed: string[] = [];
+        for (const d of decisions) {
+          const why = r?.notStored.get(d);
+          if (why === undefined) continue;
+          failed.push(d.ip);
+          storageError ??= why;
+          refused.push({ ip: d.ip, error: `not stored (${why}); not in force` });
+        }
+        if (failed.length) await revertBans(failed);
+        banned += decisions.length - failed.length;
         await new Promise<void>((r) => setImmediate(r));
       }
-      return { banned, refused };
+      return storageError === undefined ? { banned, refused } : { banned, refused, storageError };
     },
 
     async unban(rawIp) {
@@ -117,7 +150,11 @@ export function createWardenService(p: DaemonParts): WardenService {
       if (!ip) return { ok: false, status: 400, error: `\`ip\` must be an IPv4 or IPv6 address, got \`${rawIp.slice(0, 64)}\`` };
       const d = p.engine.manualUnban(ip, nowSec());
       if (!d) return { ok: false, status: 404, error: `${ip} is not banned` };
-      await p.apply([d]);
+      const r = await p.apply([d]);
+      const notStored = r?.notStored.get(d);
+      if (notStored !== undefined) {
+        return { ok: false, status: 503, error: `${ip} is unbanned now, but that was not stored (${notStored}): the ban comes back after a restart` };
+      }
       return { ok: true };
     },
 
@@ -148,6 +185,7 @@ export function createWardenService(p: DaemonParts): WardenService {
       p.rebuildAllow();
       return { ok: true };
     },
+    storageHealth: () => p.storage(),
     getMeta: (key) => p.store.getMeta(key),
     setMeta: (key, value) => p.store.setMeta(key, value),
 

@@ -98,12 +98,11 @@ export function createServiceFixture(opts: { allowlist?: string[]; dbPath?: stri
     startedAt: clock.nowMs() / 1000 - 3725,
     selfAddrs: [selfAddr],
     backendNames: ['memory'],
-    apply: async (decisions: Decision[]) => {
-      await applyDecisions(decisions, { firewall, store, audit, notify: () => {}, log, dryRun: false });
-    },
+    apply: (decisions: Decision[]) => applyDecisions(decisions, { firewall, store, audit, notify: () => {}, log, dryRun: false }),
     rebuildAllow,
     isAllowed: (ip: string) => isAllowed(ip),
     decisions: () => ({ total: 0, lastMs: 1 }),
+    storage: () => ({ ok: true, lastError: null, since: null }),
   });
   return {
     service, store, engine, clock, firewall: firewall.entries, selfAddr,

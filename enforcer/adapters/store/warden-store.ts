@@ -164,8 +164,13 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): WardenStor
       }
     } else {
       migrate(db, path);
-      // Statistics for the query planner (cheap; only re-analyses tables that changed a lot).
-      db.pragma('optimize = 0x10002');
+      // Statistics for the query planner (cheap; only re-analyses tables that changed a lot). Best effort: on a full
+      // disk it cannot write, and the daemon must still start and enforce the bans it has.
+      try {
+        db.pragma('optimize = 0x10002');
+      } catch {
+        /* the first write will report the disk */
+      }
     }
   } catch (err) {
     db.close();
