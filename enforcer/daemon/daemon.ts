@@ -29,7 +29,7 @@ import { startScheduler } from './scheduler.js';
 import { createWardenService, type DaemonParts } from './warden-service.js';
 import { createApp } from '../api/app.js';
 import type { StorageHealth, WardenService } from '../api/service.js';
-import { cliTokenPath } from '../cli/api-client.js';
+import { cliTokenPath } from '../config/find.js';
 
 /** Options for tests and embedding; production uses none. */
 export interface DaemonOptions {

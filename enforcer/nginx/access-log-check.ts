@@ -1,6 +1,5 @@
 // Pure check over `nginx -T` output: which server/location blocks replace the inherited warden access_log (their own
 // `access_log ...` or `access_log off` without `if=$warden_log`) and so drop out of the count.
-import { pushAll } from '../core/arrays.js';
 
 /** One block that will not be counted. */
 export interface AccessLogWarning {
@@ -119,7 +118,7 @@ function expand(ds: Directive[], files: Map<string, Directive[]>, depth: number)
   for (const d of ds) {
     if (d.name === 'include' && d.args.length === 1 && depth < 20) {
       const re = globToRegExp(d.args[0]);
-      for (const [path, parsed] of files) if (re.test(path)) pushAll(out, expand(parsed, files, depth + 1));
+      for (const [path, parsed] of files) if (re.test(path)) for (const d of expand(parsed, files, depth + 1)) out.push(d);
     } else if (d.children) {
       out.push({ ...d, children: expand(d.children, files, depth) });
     } else {
