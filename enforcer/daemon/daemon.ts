@@ -215,7 +215,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       log.info(`nginx reachable again after ${n} failed poll(s)`);
       // A restarted nginx has an empty ban dict: re-apply every active ban (idempotent for the firewall backends).
       if (backends.some((b) => b.name === 'nginx')) {
-        reconcile(firewall, validRows(store.activeBans(), log), nowSec()).then(
+        reconcile(firewall, validRows(store.activeBans(), log), nowSec(), (ip) => engine.isBanned(ip)).then(
           (r) => log.info(`re-applied ${r.applied} active ban(s) after nginx came back`),
           (err: Error) => log.error(`re-applying bans after nginx came back failed: ${err.message}`),
         );

@@ -12,7 +12,7 @@ import type { BanEntry, FirewallBackend } from '../../enforcer/adapters/firewall
 import { applyDecisions } from '../../enforcer/daemon/apply-decisions.js';
 import { createWardenService } from '../../enforcer/daemon/warden-service.js';
 import type { PollLoop } from '../../enforcer/daemon/poll-loop.js';
-import type { WardenService } from '../../enforcer/api/service.js';
+import type { StorageHealth, WardenService } from '../../enforcer/api/service.js';
 import { pushAll } from '../../enforcer/core/arrays.js';
 
 /** A clock tests move by hand. */
@@ -67,7 +67,9 @@ function memoryFirewall(): FirewallBackend & { entries: Map<string, number | nul
  * Builds the service over a fresh temp database. `allowlist` goes into the config's allow-list; `nowMs` starts the clock.
  * @example const fx = createServiceFixture({ allowlist: ['10.9.0.0/16'] }); t.after(() => fx.close());
  */
-export function createServiceFixture(opts: { allowlist?: string[]; dbPath?: string; nowMs?: number } = {}): ServiceFixture {
+export function createServiceFixture(opts: { allowlist?: string[]; dbPath?: string; nowMs?: number;
+  /** What the daemon's storage health says (default: the database takes writes). */
+  storage?: () => StorageHealth; } = {}): ServiceFixture {
   const dir = mkdtempSync(join(tmpdir(), 'warden-api-'));
   const dbPath = opts.dbPath ?? join(dir, 'warden.db');
   const config = parseConfig({ allowlist: opts.allowlist ?? [], storage: { database: dbPath } }, {});
@@ -102,7 +104,7 @@ export function createServiceFixture(opts: { allowlist?: string[]; dbPath?: stri
     rebuildAllow,
     isAllowed: (ip: string) => isAllowed(ip),
     decisions: () => ({ total: 0, lastMs: 1 }),
-    storage: () => ({ ok: true, lastError: null, since: null }),
+    storage: opts.storage ?? (() => ({ ok: true, lastError: null, since: null })),
   });
   return {
     service, store, engine, clock, firewall: firewall.entries, selfAddr,
