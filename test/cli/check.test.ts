@@ -23,8 +23,8 @@ function withConfig(text: string, name = 'warden.yaml'): { path: string; done: (
 }
 
 const cases: Array<{ name: string; yaml: string; line: string }> = [
-  { name: 'a string where a number goes', yaml: 'detection:\n  zscore: abc\n', line: 'Expected `detection.zscore` to be a number > 0 and at most 1000, got `"abc"`' },
-  { name: 'a negative number', yaml: 'detection:\n  multiplier: -2\n', line: 'Expected `detection.multiplier` to be a number > 0 and at most 10000, got `-2`' },
+  { name: 'a string where a number goes', yaml: 'detection:\n  zscore: abc\n', line: 'Expected `detection.zscore` to be a number > 0 and at most 1000000, got `"abc"`' },
+  { name: 'a negative number', yaml: 'detection:\n  multiplier: -2\n', line: 'Expected `detection.multiplier` to be a number > 0 and at most 1000000, got `-2`' },
   { name: 'an unknown key (typo)', yaml: 'detection:\n  zscor: 3\n', line: 'Unknown key `detection.zscor` in config' },
   { name: 'a bad ladder step', yaml: 'bans:\n  ladder: [10m, forever]\n', line: 'Expected `bans.ladder.1` to be a duration such as 10m (at most 3650d) or the word permanent, got `"forever"`' },
   { name: 'an unknown backend', yaml: 'enforcement:\n  backends: [pf]\n', line: 'Expected `enforcement.backends.0` to be one of ipset, nftables, iptables, nginx, dry-run, got `"pf"`' },

@@ -31,7 +31,7 @@ test('out-of-range numbers are errors naming the key and the range', () => {
     [{ detection: { min_requests: 1e15 } }, /`detection\.min_requests`/],
     [{ detection: { hour_slot_min_samples: 1e9 } }, /`detection\.hour_slot_min_samples`/],
     [{ detection: { mean_floor: 1e12 } }, /`detection\.mean_floor`/],
-    [{ detection: { global_cooldown: '2d' } }, /`detection\.global_cooldown`/],
+    [{ detection: { global_cooldown: '40d' } }, /`detection\.global_cooldown`/],
     [{ bans: { ladder: ['10m', '600w'] } }, /`bans\.ladder\.1`/],
     [{ bans: { offence_memory: '1000w' } }, /`bans\.offence_memory`/],
     [{ bans: { retention: '1000w' } }, /`bans\.retention`/],

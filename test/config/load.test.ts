@@ -71,8 +71,8 @@ test('durations and ladder steps accept numbers and units', () => {
 
 test('each kind of bad value gives one exact line naming the key, the expectation and the value', () => {
   const cases: Array<[unknown, string]> = [
-    [{ detection: { zscore: 'abc' } }, 'Expected `detection.zscore` to be a number > 0 and at most 1000, got `"abc"`'],
-    [{ detection: { zscore: -1 } }, 'Expected `detection.zscore` to be a number > 0 and at most 1000, got `-1`'],
+    [{ detection: { zscore: 'abc' } }, 'Expected `detection.zscore` to be a number > 0 and at most 1000000, got `"abc"`'],
+    [{ detection: { zscore: -1 } }, 'Expected `detection.zscore` to be a number > 0 and at most 1000000, got `-1`'],
     [{ detection: { min_requests: -5 } }, 'Expected `detection.min_requests` to be a number from 0 to 1000000, got `-5`'],
     [{ detection: { hour_slot_min_samples: 1.5 } }, 'Expected `detection.hour_slot_min_samples` to be a whole number from 1 to 25200, got `1.5`'],
     [{ detection: { tighten_factor: 2 } }, 'Expected `detection.tighten_factor` to be a number > 0 and <= 1, got `2`'],
@@ -93,7 +93,7 @@ test('each kind of bad value gives one exact line naming the key, the expectatio
     [{ detection: { rules: { ceiling: { mode: 'ban', max: 3 } } } }, 'Unknown key `detection.rules.ceiling.max` in config'],
     [{ detection: { rules: { ceiling: 'off' } } }, 'Expected `detection.rules.ceiling` to be a mapping of keys to values, got `"off"`'],
     [{ detection: { rules: [] } }, 'Expected `detection.rules` to be a mapping of rule names to their settings, got `[]`'],
-    [{ detection: { short_window: 0 } }, 'Expected `detection.short_window` to be a duration such as 30s, 10m, 2h or 30d (or a number of seconds > 0), got `0`'],
+    [{ detection: { short_window: 0 } }, 'Expected `detection.short_window` to be a duration such as 30s, 10m, 2h or 30d (or a number of seconds) from 0.1s to 1h, got `0`'],
     [{ alerts: { events: ['alert'] } }, 'Expected `alerts.events.0` to be one of ban, unban, global_alert, rule_alert, got `"alert"`'],
     [{ detections: {} }, 'Unknown key `detections` in config'],
     [{ enforcement: { nginx_status: 444 } }, 'Unknown key `enforcement.nginx_status` in config: removed (nothing read it); the answer to a banned client is set in nginx-server.conf (`return 403;` or `return 444;`)'],
@@ -111,8 +111,8 @@ test('several problems give one line each; a long value is shortened', () => {
   const msg = errorOf({ detection: { zscore: 0, multiplier: 'x'.repeat(100) } });
   const lines = msg.split('\n');
   assert.equal(lines.length, 2);
-  assert.equal(lines[0], 'Expected `detection.zscore` to be a number > 0 and at most 1000, got `0`');
-  assert.equal(lines[1], `Expected \`detection.multiplier\` to be a number > 0 and at most 10000, got \`"${'x'.repeat(56)}...\``);
+  assert.equal(lines[0], 'Expected `detection.zscore` to be a number > 0 and at most 1000000, got `0`');
+  assert.equal(lines[1], `Expected \`detection.multiplier\` to be a number > 0 and at most 1000000, got \`"${'x'.repeat(56)}...\``);
 });
 
 test('${ENV} fills strings anywhere; a missing variable is an error naming it and the key', () => {
@@ -129,7 +129,7 @@ test('${ENV} fills strings anywhere; a missing variable is an error naming it an
   );
   assert.equal(errorOf({ api: { tokens: ['ok-token-ok-token', '${T2}'] } }), 'Expected environment variable `T2` (used by `api.tokens.1`) to be set, got nothing');
   // Substituted values are validated like written ones.
-  assert.equal(errorOf({ detection: { zscore: '${Z}' } }, { Z: '3' }), 'Expected `detection.zscore` to be a number > 0 and at most 1000, got `"3"`');
+  assert.equal(errorOf({ detection: { zscore: '${Z}' } }, { Z: '3' }), 'Expected `detection.zscore` to be a number > 0 and at most 1000000, got `"3"`');
 });
 
 test('loadConfig reads YAML and JSON files and explains unreadable or malformed ones', () => {
@@ -157,7 +157,7 @@ test('loadConfig reads YAML and JSON files and explains unreadable or malformed 
     assert.equal(loadConfig(empty, {}).detection.zscore, 3);
     const bad = join(dir, 'badvalue.yaml');
     writeFileSync(bad, 'detection:\n  zscore: abc\n');
-    assert.throws(() => loadConfig(bad, {}), { name: 'ConfigError', message: 'Expected `detection.zscore` to be a number > 0 and at most 1000, got `"abc"`' });
+    assert.throws(() => loadConfig(bad, {}), { name: 'ConfigError', message: 'Expected `detection.zscore` to be a number > 0 and at most 1000000, got `"abc"`' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
