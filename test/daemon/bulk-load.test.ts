@@ -25,7 +25,7 @@ test('100,000 bulk bans through the nginx backend: a flood meanwhile is banned, 
   });
   ng = await startNginx({ workers: 1, httpExtra: realip, servers: [site] });
   daemon = await startDaemon(testConfig(tmp.dir, {
-    nginx: { url: ng.internalUrl }, enforcement: { backends: ['nginx'] }, api: { tokens: [TOKEN] },
+    nginx: { url: ng.internalUrl, secret_file: ng.secretFile }, enforcement: { backends: ['nginx'] }, api: { tokens: [TOKEN] },
     detection: { window: 5, max_ip_rate: 20, min_requests: 20 },
   }), { onGeneratedPassword: () => {}, hostAddresses: [] });
   const d = daemon;
@@ -72,7 +72,7 @@ test('100,000 bulk bans through the nginx backend: a flood meanwhile is banned, 
   assert.ok(maxGap < 10_000, `the event loop stalled ${maxGap} ms`);
 
   // Every ban is in nginx's ban dict.
-  const inNginx = await (await fetch(`${ng.internalUrl}/bans`)).json() as { bans: Array<{ ip: string }> };
+  const inNginx = await (await ng.internalFetch('/bans')).json() as { bans: Array<{ ip: string }> };
   const set = new Set(inNginx.bans.map((b) => b.ip));
   const failures = readFileSync(d.config.storage.audit_log, 'utf8').split('\n').filter((l) => /FAIL/i.test(l));
   assert.equal(set.size, N + 1, `nginx holds ${set.size} bans; ${failures.length} audited failures: ${failures.slice(0, 3).join('\n')}`);
