@@ -1,5 +1,6 @@
 // The contract between the HTTP API and the daemon: everything the API reads or asks for goes through WardenService.
 import type { ActiveBan, EngineStatus } from '../core/types.js';
+import type { AllowEntry } from '../core/allow-list.js';
 import type { RuleInfo } from '../core/rules/info.js';
 import type { BanRow, BaselineRow, HistoryFilter } from '../adapters/store/types.js';
 
@@ -71,14 +72,7 @@ export interface HourlySlotView {
 }
 
 /** One allow-list entry; `source` tells whether it can be removed through the API (only 'api' ones). */
-export interface AllowView {
-  cidr: string;
-  note: string;
-  source: 'builtin' | 'config' | 'api';
-  /** When (epoch s) and by whom it was added, for 'api' entries. */
-  created_at?: number;
-  created_by?: string;
-}
+export type AllowView = AllowEntry;
 
 /** Counters exposed on /metrics. */
 export interface MetricsView {

@@ -7,7 +7,7 @@ import type { FirewallBackend, CommitResult } from '../adapters/firewall/port.js
 export interface DecisionStore {
   insertBan(b: BanDecision, opts?: { dryRun?: boolean }): number;
   endBan(ip: string, at: number, reason: string): boolean;
-  bumpOffence(ip: string, at: number, memorySec?: number): number;
+  recordOffence(ip: string, count: number, at: number): void;
   /** Runs `fn` in one transaction: a batch of bans is one commit, not two per ban. */
   transaction<T>(fn: () => T): T;
 }
@@ -31,8 +31,6 @@ export interface DecisionSinks {
   notify: (d: BanDecision | UnbanDecision | GlobalAlertDecision | RuleAlertDecision) => void;
   log: { warn(msg: string): void; error(msg: string): void; info(msg: string): void };
   dryRun: boolean;
-  /** Offences older than this no longer count towards the ladder. */
-  offenceMemorySec?: number;
 }
 
 /** What one batch did. */
@@ -109,7 +107,7 @@ export async function applyDecisions(decisions: Decision[], sinks: DecisionSinks
           {
             const failed = guard(sinks, `store ban ${d.ip}`, () => {
               sinks.store.insertBan(d, { dryRun: sinks.dryRun });
-              sinks.store.bumpOffence(d.ip, d.at, sinks.offenceMemorySec);
+              sinks.store.recordOffence(d.ip, d.step, d.at);
             });
             if (failed !== null) result.notStored.set(d, failed);
           }

@@ -1,6 +1,7 @@
 // The daemon's face to the API: status, manual ban/unban, history, baseline and allow-list, on top of the running parts.
 import type { Config } from '../config/schema.js';
 import type { BanDecision, Clock, Decision } from '../core/types.js';
+import { allowEntries, selfEntries } from '../core/allow-list.js';
 import type { Engine } from '../core/engine.js';
 import type { FirewallBackend } from '../adapters/firewall/port.js';
 import type { WardenStore } from '../adapters/store/warden-store.js';
@@ -62,7 +63,7 @@ export function createWardenService(p: DaemonParts): WardenService {
     if (special) return { ok: false, status: 400, error: `refusing to ban ${ip}: ${special}; no client has it` };
     const net = ip.indexOf('/') >= 0;
     const it = net ? 'it holds' : 'it is';
-    if (['127.0.0.0/8', '::1', ...p.selfAddrs].some((a) => cidrContains(ip, a) || cidrContains(a, ip))) {
+    if (selfEntries(p.selfAddrs).some((a) => cidrContains(ip, a) || cidrContains(a, ip))) {
       return { ok: false, status: 403, error: `refusing to ban ${ip}: ${it} this host's own address` };
     }
     if (p.isAllowed(ip)) return { ok: false, status: 403, error: `refusing to ban ${ip}: ${net ? 'it holds an allow-listed address' : 'it is on the allow-list'}` };
@@ -175,13 +176,7 @@ export function createWardenService(p: DaemonParts): WardenService {
     hourlySlots: () => p.engine.hourlySlots().map((s) => ({ hour: s.hour, mean: s.mean, stddev: s.stddev, samples: s.samples })),
 
     allowlist() {
-      const fixed = [
-        { cidr: '127.0.0.0/8', note: 'loopback', source: 'builtin' as const },
-        { cidr: '::1/128', note: 'loopback', source: 'builtin' as const },
-        ...p.selfAddrs.map((a) => ({ cidr: a, note: 'this host', source: 'builtin' as const })),
-        ...p.config.allowlist.map((c) => ({ cidr: c, note: 'config file', source: 'config' as const })),
-      ];
-      return [...fixed, ...p.store.allowlist().map((a) => ({ ...a, source: 'api' as const }))];
+      return allowEntries({ selfAddrs: p.selfAddrs, configured: p.config.allowlist, added: p.store.allowlist() });
     },
     async addAllow(cidr, note, actor) {
       if (!parseCidr(cidr)) return { ok: false, status: 400, error: `\`cidr\` must be an IP address or CIDR, got \`${cidr.slice(0, 64)}\`` };

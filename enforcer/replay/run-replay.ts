@@ -2,7 +2,7 @@
 import type { Config } from '../config/schema.js';
 import type { Baseline, Counts, Decision } from '../core/types.js';
 import { createEngine, engineConfigFrom, originalVariant } from '../core/engine.js';
-import { buildMatcher } from '../net/cidr.js';
+import { allowMatcher } from '../core/allow-list.js';
 import { hostAddresses as readHostAddresses } from '../net/host-addresses.js';
 import { readLog, MAX_LINE_BYTES } from './read-log.js';
 import { floodEvents, type FloodSpec } from './inject-flood.js';
@@ -81,7 +81,7 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   let cfg = engineConfigFrom(config);
   if (variant === 'original') cfg = originalVariant(cfg);
   const self = config.allow_self ? (opts.hostAddresses ?? readHostAddresses()) : [];
-  const isAllowed = buildMatcher(['127.0.0.0/8', '::1', ...self, ...config.allowlist]);
+  const isAllowed = allowMatcher({ selfAddrs: self, configured: config.allowlist });
   const engine = createEngine(cfg, { isAllowed });
   const classes = loadPathClasses(opts.nginxConf ?? join(packageRoot(), 'nginx.conf'));
   const prefix = config.detection.ipv6_prefix;

@@ -44,8 +44,8 @@ test('reopening keeps bans, offences, baselines, alerts, allow-list and meta (re
   let s = openStore(path);
   const id = s.insertBan(ban('203.0.113.7', T));
   s.insertBan(ban('2001:DB8::0:1', T + 1, null, { rule: 'manual', source: 'manual', reason: 'by hand' }));
-  assert.equal(s.bumpOffence('203.0.113.7', T), 1);
-  assert.equal(s.bumpOffence('203.0.113.7', T + 5), 2);
+  s.recordOffence('203.0.113.7', 1, T);
+  s.recordOffence('203.0.113.7', 2, T + 5);
   s.insertBaseline({ at: T, mean: 5, stddev: 2, error_mean: 0.1, source: 'rolling', hour: null, samples: 60, global_rate: 4 });
   s.insertAlert({ at: T, kind: 'ban', channel: 'slack', ok: 0, error: 'timeout', payload: '{}' });
   s.addAllow('10.1.2.3/8', 'office', 'admin', T);
@@ -63,7 +63,8 @@ test('reopening keeps bans, offences, baselines, alerts, allow-list and meta (re
     assert.equal(active[1].planned_end, null);
     assert.equal(active[1].reason, 'by hand');
     assert.deepEqual(s.offences(T), [{ ip: '203.0.113.7', count: 2, lastAt: T + 5 }]);
-    assert.equal(s.bumpOffence('203.0.113.7', T + 10), 3, 'the ladder climbs across restarts');
+    s.recordOffence('203.0.113.7', 3, T + 10);
+    assert.deepEqual(s.offences(T), [{ ip: '203.0.113.7', count: 3, lastAt: T + 10 }], 'the ladder climbs across restarts');
     assert.equal(s.baselineHistory(0).length, 1);
     assert.equal(s.recentAlerts(10)[0].error, 'timeout');
     assert.deepEqual(s.allowlist(), [{ cidr: '10.0.0.0/8', note: 'office', created_at: T, created_by: 'admin' }]);
@@ -148,14 +149,15 @@ test('activeBans includes expired-but-not-ended bans; dry-run is recorded', (t) 
   assert.ok(rows[0].planned_end! < T);
 });
 
-test('bumpOffence with a memory restarts a forgotten count at 1', (t) => {
+test('recordOffence keeps the count the core decided (a forgotten offence starting again at 1 included), and refuses bad input', (t) => {
   const s = openStore(tempDb(t));
   t.after(() => s.close());
-  assert.equal(s.bumpOffence('192.0.2.9', T, 3600), 1);
-  assert.equal(s.bumpOffence('192.0.2.9', T + 3600, 3600), 2);
-  assert.equal(s.bumpOffence('192.0.2.9', T + 3600 + 3601, 3600), 1);
+  s.recordOffence('192.0.2.9', 1, T);
+  s.recordOffence('192.0.2.9', 2, T + 3600);
+  s.recordOffence('192.0.2.9', 1, T + 7201);
   assert.deepEqual(s.offences(T), [{ ip: '192.0.2.9', count: 1, lastAt: T + 7201 }]);
-  assert.throws(() => s.bumpOffence('nope', T), /not an IP address/);
+  assert.throws(() => s.recordOffence('nope', 1, T), /not an IP address/);
+  assert.throws(() => s.recordOffence('192.0.2.9', 0, T), /count must be a whole number >= 1/);
 });
 
 /** 40 bans: 10.0.0.0..9 (v4), 2001:db8:1::0..9 and 2001:db8:2::0..9 (v6), 192.0.2.0..9; rates 1..40. */
@@ -305,8 +307,8 @@ test('prune: old ended bans go; permanent, active and within-offence-memory bans
   s.insertBan(ban('192.0.2.4', now - 180 * DAY, 10 * DAY));
   // Recent -> kept.
   s.insertBan(ban('192.0.2.5', now - DAY));
-  s.bumpOffence('192.0.2.1', now - 150 * DAY);
-  s.bumpOffence('192.0.2.2', now - 100 * DAY);
+  s.recordOffence('192.0.2.1', 1, now - 150 * DAY);
+  s.recordOffence('192.0.2.2', 1, now - 100 * DAY);
   s.insertBaseline({ at: now - 31 * DAY, mean: 1, stddev: 1, error_mean: 0, source: 'floor', hour: null, samples: 0, global_rate: 0 });
   s.insertBaseline({ at: now - 29 * DAY, mean: 1, stddev: 1, error_mean: 0, source: 'floor', hour: 3, samples: 0, global_rate: 0 });
   s.insertAlert({ at: now - 91 * DAY, kind: 'ban', channel: 'webhook', ok: 1, error: null, payload: '{}' });
@@ -469,7 +471,7 @@ test('a version-1 database (before the ceiling rule) migrates to the current ver
   }
 });
 
-test('a version-2 database migrates to version 3 keeping every row, index, trigger and the view; then any rule name is stored', (t) => {
+test('a version-2 database migrates (through version 3) keeping every row, index, trigger and the view; then any rule name is stored', (t) => {
   const path = tempDb(t);
   // Version 2 exactly as the previous warden left it (its own SQL), with a row in every table.
   mkdirSync(dirname(path), { recursive: true });
@@ -502,11 +504,17 @@ test('a version-2 database migrates to version 3 keeping every row, index, trigg
   }
   const check = new Database(path);
   try {
-    assert.equal(check.pragma('user_version', { simple: true }), 3);
+    // Up to the latest version (later migrations run too); the columns version 2 had keep every value.
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     assert.equal(check.pragma('integrity_check', { simple: true }), 'ok');
-    assert.deepEqual(check.prepare('SELECT * FROM bans ORDER BY id').all(), before, 'every ban, every column, same ids');
-    assert.deepEqual(check.prepare("SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all(), objectsBefore,
-      'the same tables, indexes, trigger and view');
+    const v2Columns = Object.keys((before as Array<Record<string, unknown>>)[0]);
+    const after = (check.prepare('SELECT * FROM bans ORDER BY id').all() as Array<Record<string, unknown>>)
+      .map((r) => Object.fromEntries(v2Columns.map((c) => [c, r[c]])));
+    assert.deepEqual(after, before, 'every ban, every column, same ids');
+    // Every object version 2 had is still there (later versions may add some: version 4 adds bans_ip_prefix).
+    const objectsAfter = check.prepare("SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all() as Array<{ type: string; name: string }>;
+    const has = new Set(objectsAfter.map((o) => `${o.type} ${o.name}`));
+    for (const o of objectsBefore as Array<{ type: string; name: string }>) assert.ok(has.has(`${o.type} ${o.name}`), `${o.type} ${o.name} kept`);
     for (const [table, n] of [['offences', 1], ['baselines', 1], ['alerts', 1], ['allowlist', 1], ['meta', 1], ['bans_view', 3]] as const) {
       assert.equal(check.prepare(`SELECT count(*) FROM ${table}`).pluck().get(), n, table);
     }
@@ -540,9 +548,9 @@ test('a prefix ban and a ban of its base address are different bans, each with i
     assert.deepEqual(s.activeBans().map((b) => b.ip), ['2001:db8:1:2::', '203.0.113.0/24', '203.0.113.0']);
     assert.equal(s.endBan('203.0.113.0', T + 20, 'manual'), true);
     assert.deepEqual(s.activeBans().map((b) => b.ip), ['2001:db8:1:2::', '203.0.113.0/24']);
-    assert.equal(s.bumpOffence('2001:db8:1:2::/64', T), 1);
-    assert.equal(s.bumpOffence('2001:db8:1:2::/64', T + 5), 2);
-    assert.equal(s.bumpOffence('2001:db8:1:2::', T + 5), 1, 'the address has its own offence count');
+    s.recordOffence('2001:db8:1:2::/64', 2, T + 5);
+    s.recordOffence('2001:db8:1:2::', 1, T + 5);
+    assert.deepEqual(s.offences(T).map((o) => [o.ip, o.count]), [['2001:db8:1:2::/64', 2], ['2001:db8:1:2::', 1]], 'the address has its own offence count');
     assert.throws(() => s.insertBan(ban('2001:db8::/999', T)), /not an IP address or CIDR/);
   } finally {
     s.close();

@@ -52,8 +52,11 @@ export interface WardenStore {
   endBan(ip: string, at: number, reason: string): boolean;
   /** Bans not ended yet (including those past planned_end, for the daemon to end), oldest first. */
   activeBans(): BanRow[];
-  /** Counts one more offence of `ip` at `at`; with `memorySec`, a count last bumped longer ago starts again at 1. */
-  bumpOffence(ip: string, at: number, memorySec?: number): number;
+  /**
+   * Records that `ip` is at its `count`-th remembered offence at `at`. The count is the core's (its offence book,
+   * enforcer/core/ladder.ts, owns the memory); the store only keeps it for the next start.
+   */
+  recordOffence(ip: string, count: number, at: number): void;
   /** Offences whose last one is at or after `since`. */
   offences(since: number): OffenceRecord[];
   /** Appends a baseline snapshot. */
@@ -192,7 +195,6 @@ function createStore(db: Database.Database, path: string, readonly: boolean, bus
     activeBans: db.prepare(`SELECT ${BAN_COLUMNS} FROM bans WHERE ended_at IS NULL ORDER BY started_at, id`),
     countActive: db.prepare('SELECT count(*) FROM bans WHERE ended_at IS NULL').pluck(),
     totals: db.prepare('SELECT rule, total FROM ban_totals ORDER BY rule'),
-    offence: db.prepare('SELECT count, last_at FROM offences WHERE ip = ?'),
     upsertOffence: db.prepare(`INSERT INTO offences (ip, ip_key, count, first_at, last_at) VALUES (@ip, @ip_key, @count, @at, @at)
       ON CONFLICT (ip) DO UPDATE SET count = excluded.count, last_at = excluded.last_at,
         first_at = CASE WHEN excluded.count = 1 THEN excluded.first_at ELSE first_at END`),
@@ -240,13 +242,6 @@ function createStore(db: Database.Database, path: string, readonly: boolean, bus
     return Number(r.lastInsertRowid);
   });
 
-  const bumpTx = db.transaction((ip: string, at: number, memorySec?: number): number => {
-    const prev = s.offence.get(ip) as { count: number; last_at: number } | undefined;
-    const remembered = prev && (memorySec === undefined || at - prev.last_at <= memorySec);
-    const count = remembered ? prev.count + 1 : 1;
-    s.upsertOffence.run({ ip, ip_key: banKeyParts(ip).ipKey, count, at });
-    return count;
-  });
 
   const store: WardenStore = {
     path,
@@ -268,10 +263,11 @@ function createStore(db: Database.Database, path: string, readonly: boolean, bus
 
     activeBans: () => s.activeBans.all() as BanRow[],
 
-    bumpOffence(ip, at, memorySec) {
+    recordOffence(ip, count, at) {
       const n = normaliseBanKey(ip);
-      if (n === null) throw new Error(`cannot count an offence of ${JSON.stringify(ip)}: not an IP address or CIDR`);
-      return bumpTx.immediate(n, at, memorySec);
+      if (n === null) throw new Error(`cannot record an offence of ${JSON.stringify(ip)}: not an IP address or CIDR`);
+      if (!(Number.isInteger(count) && count >= 1)) throw new Error(`cannot record an offence of ${n}: count must be a whole number >= 1, got ${count}`);
+      s.upsertOffence.run({ ip: n, ip_key: banKeyParts(n).ipKey, count, at });
     },
 
     offences: (since) => s.offences.all(since) as OffenceRecord[],
