@@ -49,6 +49,11 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       'no-console': 'off',
       eqeqeq: ['error', 'always', { null: 'ignore' }],
+      // A spread argument puts every element on the stack: `adds.push(...entries)` with 150,000 bans threw RangeError.
+      // Use pushAll/maxOf/minOf (enforcer/core/arrays.ts) or a loop.
+      'no-restricted-syntax': ['error',
+        { selector: 'CallExpression > SpreadElement', message: 'No spread arguments in calls (stack overflow on big arrays): use pushAll/maxOf/minOf from enforcer/core/arrays.ts or a loop' },
+        { selector: 'NewExpression > SpreadElement', message: 'No spread arguments in calls (stack overflow on big arrays): use a loop' }],
     },
   },
   // Imports point down the layers only (docs/architecture in README: net, nginx < config < core < adapters < replay,

@@ -15,6 +15,13 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string,
   return e;
 }
 
+/** The nodes in one fragment (replaceChildren(...list) would put every row on the stack). */
+export function fragment(nodes: Node[]): DocumentFragment {
+  const f = document.createDocumentFragment();
+  for (const n of nodes) f.appendChild(n);
+  return f;
+}
+
 /**
  * A table cell for a client or ban key: the address, or a network (`2001:db8:1:2::/64`) marked with a `network` tag.
  * @example tr.append(keyCell('203.0.113.0/24'))

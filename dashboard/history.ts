@@ -1,7 +1,7 @@
 // Ban history: the filter form, paging, and the CSV link.
 import type { HistoryRow } from '../enforcer/api/types.js';
 import { api } from './api.js';
-import { $, banner, el, keyCell, setText } from './dom.js';
+import { $, banner, el, fragment, keyCell, setText } from './dom.js';
 import { fmtRate, fmtTime } from './format.js';
 
 const PAGE = 50;
@@ -24,14 +24,14 @@ export async function loadHistory(): Promise<void> {
   q.set('offset', String(historyOffset));
   try {
     const h = await api<{ rows: HistoryRow[]; total: number }>('GET', `/api/v1/history?${q}`);
-    $('history-table').querySelector('tbody')!.replaceChildren(...h.rows.map((r) => {
+    $('history-table').querySelector('tbody')!.replaceChildren(fragment(h.rows.map((r) => {
       const tr = el('tr');
       tr.append(el('td', fmtTime(r.started_at)), keyCell(r.ip), el('td', r.rule, `tag tag-${r.rule}`), el('td', r.source),
         el('td', fmtRate(r.rate)), el('td', r.z.toFixed(1)), el('td', String(r.step)),
         el('td', r.ended_at === null ? 'active' : `${fmtTime(r.ended_at)} (${r.unban_reason ?? ''})`),
         el('td', r.reason ?? '', 'reason'));
       return tr;
-    }));
+    })));
     const end = Math.min(h.total, historyOffset + h.rows.length);
     setText('history-total', h.total ? `${historyOffset + 1}–${end} of ${h.total}` : 'no bans match');
     $<HTMLButtonElement>('prev-page').disabled = historyOffset === 0;

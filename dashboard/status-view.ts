@@ -2,7 +2,7 @@
 import type { StatusResponse } from '../enforcer/api/types.js';
 import { ban, unban } from './actions.js';
 import { api } from './api.js';
-import { $, button, el, keyCell, setText } from './dom.js';
+import { $, button, el, fragment, keyCell, setText } from './dom.js';
 import { drawRateChart, pushPoint, setZscore } from './charts.js';
 import { fmtBytes, fmtDur, fmtRate } from './format.js';
 import { renderRules } from './rules-view.js';
@@ -12,7 +12,7 @@ type Status = StatusResponse;
 function renderBans(s: Status): void {
   const tbody = $('bans-table').querySelector('tbody')!;
   const rows = s.activeBans.slice().sort((a, b) => b.since - a.since).slice(0, 200);
-  tbody.replaceChildren(...rows.map((b) => {
+  tbody.replaceChildren(fragment(rows.map((b) => {
     const tr = el('tr');
     tr.dataset.ip = b.ip;
     tr.append(keyCell(b.ip), el('td', b.rule, `tag tag-${b.rule}`), el('td', fmtRate(b.rate)), el('td', String(b.step)),
@@ -21,7 +21,7 @@ function renderBans(s: Status): void {
     td.append(button('Unban', 'small danger', () => void unban(b.ip)));
     tr.append(td);
     return tr;
-  }));
+  })));
   $('bans-empty').hidden = rows.length > 0;
   setText('bans-note', s.activeBanCount > rows.length ? `newest ${rows.length} of ${s.activeBanCount}` : '');
 }
@@ -29,7 +29,7 @@ function renderBans(s: Status): void {
 function renderTop(s: Status): void {
   const tbody = $('top-table').querySelector('tbody')!;
   const banned = new Set(s.activeBans.map((b) => b.ip));
-  tbody.replaceChildren(...s.topIps.map((t) => {
+  tbody.replaceChildren(fragment(s.topIps.map((t) => {
     const tr = el('tr');
     tr.append(keyCell(t.ip), el('td', fmtRate(t.rate)), el('td', fmtRate(t.errorRate)));
     const td = el('td');
@@ -37,7 +37,7 @@ function renderTop(s: Status): void {
     else td.append(button('Ban', 'small', () => void ban(t.ip, '1h', 'banned from the dashboard (top IPs)')));
     tr.append(td);
     return tr;
-  }));
+  })));
   $('top-empty').hidden = s.topIps.length > 0;
 }
 
@@ -61,6 +61,10 @@ function render(s: Status): void {
   const pill = $('nginx-pill');
   pill.textContent = s.nginx.reachable ? 'nginx reachable' : `nginx unreachable${s.nginx.lastError ? `: ${s.nginx.lastError}` : ''}`;
   pill.className = `pill ${s.nginx.reachable ? 'ok' : 'bad'}`;
+  // The database failing (disk full...): new bans are refused with 503 until it takes writes again.
+  const db = $('storage-pill');
+  db.hidden = s.storage.ok;
+  db.textContent = s.storage.ok ? '' : `database not writable: ${s.storage.lastError ?? ''} (new bans are refused)`;
   const mode = $('mode-pill');
   mode.textContent = s.dryRun ? 'dry run' : `enforcing · ${s.backends.join(', ') || 'no backend'}`;
   mode.className = `pill ${s.dryRun ? 'warn' : 'neutral'}`;

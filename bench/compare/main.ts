@@ -17,6 +17,7 @@ import { attackOutcome, type AttackOutcome, type BanLine } from './outcome.js';
 import { fail2banBackend, fail2banFiles, fail2banMissing, startFail2ban, type JailTuning } from './fail2ban.js';
 import { startWarden, wardenConfig } from './warden.js';
 import { statusMiB, treeCpuSeconds, treePssMiB } from './measure.js';
+import { maxOf } from '../../enforcer/core/arrays.js';
 import { runDriver, waitReachable } from './run-driver.js';
 
 type SystemName = 'fail2ban' | 'warden';
@@ -39,7 +40,7 @@ const FINDTIME = 60;
 function rateMaxretry(p: Plan): number {
   const times: number[][] = p.logAddresses.map(() => []);
   for (const q of p.replay) times[q.client].push(q.atMs / 1000);
-  const peak = Math.max(...times.map((ts) => maxInWindow(ts, FINDTIME)));
+  const peak = maxOf(times.map((ts) => maxInWindow(ts, FINDTIME)));
   return Math.ceil(peak * 1.25);
 }
 

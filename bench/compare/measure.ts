@@ -1,5 +1,6 @@
 // CPU and memory of processes from /proc: utime+stime (+ waited-for children) of a process tree, peak RSS, PSS.
 import { readFileSync } from 'node:fs';
+import { pushAll } from '../../enforcer/core/arrays.js';
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
 const HZ = 100;
@@ -16,7 +17,7 @@ function childrenOf(pid: number): number[] {
 /** `pid` and every live descendant. */
 export function processTree(pid: number): number[] {
   const out = [pid];
-  for (let i = 0; i < out.length; i++) out.push(...childrenOf(out[i]));
+  for (let i = 0; i < out.length; i++) pushAll(out, childrenOf(out[i]));
   return out;
 }
 

@@ -2,6 +2,7 @@
 // mapped to its own test address) plus four attacks at fixed times. Pure: log text and options in, a plan out.
 import { parseTimeLocal } from '../../enforcer/replay/parse-line.js';
 import { prng } from '../prng.js';
+import { maxOf } from '../../enforcer/core/arrays.js';
 
 /** One replayed request: when (ms after the start), from which test address, and what. */
 export interface ReplayRequest {
@@ -172,6 +173,6 @@ export function makePlan(logText: string, opts: PlanOptions = {}): Plan {
       addresses: burstAddresses, startMs: warmupMs + 85_000, durationMs: 45_000, ratePerAddress: burstRate, concurrency: 2,
       method: 'GET', path: '/', timeoutMs: 1000 },
   ];
-  const endMs = Math.max(replayMs, ...attacks.map((a) => a.startMs + a.durationMs));
+  const endMs = maxOf([replayMs].concat(attacks.map((a) => a.startMs + a.durationMs)));
   return { speed, seed, replay, replayAddresses: logAddresses.map((_, i) => replayAddress(i)), logAddresses, attacks, stats, endMs };
 }

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { prng } from '../prng.js';
 import { browse, clientV4, clientV6, logLine, randInt, steady, type Rand, type Req } from './traffic.js';
+import { pushAll } from '../../enforcer/core/arrays.js';
 
 /** A scenario ready to replay: its log lines and its ground truth. */
 export interface Scenario {
@@ -57,7 +58,7 @@ export function busyBackground(rand: Rand, seconds: number, from = T0): Req[] {
   const out: Req[] = [];
   for (let c = 0; c < 60; c++) {
     const ip = c < 54 ? clientV4(c) : clientV6(c);
-    out.push(...browse(rand, { ip, from, until: from + seconds, thinkMean: 91 }));
+    pushAll(out, browse(rand, { ip, from, until: from + seconds, thinkMean: 91 }));
   }
   return out;
 }
@@ -68,7 +69,7 @@ export function busyBackground(rand: Rand, seconds: number, from = T0): Req[] {
  */
 export function quietBackground(rand: Rand, seconds: number, from = T0): Req[] {
   const out: Req[] = [];
-  for (let c = 0; c < 4; c++) out.push(...browse(rand, { ip: clientV4(500 + c), from, until: from + seconds, thinkMean: 240, assets: [2, 5] }));
+  for (let c = 0; c < 4; c++) pushAll(out, browse(rand, { ip: clientV4(500 + c), from, until: from + seconds, thinkMean: 240, assets: [2, 5] }));
   return out;
 }
 

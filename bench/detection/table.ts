@@ -1,5 +1,6 @@
 // Prints the detection suite's results: one row per scenario with the variants side by side, and a summary line.
 import type { ScenarioResult, Variant } from './run-suite.js';
+import { maxOf, pushAll } from '../../enforcer/core/arrays.js';
 
 /** Totals of one variant over the suite. */
 export interface SuiteSummary {
@@ -86,7 +87,7 @@ function cells(r: ScenarioResult): string[] {
 
 /** Pads the columns of rows of text cells. */
 function layout(rows: string[][]): string[] {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
+  const widths = rows[0].map((_, c) => maxOf(rows.map((row) => (row[c] ?? '').length)));
   return rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd());
 }
 
@@ -116,7 +117,9 @@ export function formatTable(results: ScenarioResult[]): string[] {
     const ruleRows = [['variant', 'rule', 'attacker units banned', 'in', 'false bans', 'in']];
     for (const r of byRule) ruleRows.push([r.variant, r.rule, String(r.attackerUnits), list(r.attackScenarios), String(r.falseBans), list(r.falseScenarios)]);
     const rl = layout(ruleRows);
-    lines.push(rl[0], '-'.repeat(rl[0].length), ...rl.slice(1), '');
+    lines.push(rl[0], '-'.repeat(rl[0].length));
+    pushAll(lines, rl.slice(1));
+    lines.push('');
   }
   for (const s of summarise(results)) {
     lines.push(`summary ${s.variant}: attacks caught in time ${s.attacksCaught}/${s.attacks}; traps without a false ban ${s.trapsClean}/${s.traps}; real clients banned ${s.falseBans}`);

@@ -10,6 +10,7 @@ import type { FirewallBackend } from '../../enforcer/adapters/firewall/port.js';
 import { createLogger } from '../../enforcer/adapters/logger.js';
 import { canConnect, PORT } from '../../test/firewall/helpers.js';
 import { createTestNetwork, netnsSkipReason, type TestNetwork } from '../../test/harness/netns.js';
+import { maxOf } from '../../enforcer/core/arrays.js';
 
 const seconds = Number(process.env.ENFORCE_SECONDS ?? 1);
 const rounds = Number(process.env.ENFORCE_ROUNDS ?? 3);
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
     console.log(`${r.backend.padEnd(24)}${String(r.bans).padStart(8)}${r.applyMs.toFixed(0).padStart(10)}` +
       `${r.off.toFixed(0).padStart(10)}${r.on.toFixed(0).padStart(10)}${(`${(r.ratio * 100).toFixed(0)}%`).padStart(8)}  ${r.note}`);
   }
-  const big = Math.max(...sizes);
+  const big = maxOf(sizes);
   for (const name of ['ipset', 'nftables']) {
     const r = rows.find((x) => x.backend === name && x.bans === big);
     if (r) {

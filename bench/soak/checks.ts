@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3';
 import { isFlat, trend, type Sample } from './trend.js';
 import type { BackgroundReport, FloodReport } from './load-client.js';
+import { maxOf, minOf } from '../../enforcer/core/arrays.js';
 
 /** One invariant's outcome. */
 export interface Check { name: string; ok: boolean; detail: string }
@@ -151,7 +152,7 @@ export function checkExpiry(add: AddCheck, rows: BanRowLite[], nowSec: number): 
   const notLifted = due.filter((r) => r.ended_at === null || r.unban_reason !== 'expired');
   const liftLag = due.filter((r) => r.ended_at !== null).map((r) => (r.ended_at as number) - (r.planned_end as number));
   add('expired bans lifted', notLifted.length === 0 && liftLag.every((l) => l >= 0 && l <= 3),
-    `${due.length - notLifted.length} of ${due.length} ended as expired, ${liftLag.length ? `${Math.min(...liftLag)}-${Math.max(...liftLag)} s` : '-'} after their planned end`);
+    `${due.length - notLifted.length} of ${due.length} ended as expired, ${liftLag.length ? `${minOf(liftLag)}-${maxOf(liftLag)} s` : '-'} after their planned end`);
 }
 
 /** The audit log has a BAN line per ban row, an UNBAN line per ended row, and no FAILURE line. */
@@ -173,7 +174,7 @@ export function checkBackground(add: AddCheck, reports: Array<BackgroundReport |
   const statuses: Record<string, number> = {};
   for (const r of reports) for (const [s, n] of Object.entries(r?.statuses ?? {})) statuses[s] = (statuses[s] ?? 0) + n;
   const failures = reports.flatMap((r) => r?.failures ?? []);
-  const maxMs = Math.max(...reports.map((r) => r?.maxMs ?? 0));
+  const maxMs = maxOf(reports.map((r) => r?.maxMs ?? 0));
   const slow = reports.reduce((a, r) => a + (r?.slow ?? 0), 0);
   add('background clients: only 200s', reports.every((r) => r !== null) && sent > 0 && ok === sent,
     `${ok} of ${sent} answered 200 (${(sent / loadSeconds).toFixed(0)} req/s); other statuses ${JSON.stringify(statuses)}; no answer ${errors}; ` +

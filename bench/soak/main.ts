@@ -26,6 +26,7 @@ import {
 } from './checks.js';
 import { banSnapshots } from './consistency.js';
 import { prng } from '../prng.js';
+import { maxOf, minOf } from '../../enforcer/core/arrays.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 300);
@@ -347,16 +348,16 @@ async function soak(net: TestNetwork, tmp: string, setNginx: (n: RunningNginx) =
   const flood403 = episodes.reduce((a, e) => a + (e.report?.forbidden ?? 0), 0);
   console.log(`\nsoak results (${loadEnd.toFixed(0)} s of load; ${episodes.length} flood episodes of ${offences.size} addresses, ` +
     `${episodes.filter((e) => e.offence > 1).length} of them returning; ${rows.length} bans, ${ended} ended, ${permanent} permanent, ${endSnap.active} active at the end)`);
-  console.log(`  flood start -> ban decision: median ${median(banLag).toFixed(1)} s, max ${Math.max(...banLag).toFixed(1)} s; ` +
-    `-> first dropped request: median ${median(dropLag).toFixed(2)} s, max ${Math.max(...dropLag).toFixed(2)} s; ${floodTotals} flood requests answered 200, ${flood403} answered 403 (ipset drops them before nginx)`);
-  console.log(`  daemon RSS: ${rss.length} samples, ${MB(Math.min(...rss.map((s) => s.v)))}-${MB(Math.max(...rss.map((s) => s.v)))} MB; ` +
-    `heap ${MB(Math.min(...heap.map((s) => s.v)))}-${MB(Math.max(...heap.map((s) => s.v)))} MB`);
+  console.log(`  flood start -> ban decision: median ${median(banLag).toFixed(1)} s, max ${maxOf(banLag).toFixed(1)} s; ` +
+    `-> first dropped request: median ${median(dropLag).toFixed(2)} s, max ${maxOf(dropLag).toFixed(2)} s; ${floodTotals} flood requests answered 200, ${flood403} answered 403 (ipset drops them before nginx)`);
+  console.log(`  daemon RSS: ${rss.length} samples, ${MB(minOf(rss.map((s) => s.v)))}-${MB(maxOf(rss.map((s) => s.v)))} MB; ` +
+    `heap ${MB(minOf(heap.map((s) => s.v)))}-${MB(maxOf(heap.map((s) => s.v)))} MB`);
   const answered = bgSeen.ok + floodTotals + flood403;
   console.log(`  requests counted by warden (warden_requests_seen_total) ${metric('warden_requests_seen_total')}, answered to the clients ${answered} ` +
     `(x${(metric('warden_requests_seen_total') / answered).toFixed(4)}); poll errors ${metric('warden_poll_errors_total')}`);
-  console.log(`  ban threshold (per-address req/s over the 60 s window) during the run: ${Math.min(...banRates).toFixed(1)}-${Math.max(...banRates).toFixed(1)}`);
+  console.log(`  ban threshold (per-address req/s over the 60 s window) during the run: ${minOf(banRates).toFixed(1)}-${maxOf(banRates).toFixed(1)}`);
   console.log(episodeFacts.lines.join('\n'));
-  const w = Math.max(...checks.map((c) => c.name.length));
+  const w = maxOf(checks.map((c) => c.name.length));
   for (const c of checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(w)}  ${c.detail}`);
   const failed = checks.filter((c) => !c.ok);
   console.log(failed.length ? `soak: FAILED ${failed.length} of ${checks.length} checks` : `soak: all ${checks.length} checks passed`);

@@ -5,12 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Hono, type Context } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
+import { HTTPException } from 'hono/http-exception';
 import type { Clock } from '../core/types.js';
 import type { WardenService } from './service.js';
 import { createAuth, safeEqual, type AuthOptions, type Session } from './auth.js';
 import { allowBody, banBody, bulkBanBody, cidrField, firstError, historyQuery, unbanKeyField, loginBody, toHistoryFilter } from './validate.js';
 import { metricsText } from './metrics-text.js';
 import { banRowsToCsv } from '../adapters/store/csv.js';
+import { HistoryFilterError } from '../adapters/store/errors.js';
+import { capBody, BODY_LIMIT, BULK_BODY_LIMIT } from './body-cap.js';
 
 export type { AuthOptions } from './auth.js';
 
@@ -54,7 +57,16 @@ function clientAddr(c: Context): string {
   return a ? a.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1') : 'local';
 }
 
-async function jsonBody(c: Context, maxBytes = 16_384): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
+/** A path parameter as the router decoded it; an escape it could not decode (`%zz`) is an error, never a 500. */
+function pathParam(c: Context, name: string): { ok: true; value: string } | { ok: false; error: string } {
+  const v = c.req.param(name) ?? '';
+  if (/%(?![0-9a-fA-F]{2})/.test(v) || /%[0-9a-fA-F]{2}/.test(v)) {
+    return { ok: false, error: `\`${name}\` holds a malformed percent-escape (URL-encode it as UTF-8)` };
+  }
+  return { ok: true, value: v };
+}
+
+async function jsonBody(c: Context, maxBytes = BODY_LIMIT): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
   const type = c.req.header('content-type') ?? '';
   if (!type.toLowerCase().startsWith('application/json')) return { ok: false, error: 'the body must be JSON (Content-Type: application/json)' };
   const declared = Number(c.req.header('content-length') ?? 0);
@@ -91,6 +103,9 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
   const app = new Hono<Vars>();
 
   app.onError((err, c) => {
+    if (err instanceof HTTPException) return err.getResponse();
+    if (err instanceof HistoryFilterError) return c.json({ error: err.message }, 400);
+    if (err instanceof URIError) return c.json({ error: `malformed percent-escape in the URL: ${err.message}` }, 400);
     console.error('warden api error', err);
     return c.json({ error: 'internal error' }, 500);
   });
@@ -106,7 +121,17 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
     if (!c.res.headers.get('Cache-Control')) c.header('Cache-Control', 'no-store');
   });
 
-  app.get('/healthz', (c) => c.json({ ok: true }));
+  // Every body is capped while it streams (a chunked body has no Content-Length to check first): small bodies
+  // everywhere, before authentication; the bulk route takes more, and only once the caller is authenticated.
+  const smallCap = capBody(BODY_LIMIT);
+  app.use('*', (c, next) => (c.req.path === '/api/v1/bans/bulk' ? next() : smallCap(c, next)));
+
+  // Liveness for monitors: 503 while the database does not take writes (bans would not be stored).
+  app.get('/healthz', (c) => {
+    const st = service.storageHealth();
+    if (st.ok) return c.json({ ok: true });
+    return c.json({ ok: false, error: `the database does not take writes: ${st.lastError ?? 'unknown error'}`, since: st.since }, 503);
+  });
 
   // Authentication: a bearer token, or the session cookie (+ the CSRF header for state changes).
   const requireAuth = async (c: Context<Vars>, next: () => Promise<void>) => {
@@ -132,15 +157,15 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
 
   app.post('/api/v1/login', async (c) => {
     const addr = clientAddr(c);
-    if (!auth.loginAllowed(addr)) return c.json({ error: 'too many failed logins; wait a minute' }, 429, { 'Retry-After': '60' });
+    // The attempt is counted before anything is read or checked (the password check is slow and asynchronous):
+    // a burst of concurrent attempts cannot race past the limit.
+    if (!auth.loginAttempt(addr)) return c.json({ error: 'too many failed logins; wait a minute' }, 429, { 'Retry-After': '60' });
     const b = await jsonBody(c);
     if (!b.ok) return c.json({ error: b.error }, 400);
     const p = loginBody.safeParse(b.value);
     if (!p.success) return c.json({ error: firstError(p.error) }, 400);
-    if (!(await auth.checkPassword(p.data.password))) {
-      auth.loginFailed(addr);
-      return c.json({ error: 'wrong password' }, 401);
-    }
+    if (!(await auth.checkPassword(p.data.password))) return c.json({ error: 'wrong password' }, 401);
+    auth.loginSucceeded(addr);
     const { token, session } = auth.createSession(addr);
     setCookie(c, SESSION_COOKIE, token, {
       httpOnly: true, sameSite: 'Strict', path: '/', maxAge: Math.round(opts.auth.sessionTtlSec),
@@ -201,19 +226,25 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
 
   // Bulk loading (a block list, a migration from fail2ban): every valid address banned in one firewall batch;
   // invalid, allow-listed and already banned ones are listed in `refused` with the reason.
-  app.post('/api/v1/bans/bulk', async (c) => {
-    const b = await jsonBody(c, 8 * 1024 * 1024);
+  app.post('/api/v1/bans/bulk', capBody(BULK_BODY_LIMIT), async (c) => {
+    const b = await jsonBody(c, BULK_BODY_LIMIT);
     if (!b.ok) return c.json({ error: b.error }, 400);
     const p = bulkBanBody.safeParse(b.value);
     if (!p.success) return c.json({ error: firstError(p.error) }, 400);
     const dur = p.data.duration === undefined ? 3600 : p.data.duration;
     const r = await service.banMany(p.data.ips, dur, p.data.reason ?? 'bulk ban', c.get('actor'));
+    if (r.storageError !== undefined) {
+      return c.json({ ok: false, error: `some bans were not stored (${r.storageError}); those are listed in \`refused\` and not in force`,
+        banned: r.banned, refused: r.refused }, 503);
+    }
     return c.json({ ok: true, banned: r.banned, refused: r.refused });
   });
 
   // `:ip{.+}`: a network's slash may come unencoded (`/api/v1/bans/2001:db8::/64`) or as %2F.
   app.delete('/api/v1/bans/:ip{.+}', async (c) => {
-    const p = unbanKeyField.safeParse(decodeURIComponent(c.req.param('ip')));
+    const raw = pathParam(c, 'ip');
+    if (!raw.ok) return c.json({ error: raw.error }, 400);
+    const p = unbanKeyField.safeParse(raw.value);
     if (!p.success) return c.json({ error: firstError(p.error) }, 400);
     const r = await service.unban(p.data, c.get('actor'));
     if (!r.ok) return c.json({ error: r.error }, r.status);
@@ -272,11 +303,13 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
     if (!p.success) return c.json({ error: firstError(p.error) }, 400);
     const r = await service.addAllow(p.data.cidr, p.data.note ?? '', c.get('actor'));
     if (!r.ok) return c.json({ error: r.error }, r.status);
-    return c.json({ ok: true, cidr: p.data.cidr }, 201);
+    return c.json({ ok: true, cidr: p.data.cidr, ...(r.warning ? { warning: r.warning } : {}) }, 201);
   });
 
   app.delete('/api/v1/allowlist/:cidr{.+}', async (c) => {
-    const p = cidrField('cidr').safeParse(decodeURIComponent(c.req.param('cidr')));
+    const raw = pathParam(c, 'cidr');
+    if (!raw.ok) return c.json({ error: raw.error }, 400);
+    const p = cidrField('cidr').safeParse(raw.value);
     if (!p.success) return c.json({ error: firstError(p.error) }, 400);
     const r = await service.removeAllow(p.data, c.get('actor'));
     if (!r.ok) return c.json({ error: r.error }, r.status);

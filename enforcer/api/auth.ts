@@ -39,10 +39,13 @@ export interface Auth {
   /** Resolves once the password hash is known (generated if needed). */
   ready: Promise<void>;
   checkPassword(pw: string): Promise<boolean>;
-  /** True when the address may try a login now. */
-  loginAllowed(addr: string): boolean;
-  /** Records a failed login. */
-  loginFailed(addr: string): void;
+  /**
+   * Counts a login attempt of the address before its password is checked (so concurrent attempts cannot race past
+   * the limit); false when the address is over the limit and must not be checked at all.
+   */
+  loginAttempt(addr: string): boolean;
+  /** Forgets the attempt counted for a login that succeeded (a right password never uses up the allowance). */
+  loginSucceeded(addr: string): void;
   createSession(addr: string): { token: string; session: Session };
   session(token: string | undefined): Session | null;
   endSession(token: string | undefined): void;
@@ -93,12 +96,19 @@ export function createAuth(opts: AuthOptions, meta: { getMeta(k: string): string
       await ready;
       return verifyPassword(pw, hash);
     },
-    loginAllowed: (addr) => recent(addr).length < opts.loginAttemptsPerMinute,
-    loginFailed(addr) {
+    loginAttempt(addr) {
       const list = recent(addr);
+      if (list.length >= opts.loginAttemptsPerMinute) return false;
       list.push(nowSec());
       failures.set(addr, list);
       if (failures.size > 10_000) failures.delete(failures.keys().next().value as string);
+      return true;
+    },
+    loginSucceeded(addr) {
+      const list = failures.get(addr);
+      if (!list) return;
+      list.pop();
+      if (list.length === 0) failures.delete(addr);
     },
     createSession(addr) {
       const token = randomBytes(32).toString('base64url');

@@ -19,6 +19,15 @@ export interface ProcessView {
   heapUsed: number;
 }
 
+/** Whether the database takes writes (disk full, read-only file system...). */
+export interface StorageHealth {
+  ok: boolean;
+  /** The last write error while failing, else null. */
+  lastError: string | null;
+  /** Since when (epoch s) writes fail, else null. */
+  since: number | null;
+}
+
 /** What GET /api/v1/status returns: the engine's live view plus the daemon's health. */
 export interface StatusView extends EngineStatus {
   /** Seconds since the daemon started. */
@@ -33,12 +42,17 @@ export interface StatusView extends EngineStatus {
   dryRun: boolean;
   /** Names of the active firewall backends, e.g. ['ipset']. */
   backends: string[];
+  /** Whether the database takes writes; while it does not, new bans are refused with 503. */
+  storage: StorageHealth;
 }
 
-/** A refusal: 400 invalid input, 403 refused (loopback, self, allow-listed, the caller's own address), 404 not found, 409 conflict. */
+/**
+ * A refusal: 400 invalid input, 403 refused (loopback, self, allow-listed, the caller's own address), 404 not found,
+ * 409 conflict, 503 not stored (the database does not take writes: nothing was changed).
+ */
 export interface ServiceError {
   ok: false;
-  status: 400 | 403 | 404 | 409;
+  status: 400 | 403 | 404 | 409 | 503;
   /** A sentence for humans naming the field or the reason. */
   error: string;
 }
@@ -101,7 +115,7 @@ export interface WardenService {
    * returned with the reason, the rest banned.
    */
   banMany(ips: string[], durationSec: number | null, reason: string, actor: string):
-    Promise<{ banned: number; refused: Array<{ ip: string; error: string }> }>;
+    Promise<{ banned: number; refused: Array<{ ip: string; error: string }>; storageError?: string }>;
   /** Lifts a ban of an address or a network; 404 when it is not banned (a network's ban is lifted by its CIDR). */
   unban(ip: string, actor: string): Promise<OkResult>;
   /** One page of ban history and the total matching. */
@@ -114,10 +128,12 @@ export interface WardenService {
   hourlySlots(): HourlySlotView[];
   /** Built-in, config-file and API-added allow-list entries. */
   allowlist(): AllowView[];
-  /** Adds an API allow-list entry (an address or CIDR). */
-  addAllow(cidr: string, note: string, actor: string): Promise<OkResult>;
+  /** Adds an API allow-list entry (an address or CIDR); `warning` when it covers every address of a family. */
+  addAllow(cidr: string, note: string, actor: string): Promise<({ ok: true; warning?: string }) | ServiceError>;
   /** Removes an API allow-list entry; 404 when there is none (config entries cannot be removed). */
   removeAllow(cidr: string, actor: string): Promise<OkResult>;
+  /** Whether the database takes writes (for /healthz). */
+  storageHealth(): StorageHealth;
   /** Prometheus counters and gauges. */
   metrics(): MetricsView;
   /** Every registered rule with its mode and thresholds (GET /api/v1/rules). */

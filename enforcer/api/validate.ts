@@ -108,8 +108,9 @@ export const loginBody = z.strictObject({
 
 const epoch = (name: string) => z.string().max(20).regex(/^\d{1,12}$/, { error: `\`${name}\` must be epoch seconds` })
   .transform(Number);
-const int = (name: string, max: number) => z.string().max(10).regex(/^\d{1,9}$/, { error: `\`${name}\` must be a whole number` })
-  .transform(Number).refine((n) => n <= max, { error: `\`${name}\` must be at most ${max}` });
+const int = (name: string, min: number, max: number) => z.string().max(10)
+  .regex(/^\d{1,9}$/, { error: `\`${name}\` must be a whole number` })
+  .transform(Number).refine((n) => n >= min && n <= max, { error: `\`${name}\` must be from ${min} to ${max}` });
 
 /** GET /api/v1/history query (strings from the URL). */
 export const historyQuery = z.strictObject({
@@ -121,9 +122,11 @@ export const historyQuery = z.strictObject({
   active: z.enum(['true', 'false', '1', '0'], { error: '`active` must be true or false' }).optional(),
   sort: z.enum(['started_at', 'ip', 'rate', 'z', 'planned_end'], { error: '`sort` must be one of started_at, ip, rate, z, planned_end' }).optional(),
   order: z.enum(['asc', 'desc'], { error: '`order` must be asc or desc' }).optional(),
-  limit: int('limit', 1000).optional(),
-  offset: int('offset', 1_000_000_000).optional(),
-}, { error: 'unknown query parameter' });
+  limit: int('limit', 1, 1000).optional(),
+  offset: int('offset', 0, 1_000_000_000).optional(),
+}, { error: 'unknown query parameter' }).refine((q) => q.since === undefined || q.until === undefined || q.since <= q.until, {
+  error: '`since` must not be after `until`', path: ['since'],
+});
 
 /** Turns a parsed history query into the store's filter. */
 export function toHistoryFilter(q: z.output<typeof historyQuery>, forCsv = false): HistoryFilter {

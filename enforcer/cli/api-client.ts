@@ -43,7 +43,7 @@ function token(config: Config, env: NodeJS.ProcessEnv): string | undefined {
  * @example const status = await callApi(config, 'GET', '/api/v1/status');
  */
 export async function callApi<T = unknown>(config: Config, method: string, path: string, body?: unknown,
-  env: NodeJS.ProcessEnv = process.env): Promise<T> {
+  env: NodeJS.ProcessEnv = process.env, timeoutMs = 10_000): Promise<T> {
   const base = apiBaseUrl(config);
   const headers: Record<string, string> = { accept: 'application/json' };
   const tok = token(config, env);
@@ -52,8 +52,11 @@ export async function callApi<T = unknown>(config: Config, method: string, path:
   let res: Response;
   try {
     res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000) });
+      signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
+    if ((err as Error).name === 'TimeoutError') {
+      throw new ApiError(0, `${method} ${path}: no answer within ${Math.round(timeoutMs / 1000)} s (the daemon may still be working on it)`);
+    }
     throw new DaemonDownError(base, { cause: err });
   }
   const text = await res.text();

@@ -49,6 +49,9 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: unknown): string
   });
 }
 
+/** Keys that touch the prototype chain: an error wherever they appear. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Replaces `${NAME}` in every string with the environment variable NAME; a missing one is an error. */
 export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = []): unknown {
   if (typeof value === 'string') {
@@ -63,7 +66,11 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: stri
   if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, [...path, String(i)]));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substituteEnv(v, env, [...path, k]);
+    for (const [k, v] of Object.entries(value)) {
+      // Assigning `__proto__` would replace the object's prototype and the key would silently vanish.
+      if (FORBIDDEN_KEYS.has(k)) throw new ConfigError(`Key \`${[...path, k].join('.')}\` is not allowed in config`);
+      out[k] = substituteEnv(v, env, [...path, k]);
+    }
     return out;
   }
   return value;

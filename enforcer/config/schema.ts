@@ -1,19 +1,22 @@
 // The one config schema: every setting, its default, and what it must be. Validated once at startup (load.ts).
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
-import { num, positive, nonNegative, positiveInt, duration } from './fields.js';
+import { num, positive, nonNegative, positiveInt, whole, duration, DAY } from './fields.js';
 import { parseCidr } from '../net/cidr.js';
 import { allRules, registryVersion } from '../core/rules/registry.js';
 import { RULE_MODES, type RuleMode } from '../core/rules/types.js';
 
-/** A ban ladder step: a duration, or `permanent`. Returns seconds, or null for permanent. */
+/** The longest ban, offence memory or retention: ten years. */
+const TEN_YEARS = 3650 * DAY;
+
+/** A ban ladder step: a duration up to ten years, or `permanent`. Returns seconds, or null for permanent. */
 const ladderStep = z
-  .union([z.number(), z.string()], { error: 'a duration such as 10m or the word permanent' })
+  .union([z.number(), z.string()], { error: 'a duration such as 10m (at most 3650d) or the word permanent' })
   .transform((v, ctx): number | null => {
     if (v === 'permanent') return null;
     const s = parseDuration(v);
-    if (s === null || s <= 0) {
-      ctx.addIssue({ code: 'custom', message: 'a duration such as 10m or the word permanent' });
+    if (s === null || s < 1 || s > TEN_YEARS) {
+      ctx.addIssue({ code: 'custom', message: 'a duration such as 10m (at most 3650d) or the word permanent' });
       return z.NEVER;
     }
     return s;
@@ -22,9 +25,11 @@ const ladderStep = z
 const url = (expect = 'an http(s) URL') =>
   z.string({ error: expect }).refine((s) => /^https?:\/\/[^\s]+$/.test(s), { error: expect });
 
+const LISTEN = 'HOST:PORT with a port from 0 to 65535, such as 127.0.0.1:8080 or [::1]:8080';
 const listen = z
-  .string({ error: 'HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080' })
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, { error: 'HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080' });
+  .string({ error: LISTEN })
+  .refine((s) => /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(s) && Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535,
+    { error: LISTEN });
 
 export const backendNames = ['ipset', 'nftables', 'iptables', 'nginx', 'dry-run'] as const;
 export type BackendName = (typeof backendNames)[number];
@@ -37,16 +42,16 @@ const detectionBase = {
        */
       ipv6_prefix: num('a whole number from 1 to 128', (n, e) => n.int(e).min(1, e).max(128, e)).default(64),
       /** Sliding window for per-IP and global rates, seconds. */
-      window: duration().default(60),
+      window: duration(0.1, 3600).default(60),
       /** Short window per client, for bursts and probing (rules read it as `short`). */
-      short_window: duration().default(2),
+      short_window: duration(0.1, 3600).default(2),
       /** Rolling baseline history of per-second global counts. */
-      baseline_window: duration().default(1800),
+      baseline_window: duration(1, 7 * DAY).default(1800),
       /** How often the baseline is recomputed. */
-      recompute_interval: duration().default(60),
+      recompute_interval: duration(0.1, DAY).default(60),
       /** Prefer the hour-of-day slot once it holds this many seconds of samples. */
       hourly_slots: z.boolean({ error: 'true or false' }).default(true),
-      hour_slot_min_samples: positiveInt().default(600),
+      hour_slot_min_samples: positiveInt(7 * 3600).default(600),
       /** Floors applied to the learned baseline (req/s). */
       mean_floor: positive().default(1.0),
       stddev_floor: positive().default(1.0),
@@ -54,20 +59,20 @@ const detectionBase = {
       /** An IP needs at least this many requests in the window before it can be banned. */
       min_requests: nonNegative().default(10),
       /** A rule in mode `alert` alerts about the same client at most once per this. */
-      alert_cooldown: duration().default(600),
+      alert_cooldown: duration(1, DAY).default(600),
       /**
        * Poisoning guard: a second's global count above the median of the rolling history plus this many robust
        * standard deviations is learned at that cap, so a spray or a flood cannot teach the baseline that surges are
        * normal (0: off, learn every second as it came).
        */
-      learn_cap_sigmas: nonNegative().default(10),
+      learn_cap_sigmas: nonNegative(1000).default(10),
       /** The cap is never below this many requests per second (single seconds of page loads are spiky). */
-      learn_cap_floor: positive().default(50),
+      learn_cap_floor: positive(1e9).default(50),
       /**
        * Until the baseline holds this much history (or the current hour's slot, restored ones included, is filled),
        * the rules that compare a client with the learned baseline (zscore, multiplier) only alert.
        */
-      learning_period: z.union([z.literal(0), duration()], { error: 'a duration such as 10m, or 0 for none' }).default(600),
+      learning_period: z.union([z.literal(0), duration(1, 30 * DAY)], { error: 'a duration such as 10m, or 0 for none' }).default(600),
 };
 
 /** The `detection` section: the base keys, each rule's keys kept directly under it, and `rules.<name>` per rule. */
@@ -128,9 +133,9 @@ const baseSchema = z.strictObject({
       /** Base URL of the njs internal listener (counters and ban endpoints). */
       url: url().default('http://127.0.0.1:9181'),
       /** How often the counters are polled. */
-      poll_interval: duration().default(1),
+      poll_interval: duration(0.05, 3600).default(1),
       /** Timeout of one poll, in milliseconds. */
-      timeout_ms: positiveInt().default(800),
+      timeout_ms: positiveInt(60_000).default(800),
       /**
        * The warden secret shared with nginx (`js_var $warden_secret "...";`, included by the warden nginx.conf): only a
        * poller sending it may drain counts or change nginx bans. Created (mode 0600) at start when missing; then reload
@@ -138,7 +143,7 @@ const baseSchema = z.strictObject({
        */
       secret_file: z.string({ error: 'a file path' }).min(1, { error: 'a file path' }).default('/etc/nginx/warden/secret.conf'),
       /** How often the nginx ban dict is checked against the database (nginx backend): strays removed, missing re-added. */
-      ban_check_interval: duration().default(60),
+      ban_check_interval: duration(1, DAY).default(60),
     })
     .prefault({}),
 
@@ -149,9 +154,9 @@ const baseSchema = z.strictObject({
       ladder: z.array(ladderStep, { error: 'a list of durations' }).min(1, { error: 'a list of at least one duration' })
         .default([600, 1800, 7200, null]),
       /** How long past offences count towards the ladder. */
-      offence_memory: duration().default(30 * 86400),
+      offence_memory: duration(1, TEN_YEARS).default(30 * 86400),
       /** Ended bans older than this are pruned from history (never a permanent one, never within offence memory). */
-      retention: duration().default(90 * 86400),
+      retention: duration(3600, TEN_YEARS).default(90 * 86400),
     })
     .prefault({}),
 
@@ -174,7 +179,7 @@ const baseSchema = z.strictObject({
       /** Chains the ban chain is hooked into (INPUT; add DOCKER-USER for Docker-published ports). */
       hook_chains: z.array(z.string({ error: 'a list of chain names' }), { error: 'a list of chain names' }).default(['INPUT']),
       /** Retries of a failing firewall command before it is logged as a failure. */
-      retries: nonNegative().default(2),
+      retries: whole(0, 10).default(2),
     })
     .prefault({}),
 
@@ -184,8 +189,8 @@ const baseSchema = z.strictObject({
       slack_webhook_url: z.union([url(), z.literal('')], { error: 'an http(s) URL or empty' }).default(''),
       /** Generic JSON webhook URL. Empty: off. */
       webhook_url: z.union([url(), z.literal('')], { error: 'an http(s) URL or empty' }).default(''),
-      timeout_ms: positiveInt().default(5000),
-      retries: nonNegative().default(3),
+      timeout_ms: positiveInt(120_000).default(5000),
+      retries: whole(0, 20).default(3),
       /** Which events are sent. */
       events: z.array(z.enum(['ban', 'unban', 'global_alert', 'rule_alert'], { error: 'one of ban, unban, global_alert, rule_alert' }))
         .default(['ban', 'unban', 'global_alert', 'rule_alert']),
@@ -210,9 +215,9 @@ const baseSchema = z.strictObject({
       tokens: z.array(z.string({ error: 'a list of tokens' }).min(16, { error: 'a token of at least 16 characters' }), {
         error: 'a list of tokens',
       }).default([]),
-      session_ttl: duration().default(12 * 3600),
+      session_ttl: duration(60, 30 * DAY).default(12 * 3600),
       /** Failed logins allowed per client address per minute. */
-      login_attempts_per_minute: positiveInt().default(5),
+      login_attempts_per_minute: positiveInt(1000).default(5),
     })
     .prefault({}),
 });

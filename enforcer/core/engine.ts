@@ -532,7 +532,8 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
         source: 'manual', reason,
       });
       excludeAndForgive([n]);
-      recomputeExpiry();
+      // No recomputeExpiry() here (it walks every ban: a bulk load of 100,000 was quadratic, minutes): banDecision
+      // lowered nextExpiry for the new ban; one replaced ban can only leave it early, and the next sweep fixes that.
       return d;
     },
 

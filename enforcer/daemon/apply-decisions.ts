@@ -41,11 +41,18 @@ export interface ApplyResult {
   /** Alerts of rules in mode alert (never enforced). */
   ruleAlerts: number;
   firewall: CommitResult | null;
+  /**
+   * Ban and unban decisions the database did not record (disk full, read-only...), with the reason: they are in force
+   * now but would not survive a restart, so a caller must not acknowledge them. Empty when everything was stored.
+   */
+  notStored: Map<BanDecision | UnbanDecision, string>;
 }
 
-function guard(sinks: DecisionSinks, what: string, fn: () => void): void {
+/** Runs `fn`; a throw is logged and audited, and its message returned (null when `fn` succeeded). */
+function guard(sinks: DecisionSinks, what: string, fn: () => void): string | null {
   try {
     fn();
+    return null;
   } catch (err) {
     const detail = (err as Error).message;
     sinks.log.error(`${what} failed: ${detail}`);
@@ -54,6 +61,7 @@ function guard(sinks: DecisionSinks, what: string, fn: () => void): void {
     } catch {
       /* the audit log reports its own failures */
     }
+    return detail;
   }
 }
 
@@ -62,7 +70,7 @@ function guard(sinks: DecisionSinks, what: string, fn: () => void): void {
  * @example await applyDecisions(engine.tick(nowSec), sinks);
  */
 export async function applyDecisions(decisions: Decision[], sinks: DecisionSinks): Promise<ApplyResult> {
-  const result: ApplyResult = { bans: 0, unbans: 0, alerts: 0, ruleAlerts: 0, firewall: null };
+  const result: ApplyResult = { bans: 0, unbans: 0, alerts: 0, ruleAlerts: 0, firewall: null, notStored: new Map() };
   if (decisions.length === 0) return result;
 
   // 1. The firewall, in one batch.
@@ -96,17 +104,23 @@ export async function applyDecisions(decisions: Decision[], sinks: DecisionSinks
       switch (d.kind) {
         case 'ban':
           result.bans++;
-          guard(sinks, `store ban ${d.ip}`, () => {
-            sinks.store.insertBan(d, { dryRun: sinks.dryRun });
-            sinks.store.recordOffence(d.ip, d.step, d.at);
-          });
+          {
+            const failed = guard(sinks, `store ban ${d.ip}`, () => {
+              sinks.store.insertBan(d, { dryRun: sinks.dryRun });
+              sinks.store.recordOffence(d.ip, d.step, d.at);
+            });
+            if (failed !== null) result.notStored.set(d, failed);
+          }
           guard(sinks, 'audit', () => sinks.audit.ban(d));
           guard(sinks, 'alert', () => sinks.notify(d));
           sinks.log.info(`${sinks.dryRun ? '[dry-run] would ban' : 'banned'} ${d.ip} (${d.rule}, rate ${d.rate.toFixed(2)}/s, step ${d.step})`);
           break;
         case 'unban':
           result.unbans++;
-          guard(sinks, `store unban ${d.ip}`, () => sinks.store.endBan(d.ip, d.at, d.reason));
+          {
+            const failed = guard(sinks, `store unban ${d.ip}`, () => sinks.store.endBan(d.ip, d.at, d.reason));
+            if (failed !== null) result.notStored.set(d, failed);
+          }
           guard(sinks, 'audit', () => sinks.audit.unban(d));
           guard(sinks, 'alert', () => sinks.notify(d));
           sinks.log.info(`${sinks.dryRun ? '[dry-run] would unban' : 'unbanned'} ${d.ip} (${d.reason})`);
@@ -138,8 +152,9 @@ export async function applyDecisions(decisions: Decision[], sinks: DecisionSinks
   try {
     sinks.store.transaction(record);
   } catch (err) {
-    // A failed commit (disk full...) leaves the firewall applied; say so and go on.
-    guard(sinks, 'store batch', () => { throw err; });
+    // A failed commit (disk full...) leaves the firewall applied and records nothing of the batch; say so and go on.
+    const detail = guard(sinks, 'store batch', () => { throw err; }) ?? 'the database commit failed';
+    for (const d of decisions) if ((d.kind === 'ban' || d.kind === 'unban') && !result.notStored.has(d)) result.notStored.set(d, detail);
   }
   return result;
 }

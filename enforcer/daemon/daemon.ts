@@ -10,6 +10,8 @@ import type { Clock, Decision } from '../core/types.js';
 import { createEngine, engineConfigFrom, type Engine } from '../core/engine.js';
 import { allowMatcher } from '../core/allow-list.js';
 import { hostAddresses } from '../net/host-addresses.js';
+import { allowlistWarning } from '../net/special.js';
+import { normaliseIp } from '../net/ip.js';
 import { createPoller, type PollResult } from '../adapters/nginx-poller.js';
 import { ensureSecret, readSecret } from '../nginx/secret-file.js';
 import type { FirewallBackend } from '../adapters/firewall/port.js';
@@ -21,13 +23,13 @@ import { createAlerter } from '../adapters/alerts/alerter.js';
 import { createHostStats } from '../adapters/host-stats.js';
 import { createLogger, type Logger } from '../adapters/logger.js';
 import { systemClock } from '../adapters/clock.js';
-import { applyDecisions } from './apply-decisions.js';
+import { applyDecisions, type ApplyResult } from './apply-decisions.js';
 import { correctDrift, reconcile } from './reconcile.js';
 import { startPollLoop, type PollLoop } from './poll-loop.js';
 import { startScheduler } from './scheduler.js';
 import { createWardenService, type DaemonParts } from './warden-service.js';
 import { createApp } from '../api/app.js';
-import type { WardenService } from '../api/service.js';
+import type { StorageHealth, WardenService } from '../api/service.js';
 import { cliTokenPath } from '../config/find.js';
 
 /** Options for tests and embedding; production uses none. */
@@ -71,6 +73,23 @@ function splitListen(listen: string): { host: string; port: number } {
 }
 
 /**
+ * The rows whose `ip` is an address in canonical form: a tampered or corrupt database (`1.2.3.4; rm -rf /`) never
+ * reaches the engine or a backend (whose commands and requests are built from it). The rest are logged once.
+ */
+function validRows<T extends { ip: string }>(rows: T[], log: Logger): T[] {
+  const ok: T[] = [];
+  const bad: string[] = [];
+  for (const r of rows) {
+    if (typeof r.ip === 'string' && normaliseIp(r.ip) === r.ip) ok.push(r);
+    else bad.push(JSON.stringify(String(r.ip).slice(0, 60)));
+  }
+  if (bad.length) {
+    log.warn(`ignoring ${bad.length} active ban row(s) whose ip is not an address (${bad.slice(0, 3).join(', ')}): the database was edited or is corrupt`);
+  }
+  return ok;
+}
+
+/**
  * Starts the daemon. Startup problems (unusable backend, port in use, broken database) throw; nothing else does.
  * @example const d = await startDaemon(loadConfig('warden.yaml')); ... await d.stop();
  */
@@ -84,6 +103,10 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   const audit = openAuditLog(config.storage.audit_log, { clock, log });
   const selfAddrs = opts.hostAddresses ?? (config.allow_self ? hostAddresses() : []);
 
+  for (const entry of config.allowlist) {
+    const w = allowlistWarning(entry);
+    if (w) log.warn(`\`allowlist\`: ${w}`);
+  }
   // Never ban yourself: loopback, the host's own addresses, the configured and the API-added allow-list (core/allow-list).
   const allowParts = () => ({ selfAddrs, configured: config.allowlist, added: store.allowlist() });
   let isAllowed = allowMatcher(allowParts());
@@ -95,7 +118,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
   // Restore: active bans and offence counts survive restarts.
   const now0 = nowSec();
-  const active = store.activeBans();
+  const active = validRows(store.activeBans(), log);
   engine.restore(
     active.filter((b) => b.planned_end === null || b.planned_end > now0).map((b) => ({
       ip: b.ip, since: b.started_at, until: b.planned_end, step: b.step, rule: b.rule, rate: b.rate, source: b.source,
@@ -143,7 +166,12 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   await firewall.init();
   const rec = await reconcile(firewall, active, now0);
   for (const ip of rec.expired) {
-    store.endBan(ip, now0, 'expired');
+    try {
+      store.endBan(ip, now0, 'expired');
+    } catch (err) {
+      // A full disk: the ban is ended again at the next start (it stays active in the database meanwhile).
+      log.error(`cannot record the end of the expired ban of ${ip}: ${(err as Error).message}`);
+    }
     audit.unban({ kind: 'unban', ip, at: now0, reason: 'expired' });
   }
   log.info(`restored ${rec.applied} active ban(s), ended ${rec.expired.length} that ran out while stopped, removed ${rec.strays} stray entr${rec.strays === 1 ? 'y' : 'ies'}`);
@@ -158,14 +186,33 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   const sinks = { firewall, store, audit, notify: (d: Parameters<typeof alerter.notify>[0]) => alerter.notify(d), log, dryRun: config.dry_run };
   let decisionsTotal = 0;
   let lastDecisionMs = 0;
+  // Whether the database takes writes: a failing one (disk full, read-only) is shown on /healthz and the dashboard
+  // until a write succeeds again; logged once per change, never thrown.
+  const storage: StorageHealth = { ok: true, lastError: null, since: null };
+  const storageResult = (error: string | null) => {
+    if (error === null) {
+      if (!storage.ok) log.info('the database takes writes again');
+      storage.ok = true;
+      storage.lastError = null;
+      storage.since = null;
+    } else {
+      if (storage.ok) log.error(`the database does not take writes: ${error}`);
+      storage.ok = false;
+      storage.lastError = error;
+      storage.since ??= nowSec();
+    }
+  };
   const ruleAlerts: Record<string, number> = {};
-  const apply = async (decisions: Decision[]) => {
-    if (decisions.length === 0) return;
+  const apply = async (decisions: Decision[]): Promise<ApplyResult | null> => {
+    if (decisions.length === 0) return null;
     for (const d of decisions) if (d.kind === 'rule_alert') ruleAlerts[d.rule] = (ruleAlerts[d.rule] ?? 0) + 1;
     const t0 = clock.nowMs();
-    await applyDecisions(decisions, sinks);
+    const r = await applyDecisions(decisions, sinks);
     lastDecisionMs = clock.nowMs() - t0;
     decisionsTotal += decisions.length;
+    if (r.notStored.size) storageResult(r.notStored.values().next().value as string);
+    else if (r.bans || r.unbans) storageResult(null);
+    return r;
   };
 
   let lastDownLog = 0;
@@ -199,7 +246,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       log.info(`nginx reachable again after ${n} failed poll(s)`);
       // A restarted nginx has an empty ban dict: re-apply every active ban (idempotent for the firewall backends).
       if (backends.some((b) => b.name === 'nginx')) {
-        reconcile(firewall, store.activeBans(), nowSec()).then(
+        reconcile(firewall, validRows(store.activeBans(), log), nowSec(), (ip) => engine.isBanned(ip)).then(
           (r) => log.info(`re-applied ${r.applied} active ban(s) after nginx came back`),
           (err: Error) => log.error(`re-applying bans after nginx came back failed: ${err.message}`),
         );
@@ -234,12 +281,17 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     {
       name: 'baseline-snapshot', expression: '* * * * *',
       run: () => {
-        store.setMeta(META_HOURLY_SLOTS, JSON.stringify(engine.hourlySlots()));
-        const s = engine.status(nowSec(), 0);
-        store.insertBaseline({
-          at: nowSec(), mean: s.baseline.mean, stddev: s.baseline.stddev, error_mean: s.baseline.errorMean,
-          source: s.baseline.source, hour: s.baseline.hour ?? null, samples: s.baseline.samples, global_rate: s.globalRate,
-        });
+        try {
+          store.setMeta(META_HOURLY_SLOTS, JSON.stringify(engine.hourlySlots()));
+          const s = engine.status(nowSec(), 0);
+          store.insertBaseline({
+            at: nowSec(), mean: s.baseline.mean, stddev: s.baseline.stddev, error_mean: s.baseline.errorMean,
+            source: s.baseline.source, hour: s.baseline.hour ?? null, samples: s.baseline.samples, global_rate: s.globalRate,
+          });
+          storageResult(null);
+        } catch (err) {
+          storageResult((err as Error).message);
+        }
       },
     },
     {
@@ -255,6 +307,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     config, engine, store, firewall, audit, log, clock, alerter, hostStats, loop, startedAt, selfAddrs,
     apply, rebuildAllow, isAllowed: (ip) => isAllowed(ip), backendNames: backends.map((b: FirewallBackend) => b.name),
     decisions: () => ({ total: decisionsTotal, lastMs: lastDecisionMs, ruleAlerts }),
+    storage: () => ({ ...storage }),
   };
   const service = createWardenService(parts);
 
@@ -279,10 +332,21 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   let apiUrl: string | null = null;
   if (opts.serveHttp !== false) {
     const { host, port } = splitListen(config.api.listen);
-    server = await new Promise<ServerType>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
-      s.once('error', reject);
-    });
+    try {
+      server = await new Promise<ServerType>((resolve, reject) => {
+        const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+        s.once('error', reject);
+      });
+    } catch (err) {
+      // A daemon without its API is no daemon: stop what was started (the poll loop and the jobs would keep the
+      // process alive) and let the caller exit non-zero with the reason.
+      await loop.stop();
+      await stopCron();
+      await firewall.shutdown().catch(() => undefined);
+      audit.close();
+      store.close();
+      throw err;
+    }
     const addr = server.address();
     const realPort = addr && typeof addr === 'object' ? addr.port : port;
     apiUrl = `http://${host.includes(':') ? `[${host}]` : host}:${realPort}`;

@@ -21,10 +21,12 @@ export interface ReconcileResult {
 }
 
 /**
- * Reconciles one backend with the database's active bans at time `now` (epoch s).
+ * Reconciles one backend with the database's active bans at time `now` (epoch s). An entry the database does not
+ * hold is removed unless `keep(ip)` (a running daemon passes the engine's isBanned: a ban in flight is no stray).
  * @example const r = await reconcile(fw, store.activeBans(), nowSec);
  */
-export async function reconcile(fw: FirewallBackend, active: StoredBan[], now: number): Promise<ReconcileResult> {
+export async function reconcile(fw: FirewallBackend, active: StoredBan[], now: number,
+  keep: (ip: string) => boolean = () => false): Promise<ReconcileResult> {
   const live: BanEntry[] = [];
   const expired: string[] = [];
   const wanted = new Set<string>();
@@ -42,7 +44,8 @@ export async function reconcile(fw: FirewallBackend, active: StoredBan[], now: n
   } catch {
     present = [];
   }
-  const strays = present.filter((e) => !wanted.has(e.ip)).map((e) => e.ip);
+  // `keep` (the engine's own view) covers bans decided while this ran: applied to the backend, not yet in the database.
+  const strays = present.filter((e) => !wanted.has(e.ip) && !keep(e.ip)).map((e) => e.ip);
   if (live.length) fw.add(live);
   if (strays.length) fw.remove(strays);
   const r = live.length || strays.length ? await fw.commit() : { added: 0, removed: 0, failed: [] };

@@ -7,11 +7,16 @@ import type { FirewallBackend } from '../adapters/firewall/port.js';
 import type { WardenStore } from '../adapters/store/warden-store.js';
 import type { HistoryFilter } from '../adapters/store/types.js';
 import type { PollLoop } from './poll-loop.js';
-import type { ServiceError, WardenService } from '../api/service.js';
+import type { ServiceError, StorageHealth, WardenService } from '../api/service.js';
+import type { ApplyResult } from './apply-decisions.js';
 import { normaliseIp } from '../net/ip.js';
 import { banKeyProblem, cidrContains, normaliseBanKey, parseCidr } from '../net/cidr.js';
 import { banRuleNames } from '../core/rules/registry.js';
 import { ruleInfo } from '../core/rules/info.js';
+import { allowlistWarning, specialAddressReason } from '../net/special.js';
+
+/** Addresses of a bulk load handled between two turns of the event loop (one firewall batch, one transaction). */
+export const BULK_CHUNK = 1000;
 
 /** The running pieces the service reads and drives. */
 export interface DaemonParts {
@@ -29,11 +34,13 @@ export interface DaemonParts {
   startedAt: number;
   selfAddrs: string[];
   backendNames: string[];
-  apply(decisions: Decision[]): Promise<void>;
+  /** Applies decisions; the result says which the database did not record (null for an empty list). */
+  apply(decisions: Decision[]): Promise<ApplyResult | null>;
   rebuildAllow(): void;
   isAllowed(ip: string): boolean;
   /** Decisions applied, the last batch's duration, and alerts of rules in mode alert by rule since start. */
   decisions(): { total: number; lastMs: number; ruleAlerts?: Readonly<Record<string, number>> };
+  storage(): StorageHealth;
 }
 
 /**
@@ -52,6 +59,8 @@ export function createWardenService(p: DaemonParts): WardenService {
     if (!ip) return { ok: false, status: 400, error: `\`ip\` must be an IPv4 or IPv6 address or CIDR, got \`${rawIp.slice(0, 64)}\`` };
     const problem = banKeyProblem(ip);
     if (problem) return { ok: false, status: 400, error: problem };
+    const special = specialAddressReason(ip);
+    if (special) return { ok: false, status: 400, error: `refusing to ban ${ip}: ${special}; no client has it` };
     const net = ip.indexOf('/') >= 0;
     const it = net ? 'it holds' : 'it is';
     if (selfEntries(p.selfAddrs).some((a) => cidrContains(ip, a) || cidrContains(a, ip))) {
@@ -64,6 +73,20 @@ export function createWardenService(p: DaemonParts): WardenService {
     }
     if (p.engine.isBanned(ip)) return { ok: false, status: 409, error: `${ip} is already banned` };
     return { ok: true, ip };
+  };
+  /**
+   * Takes back bans the database did not record (the caller is told 503): out of the engine and the firewall, so what
+   * is enforced is what was acknowledged. Nothing is written (the database is failing).
+   */
+  const revertBans = async (ips: string[]) => {
+    const now = nowSec();
+    for (const ip of ips) p.engine.manualUnban(ip, now);
+    p.firewall.remove(ips);
+    try {
+      await p.firewall.commit();
+    } catch (err) {
+      p.log.error(`taking back bans that were not stored failed: ${(err as Error).message}`);
+    }
   };
   return {
     status() {
@@ -79,6 +102,7 @@ export function createWardenService(p: DaemonParts): WardenService {
         dropped: { total: p.loop.state.droppedTotal, lastPoll: p.loop.state.droppedLastPoll },
         dryRun: p.config.dry_run,
         backends: p.backendNames,
+        storage: p.storage(),
       };
     },
 
@@ -86,29 +110,51 @@ export function createWardenService(p: DaemonParts): WardenService {
       const checked = checkBannable(rawIp, actor);
       if (!checked.ok) return checked;
       const d = p.engine.manualBan(checked.ip, nowSec(), durationSec, reason);
-      await p.apply([d]);
+      const r = await p.apply([d]);
+      const notStored = r?.notStored.get(d);
+      if (notStored !== undefined) {
+        await revertBans([d.ip]);
+        return { ok: false, status: 503, error: `the ban of ${d.ip} was not stored (${notStored}); it is not in force: free space or fix the database and retry` };
+      }
       return { ok: true, ban: { ip: d.ip, since: d.at, until: d.until, step: d.step, rule: d.rule, rate: d.rate, source: d.source } };
     },
 
     async banMany(ips, durationSec, reason, actor) {
       const refused: Array<{ ip: string; error: string }> = [];
-      const decisions: BanDecision[] = [];
       const seen = new Set<string>();
-      const now = nowSec();
-      for (const raw of ips) {
-        const checked = checkBannable(raw, actor);
-        if (!checked.ok) {
-          const ip = normaliseBanKey(raw.trim()) ?? raw.slice(0, 64);
-          refused.push({ ip, error: seen.has(ip) ? 'listed twice' : checked.error });
-        } else if (seen.has(checked.ip)) {
-          refused.push({ ip: checked.ip, error: 'listed twice' });
-        } else {
-          seen.add(checked.ip);
-          decisions.push(p.engine.manualBan(checked.ip, now, durationSec, reason));
+      let banned = 0;
+      let storageError: string | undefined;
+      // In bounded chunks, each its own firewall batch and transaction, yielding to the event loop in between: the
+      // poll loop keeps draining nginx's counters during a 100,000-address load, so a flood meanwhile is still banned.
+      for (let i = 0; i < ips.length; i += BULK_CHUNK) {
+        const decisions: BanDecision[] = [];
+        const now = nowSec();
+        for (const raw of ips.slice(i, i + BULK_CHUNK)) {
+          const checked = checkBannable(raw, actor);
+          if (!checked.ok) {
+            const ip = normaliseBanKey(raw.trim()) ?? raw.slice(0, 64);
+            refused.push({ ip, error: seen.has(ip) ? 'listed twice' : checked.error });
+          } else if (seen.has(checked.ip)) {
+            refused.push({ ip: checked.ip, error: 'listed twice' });
+          } else {
+            seen.add(checked.ip);
+            decisions.push(p.engine.manualBan(checked.ip, now, durationSec, reason));
+          }
         }
+        const r = await p.apply(decisions);
+        const failed: string[] = [];
+        for (const d of decisions) {
+          const why = r?.notStored.get(d);
+          if (why === undefined) continue;
+          failed.push(d.ip);
+          storageError ??= why;
+          refused.push({ ip: d.ip, error: `not stored (${why}); not in force` });
+        }
+        if (failed.length) await revertBans(failed);
+        banned += decisions.length - failed.length;
+        await new Promise<void>((r) => setImmediate(r));
       }
-      await p.apply(decisions);
-      return { banned: decisions.length, refused };
+      return storageError === undefined ? { banned, refused } : { banned, refused, storageError };
     },
 
     async unban(rawIp) {
@@ -116,7 +162,11 @@ export function createWardenService(p: DaemonParts): WardenService {
       if (!ip) return { ok: false, status: 400, error: `\`ip\` must be an IPv4 or IPv6 address or CIDR, got \`${rawIp.slice(0, 64)}\`` };
       const d = p.engine.manualUnban(ip, nowSec());
       if (!d) return { ok: false, status: 404, error: `${ip} is not banned` };
-      await p.apply([d]);
+      const r = await p.apply([d]);
+      const notStored = r?.notStored.get(d);
+      if (notStored !== undefined) {
+        return { ok: false, status: 503, error: `${ip} is unbanned now, but that was not stored (${notStored}): the ban comes back after a restart` };
+      }
       return { ok: true };
     },
 
@@ -132,13 +182,16 @@ export function createWardenService(p: DaemonParts): WardenService {
       if (!parseCidr(cidr)) return { ok: false, status: 400, error: `\`cidr\` must be an IP address or CIDR, got \`${cidr.slice(0, 64)}\`` };
       p.store.addAllow(cidr, note, actor, nowSec());
       p.rebuildAllow();
-      return { ok: true };
+      const warning = allowlistWarning(cidr);
+      if (warning) p.log.warn(warning);
+      return warning ? { ok: true, warning } : { ok: true };
     },
     async removeAllow(cidr) {
       if (!p.store.removeAllow(cidr)) return { ok: false, status: 404, error: `${cidr} is not on the API allow-list` };
       p.rebuildAllow();
       return { ok: true };
     },
+    storageHealth: () => p.storage(),
     getMeta: (key) => p.store.getMeta(key),
     setMeta: (key, value) => p.store.setMeta(key, value),
 

@@ -118,7 +118,7 @@ function expand(ds: Directive[], files: Map<string, Directive[]>, depth: number)
   for (const d of ds) {
     if (d.name === 'include' && d.args.length === 1 && depth < 20) {
       const re = globToRegExp(d.args[0]);
-      for (const [path, parsed] of files) if (re.test(path)) out.push(...expand(parsed, files, depth + 1));
+      for (const [path, parsed] of files) if (re.test(path)) for (const d of expand(parsed, files, depth + 1)) out.push(d);
     } else if (d.children) {
       out.push({ ...d, children: expand(d.children, files, depth) });
     } else {
@@ -177,6 +177,22 @@ function checkBlock(block: Directive, path: string[], inheritedCounted: boolean,
  *   checkAccessLogs(execFileSync('nginx', ['-T'], { encoding: 'utf8' }))
  *   // [{ file: '/etc/nginx/sites-enabled/api', line: 12, context: 'server api.example.com (listen 443)', message: '...' }]
  */
+/**
+ * Why `nginxT` cannot be `nginx -T` output of a web server (empty, or no http {} block anywhere), or null when it can.
+ * @example nginxDumpProblem('') // 'the input is empty: ...'
+ */
+export function nginxDumpProblem(nginxT: string): string | null {
+  if (nginxT.trim() === '') return 'the input is empty: it does not look like `nginx -T` output';
+  const files = splitFiles(nginxT);
+  const parsed = new Map<string, Directive[]>();
+  for (const f of files) parsed.set(f.path, parseFile(f.path, f.text));
+  const tree = expand(parsed.get(files[0].path) ?? [], parsed, 0);
+  if (!tree.some((d) => d.name === 'http' && d.children)) {
+    return 'no http {} block found: it does not look like `nginx -T` output (run `nginx -T > dump.txt` and pass --file dump.txt)';
+  }
+  return null;
+}
+
 export function checkAccessLogs(nginxT: string): AccessLogWarning[] {
   const files = splitFiles(nginxT);
   const parsed = new Map<string, Directive[]>();

@@ -4,9 +4,10 @@ import type { Baseline, Counts, Decision } from '../core/types.js';
 import { createEngine, engineConfigFrom, originalVariant } from '../core/engine.js';
 import { allowMatcher } from '../core/allow-list.js';
 import { hostAddresses as readHostAddresses } from '../net/host-addresses.js';
-import { readLog } from './read-log.js';
+import { readLog, MAX_LINE_BYTES } from './read-log.js';
 import { floodEvents, type FloodSpec } from './inject-flood.js';
 import { formatText, toJson } from './format-decision.js';
+import { pushAll } from '../core/arrays.js';
 import { join } from 'node:path';
 import { packageRoot } from '../nginx/locate.js';
 import { loadPathClasses } from './path-classes.js';
@@ -168,7 +169,11 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
     lastData = sim;
     emit(engine.tick(sim + 1));
     lastTick = sim + 1;
-    if (expiries.length > 64) expiries.splice(0, expiries.length, ...expiries.filter((u) => u > lastTick!));
+    if (expiries.length > 64) {
+      const keep = expiries.filter((u) => u > lastTick!);
+      expiries.length = 0;
+      pushAll(expiries, keep);
+    }
   }
   // Let the last window play out (bans can still be decided until the traffic has left it).
   if (lastTick !== null) advanceTo(lastData + W + 1);
@@ -206,6 +211,7 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
     opts.out(`summary: log ${summary.firstTime ?? '-'} .. ${summary.lastTime ?? '-'} (${summary.logSeconds}s), simulated ${summary.simulatedSeconds}s at speed ${speed}, variant ${variant}`);
     opts.out(`summary: ${bans} ban(s) of ${banned.size} address(es)${banned.size ? `: ${[...banned].slice(0, 20).join(', ')}${banned.size > 20 ? ', ...' : ''}` : ''}; ${unbans} unban(s); ${globalAlerts} global alert(s)${ruleAlerts ? `; ${ruleAlerts} rule alert(s) (mode alert)` : ''}; ${summary.activeBansAtEnd} still banned at the end`);
     opts.out(`summary: final baseline ${b.mean.toFixed(2)} req/s (stddev ${b.stddev.toFixed(2)}, ${b.source}${b.hour !== undefined ? ` hour ${b.hour}` : ''}, ${b.samples} samples); ${recomputes} recomputations; took ${summary.elapsedMs} ms`);
+    if (log.overlong) opts.out(`summary: ${log.overlong} line(s) longer than ${MAX_LINE_BYTES} bytes skipped`);
     for (const s of log.skippedSamples) opts.out(`summary: skipped line ${s.line}: ${s.text}`);
   }
   return summary;

@@ -88,3 +88,17 @@ test('a failing write (full disk) is logged, never thrown', { skip: existsSync('
   assert.equal(logged.length, 1);
   assert.match(logged[0], /ERROR cannot write audit log \/dev\/full: ENOSPC/);
 });
+
+test('control characters in a reason (NUL, ESC, DEL, C1) never reach the audit log raw', (t) => {
+  const { dir, log, clock } = setup(t);
+  const path = join(dir, 'audit.log');
+  const audit = openAuditLog(path, { clock, log });
+  audit.ban(manualBan('a\u0000b\u001b[31mred\u001b[0m\u007f\u009b2J\u2028end'));
+  audit.failure('what\u0000', 'detail\u0007');
+  audit.close();
+  const text = readFileSync(path, 'utf8');
+  // eslint-disable-next-line no-control-regex
+  assert.doesNotMatch(text.replace(/\n/g, ''), /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+  assert.match(text, /reason=a\\x00b\\x1b\[31mred\\x1b\[0m\\x7f\\x9b2J end/);
+  assert.match(text, /FAILURE \| what\\x00 \| detail\\x07/);
+});

@@ -12,7 +12,8 @@ import type { BanEntry, FirewallBackend } from '../../enforcer/adapters/firewall
 import { applyDecisions, type DecisionAudit } from '../../enforcer/daemon/apply-decisions.js';
 import { createWardenService } from '../../enforcer/daemon/warden-service.js';
 import type { PollLoop } from '../../enforcer/daemon/poll-loop.js';
-import type { WardenService } from '../../enforcer/api/service.js';
+import type { StorageHealth, WardenService } from '../../enforcer/api/service.js';
+import { pushAll } from '../../enforcer/core/arrays.js';
 
 /** A clock tests move by hand. */
 export interface ManualClock extends Clock {
@@ -37,7 +38,7 @@ export interface ServiceFixture {
   /** The host's own address used by the fixture. */
   selfAddr: string;
   /** Applies decisions as the daemon does (firewall, store, audit, alert counters). */
-  apply(decisions: Decision[]): Promise<void>;
+  apply(decisions: Decision[]): Promise<unknown>;
   close(): void;
 }
 
@@ -48,8 +49,8 @@ function memoryFirewall(): FirewallBackend & { entries: Map<string, number | nul
   return {
     name: 'memory', entries,
     async init() {},
-    add(e) { adds.push(...e); },
-    remove(ips) { removes.push(...ips); },
+    add(e) { pushAll(adds, e); },
+    remove(ips) { pushAll(removes, ips); },
     async commit() {
       for (const e of adds) entries.set(e.ip, e.until);
       for (const ip of removes) entries.delete(ip);
@@ -74,6 +75,8 @@ export function createServiceFixture(opts: {
   detection?: Record<string, unknown>;
   /** A real audit log to write decisions to (default: none). */
   audit?: DecisionAudit;
+  /** What the daemon's storage health says (default: the database takes writes). */
+  storage?: () => StorageHealth;
 } = {}): ServiceFixture {
   const dir = mkdtempSync(join(tmpdir(), 'warden-api-'));
   const dbPath = opts.dbPath ?? join(dir, 'warden.db');
@@ -94,7 +97,7 @@ export function createServiceFixture(opts: {
   const ruleAlerts: Record<string, number> = {};
   const apply = async (decisions: Decision[]) => {
     for (const d of decisions) if (d.kind === 'rule_alert') ruleAlerts[d.rule] = (ruleAlerts[d.rule] ?? 0) + 1;
-    await applyDecisions(decisions, { firewall, store, audit, notify: () => {}, log, dryRun: false });
+    return applyDecisions(decisions, { firewall, store, audit, notify: () => {}, log, dryRun: false });
   };
   const loopState = {
     reachable: true, lastPollAt: clock.nowMs() / 1000, lastError: null, droppedTotal: 3, droppedLastPoll: 0,
@@ -114,6 +117,7 @@ export function createServiceFixture(opts: {
     rebuildAllow,
     isAllowed: (ip: string) => isAllowed(ip),
     decisions: () => ({ total: 0, lastMs: 1, ruleAlerts }),
+    storage: opts.storage ?? (() => ({ ok: true, lastError: null, since: null })),
   });
   return {
     service, store, engine, clock, firewall: firewall.entries, selfAddr, apply,

@@ -23,12 +23,12 @@ function withConfig(text: string, name = 'warden.yaml'): { path: string; done: (
 }
 
 const cases: Array<{ name: string; yaml: string; line: string }> = [
-  { name: 'a string where a number goes', yaml: 'detection:\n  zscore: abc\n', line: 'Expected `detection.zscore` to be a number > 0, got `"abc"`' },
-  { name: 'a negative number', yaml: 'detection:\n  multiplier: -2\n', line: 'Expected `detection.multiplier` to be a number > 0, got `-2`' },
+  { name: 'a string where a number goes', yaml: 'detection:\n  zscore: abc\n', line: 'Expected `detection.zscore` to be a number > 0 and at most 1000000, got `"abc"`' },
+  { name: 'a negative number', yaml: 'detection:\n  multiplier: -2\n', line: 'Expected `detection.multiplier` to be a number > 0 and at most 1000000, got `-2`' },
   { name: 'an unknown key (typo)', yaml: 'detection:\n  zscor: 3\n', line: 'Unknown key `detection.zscor` in config' },
-  { name: 'a bad ladder step', yaml: 'bans:\n  ladder: [10m, forever]\n', line: 'Expected `bans.ladder.1` to be a duration such as 10m or the word permanent, got `"forever"`' },
+  { name: 'a bad ladder step', yaml: 'bans:\n  ladder: [10m, forever]\n', line: 'Expected `bans.ladder.1` to be a duration such as 10m (at most 3650d) or the word permanent, got `"forever"`' },
   { name: 'an unknown backend', yaml: 'enforcement:\n  backends: [pf]\n', line: 'Expected `enforcement.backends.0` to be one of ipset, nftables, iptables, nginx, dry-run, got `"pf"`' },
-  { name: 'a bad listen address', yaml: 'api:\n  listen: 8080\n', line: 'Expected `api.listen` to be HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080, got `8080`' },
+  { name: 'a bad listen address', yaml: 'api:\n  listen: 8080\n', line: 'Expected `api.listen` to be HOST:PORT with a port from 0 to 65535, such as 127.0.0.1:8080 or [::1]:8080, got `8080`' },
   { name: 'a tighten factor above 1', yaml: 'detection:\n  tighten_factor: 2\n', line: 'Expected `detection.tighten_factor` to be a number > 0 and <= 1, got `2`' },
   { name: 'a password hash not made by hash-password', yaml: 'api:\n  password_hash: hunter2\n', line: 'Expected `api.password_hash` to be a hash made by `warden hash-password` (or empty), got `"hunter2"`' },
   { name: 'a bad allow-list entry', yaml: 'allowlist: [10.0.0.0/33]\n', line: 'Expected `allowlist.0` to be an IP address or CIDR, got `"10.0.0.0/33"`' },

@@ -88,20 +88,20 @@ test('durations and ladder steps accept numbers and units', () => {
 
 test('each kind of bad value gives one exact line naming the key, the expectation and the value', () => {
   const cases: Array<[unknown, string]> = [
-    [{ detection: { zscore: 'abc' } }, 'Expected `detection.zscore` to be a number > 0, got `"abc"`'],
-    [{ detection: { zscore: -1 } }, 'Expected `detection.zscore` to be a number > 0, got `-1`'],
-    [{ detection: { min_requests: -5 } }, 'Expected `detection.min_requests` to be a number >= 0, got `-5`'],
-    [{ detection: { hour_slot_min_samples: 1.5 } }, 'Expected `detection.hour_slot_min_samples` to be a whole number > 0, got `1.5`'],
+    [{ detection: { zscore: 'abc' } }, 'Expected `detection.zscore` to be a number > 0 and at most 1000000, got `"abc"`'],
+    [{ detection: { zscore: -1 } }, 'Expected `detection.zscore` to be a number > 0 and at most 1000000, got `-1`'],
+    [{ detection: { min_requests: -5 } }, 'Expected `detection.min_requests` to be a number from 0 to 1000000, got `-5`'],
+    [{ detection: { hour_slot_min_samples: 1.5 } }, 'Expected `detection.hour_slot_min_samples` to be a whole number from 1 to 25200, got `1.5`'],
     [{ detection: { tighten_factor: 2 } }, 'Expected `detection.tighten_factor` to be a number > 0 and <= 1, got `2`'],
-    [{ detection: { window: '10x' } }, 'Expected `detection.window` to be a duration such as 30s, 10m, 2h or 30d (or a number of seconds > 0), got `"10x"`'],
-    [{ detection: { window: 0 } }, 'Expected `detection.window` to be a duration such as 30s, 10m, 2h or 30d (or a number of seconds > 0), got `0`'],
-    [{ bans: { ladder: ['10m', 'forever'] } }, 'Expected `bans.ladder.1` to be a duration such as 10m or the word permanent, got `"forever"`'],
+    [{ detection: { window: '10x' } }, 'Expected `detection.window` to be a duration such as 30s, 10m, 2h or 30d (or a number of seconds) from 0.1s to 1h, got `"10x"`'],
+    [{ detection: { window: 0 } }, 'Expected `detection.window` to be a duration such as 30s, 10m, 2h or 30d (or a number of seconds) from 0.1s to 1h, got `0`'],
+    [{ bans: { ladder: ['10m', 'forever'] } }, 'Expected `bans.ladder.1` to be a duration such as 10m (at most 3650d) or the word permanent, got `"forever"`'],
     [{ bans: { ladder: [] } }, 'Expected `bans.ladder` to be a list of at least one duration, got `[]`'],
     [{ dry_run: 'yes' }, 'Expected `dry_run` to be true or false, got `"yes"`'],
     [{ log_level: 'loud' }, 'Expected `log_level` to be one of debug, info, warn, error, got `"loud"`'],
     [{ enforcement: { backends: ['pf'] } }, 'Expected `enforcement.backends.0` to be one of ipset, nftables, iptables, nginx, dry-run, got `"pf"`'],
     [{ alerts: { slack_webhook_url: 'ftp://x' } }, 'Expected `alerts.slack_webhook_url` to be an http(s) URL, got `"ftp://x"`'],
-    [{ api: { listen: 'localhost' } }, 'Expected `api.listen` to be HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080, got `"localhost"`'],
+    [{ api: { listen: 'localhost' } }, 'Expected `api.listen` to be HOST:PORT with a port from 0 to 65535, such as 127.0.0.1:8080 or [::1]:8080, got `"localhost"`'],
     [{ api: { tokens: ['short'] } }, 'Expected `api.tokens.0` to be a token of at least 16 characters, got `"short"`'],
     [{ detection: { zscroe: 3 } }, 'Unknown key `detection.zscroe` in config'],
     [{ detection: { rules: { zscore: { mode: 'maybe' } } } }, 'Expected `detection.rules.zscore.mode` to be one of ban, alert, off, got `"maybe"`'],
@@ -110,7 +110,7 @@ test('each kind of bad value gives one exact line naming the key, the expectatio
     [{ detection: { rules: { ceiling: { mode: 'ban', max: 3 } } } }, 'Unknown key `detection.rules.ceiling.max` in config'],
     [{ detection: { rules: { ceiling: 'off' } } }, 'Expected `detection.rules.ceiling` to be a mapping of keys to values, got `"off"`'],
     [{ detection: { rules: [] } }, 'Expected `detection.rules` to be a mapping of rule names to their settings, got `[]`'],
-    [{ detection: { short_window: 0 } }, 'Expected `detection.short_window` to be a duration such as 30s, 10m, 2h or 30d (or a number of seconds > 0), got `0`'],
+    [{ detection: { short_window: 0 } }, 'Expected `detection.short_window` to be a duration such as 30s, 10m, 2h or 30d (or a number of seconds) from 0.1s to 1h, got `0`'],
     [{ alerts: { events: ['alert'] } }, 'Expected `alerts.events.0` to be one of ban, unban, global_alert, rule_alert, got `"alert"`'],
     [{ detections: {} }, 'Unknown key `detections` in config'],
     [{ enforcement: { nginx_status: 444 } }, 'Unknown key `enforcement.nginx_status` in config: removed (nothing read it); the answer to a banned client is set in nginx-server.conf (`return 403;` or `return 444;`)'],
@@ -128,8 +128,8 @@ test('several problems give one line each; a long value is shortened', () => {
   const msg = errorOf({ detection: { zscore: 0, multiplier: 'x'.repeat(100) } });
   const lines = msg.split('\n');
   assert.equal(lines.length, 2);
-  assert.equal(lines[0], 'Expected `detection.zscore` to be a number > 0, got `0`');
-  assert.equal(lines[1], `Expected \`detection.multiplier\` to be a number > 0, got \`"${'x'.repeat(56)}...\``);
+  assert.equal(lines[0], 'Expected `detection.zscore` to be a number > 0 and at most 1000000, got `0`');
+  assert.equal(lines[1], `Expected \`detection.multiplier\` to be a number > 0 and at most 1000000, got \`"${'x'.repeat(56)}...\``);
 });
 
 test('${ENV} fills strings anywhere; a missing variable is an error naming it and the key', () => {
@@ -146,7 +146,7 @@ test('${ENV} fills strings anywhere; a missing variable is an error naming it an
   );
   assert.equal(errorOf({ api: { tokens: ['ok-token-ok-token', '${T2}'] } }), 'Expected environment variable `T2` (used by `api.tokens.1`) to be set, got nothing');
   // Substituted values are validated like written ones.
-  assert.equal(errorOf({ detection: { zscore: '${Z}' } }, { Z: '3' }), 'Expected `detection.zscore` to be a number > 0, got `"3"`');
+  assert.equal(errorOf({ detection: { zscore: '${Z}' } }, { Z: '3' }), 'Expected `detection.zscore` to be a number > 0 and at most 1000000, got `"3"`');
 });
 
 test('loadConfig reads YAML and JSON files and explains unreadable or malformed ones', () => {
@@ -174,7 +174,7 @@ test('loadConfig reads YAML and JSON files and explains unreadable or malformed 
     assert.equal(loadConfig(empty, {}).detection.zscore, 3);
     const bad = join(dir, 'badvalue.yaml');
     writeFileSync(bad, 'detection:\n  zscore: abc\n');
-    assert.throws(() => loadConfig(bad, {}), { name: 'ConfigError', message: 'Expected `detection.zscore` to be a number > 0, got `"abc"`' });
+    assert.throws(() => loadConfig(bad, {}), { name: 'ConfigError', message: 'Expected `detection.zscore` to be a number > 0 and at most 1000000, got `"abc"`' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,6 +3,7 @@ import { parseConfig } from '../../enforcer/config/load.js';
 import { createEngine, engineConfigFrom, type Engine, type EngineConfig } from '../../enforcer/core/engine.js';
 import type { Counts, Decision, SecondBucket } from '../../enforcer/core/types.js';
 import { buildMatcher } from '../../enforcer/net/cidr.js';
+import { pushAll } from '../../enforcer/core/arrays.js';
 
 /** A frozen-clock engine: defaults from the real config schema, `detection`/`bans` overrides, loopback allowed. */
 export function makeEngine(
@@ -41,7 +42,7 @@ export function run(
   const out: Decision[] = [];
   for (let t = from; t < to; t++) {
     const x = traffic(t);
-    out.push(...step(engine, t, x.ips ?? {}, x.background ?? 0));
+    pushAll(out, step(engine, t, x.ips ?? {}, x.background ?? 0));
   }
   return out;
 }

@@ -11,6 +11,7 @@ import {
 } from '../../enforcer/adapters/firewall/exec.js';
 import { BackendUnavailableError } from '../../enforcer/adapters/firewall/port.js';
 import { memoryLogger } from './helpers.js';
+import { pushAll } from '../../enforcer/core/arrays.js';
 
 const fw = (over: Partial<FirewallOptions> = {}): FirewallOptions =>
   ({ name: 'wdt', hookChains: ['INPUT'], retries: 2, prefix: [], log: memoryLogger().log, ...over });
@@ -73,7 +74,7 @@ test('applyBisecting finds the failing entries of a batch and applies the rest',
   const failed = await applyBisecting(items, async (part) => {
     calls++;
     if (part.some((p) => p.ip === '198.18.0.5' || p.ip === '198.18.0.40')) throw new Error('bad element');
-    applied.push(...part.map((p) => p.ip));
+    pushAll(applied, part.map((p) => p.ip));
   });
   assert.deepEqual(failed.map((f) => f.ip), ['198.18.0.5', '198.18.0.40']);
   assert.equal(applied.length, 62);

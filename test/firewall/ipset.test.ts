@@ -11,6 +11,7 @@ import { prefixBanTests } from './prefix-bans.js';
 import { createLogger } from '../../enforcer/adapters/logger.js';
 
 const commands = ['ipset', 'iptables', 'ip6tables', 'curl'];
+// eslint-disable-next-line no-restricted-syntax -- a fixed list of a few command names
 const skip = netnsSkipReason() || needCommands(...commands);
 const now = () => Math.floor(Date.now() / 1000);
 

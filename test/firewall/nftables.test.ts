@@ -10,6 +10,7 @@ import { timeoutAndBulkTests } from './timeout-and-bulk.js';
 import { prefixBanTests } from './prefix-bans.js';
 
 const commands = ['nft', 'curl'];
+// eslint-disable-next-line no-restricted-syntax -- a fixed list of a few command names
 const skip = netnsSkipReason() || needCommands(...commands);
 const now = () => Math.floor(Date.now() / 1000);
 

@@ -16,6 +16,7 @@ const now = () => Math.floor(Date.now() / 1000);
  * @example prefixBanTests('ipset', createIpsetBackend, ['ipset', 'iptables', 'ip6tables', 'curl']);
  */
 export function prefixBanTests(label: string, create: (fw: FirewallOptions) => FirewallBackend, commands: string[]): void {
+  // eslint-disable-next-line no-restricted-syntax -- a fixed list of a few command names
   const skip = netnsSkipReason() || needCommands(...commands);
 
   test(`${label}: a /24 and a /64 ban drop every address inside (real packets), none outside; unban restores them`, { skip }, async (t) => {

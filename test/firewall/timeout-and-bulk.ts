@@ -17,6 +17,7 @@ const now = () => Math.floor(Date.now() / 1000);
  */
 export function timeoutAndBulkTests(label: string, create: (fw: FirewallOptions) => FirewallBackend, family: 4 | 6,
   commands: string[]): void {
+  // eslint-disable-next-line no-restricted-syntax -- a fixed list of a few command names
   const skip = netnsSkipReason() || needCommands(...commands);
 
   test(`${label}: a ban with a 2 s timeout really expires in the kernel`, { skip }, async (t) => {

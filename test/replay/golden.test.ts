@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../../enforcer/config/load.js';
 import { runReplay } from '../../enforcer/replay/run-replay.js';
 import { parseLine } from '../../enforcer/replay/parse-line.js';
+import { minOf } from '../../enforcer/core/arrays.js';
 
 const root = process.env.WARDEN_ROOT ?? process.cwd();
 const dir = join(root, 'test/fixtures/golden');
@@ -52,7 +53,7 @@ for (const name of cases) {
     for (const [ip, t] of Object.entries(expect.tightened ?? {})) assert.equal(bans.find((b) => b.ip === ip)?.tightened, t, why());
     for (const [ip, ds] of Object.entries(expect.durations ?? {})) assert.deepEqual(bans.filter((b) => b.ip === ip).map((b) => b.duration), ds, why());
     for (const [ip, max] of Object.entries(expect.withinSec ?? {})) {
-      const first = Math.min(...text.split('\n').map(parseLine).filter((e) => e?.ip === ip).map((e) => e!.t));
+      const first = minOf(text.split('\n').map(parseLine).filter((e) => e?.ip === ip).map((e) => e!.t));
       const at = bans.find((b) => b.ip === ip)?.sim_time as number;
       assert.ok(at - first <= max, `${ip} banned ${at - first}s after its first request (at most ${max})`);
     }

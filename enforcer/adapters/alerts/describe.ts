@@ -1,6 +1,7 @@
 // Shared wording of decisions for the audit log and alerts: rule value vs threshold, number formats, user-text cleaning.
 import type { BanDecision, GlobalAlertDecision, RuleAlertDecision } from '../../core/types.js';
 import { getRule } from '../../core/rules/registry.js';
+import { escapeControl } from '../../core/text.js';
 
 /** A number with two decimals; infinite values as `inf`. */
 export function num2(v: number): string {
@@ -45,10 +46,11 @@ export function sourceLabel(b: { source: string; hour?: number }): string {
 
 /**
  * User-supplied text made safe for one `|`-separated line: newlines and pipes become spaces, trimmed.
- * @example oneLine('a|b\nc') === 'a b c'
+ * @example oneLine('a|b\nc') === 'a b c'; oneLine('x\u0000') === 'x\\x00'
  */
 export function oneLine(s: string): string {
-  return s.replace(/[\r\n|]+/g, ' ').replace(/\s+/g, ' ').trim();
+  // Line breaks and `|` become spaces; any other control character (NUL, ESC, DEL...) is escaped, never written raw.
+  return escapeControl(s.replace(/[\r\n|\u2028\u2029]+/g, ' ').replace(/[ \t\v\f]+/g, ' ')).trim();
 }
 
 /**

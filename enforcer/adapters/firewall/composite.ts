@@ -1,5 +1,6 @@
 // Several backends at once (e.g. nginx + ipset): every change goes to each; results are merged.
 import type { BanEntry, CommitResult, FirewallBackend } from './port.js';
+import { maxOf } from '../../core/arrays.js';
 
 /**
  * Combines backends; `list()` is the union (a ban missing from one backend is re-added by reconcile's add, which is idempotent).
@@ -24,8 +25,8 @@ export function createComposite(backends: FirewallBackend[], deps: { log: { erro
         }
       }));
       return {
-        added: Math.max(0, ...results.map((r) => r.added)),
-        removed: Math.max(0, ...results.map((r) => r.removed)),
+        added: maxOf(results.map((r) => r.added), 0),
+        removed: maxOf(results.map((r) => r.removed), 0),
         failed: results.flatMap((r) => r.failed),
       };
     },

@@ -8,6 +8,7 @@ import {
 } from './exec.js';
 import { chainName, ensureChain, removeChain } from './iptables-chain.js';
 import type { BanEntry, FirewallBackend } from './port.js';
+import { pushAll } from '../../core/arrays.js';
 import { normaliseBanKey } from '../../net/cidr.js';
 
 const BACKEND = 'ipset';
@@ -128,7 +129,7 @@ export function createIpsetBackend(fw: FirewallOptions): FirewallBackend {
       const now = nowSeconds(fw);
       const out: BanEntry[] = [];
       for (const family of [4, 6] as const) {
-        out.push(...parseIpsetSave(await ipset(['save', sets[family]]), new Set([sets[family]]), now));
+        pushAll(out, parseIpsetSave(await ipset(['save', sets[family]]), new Set([sets[family]]), now));
       }
       return out;
     },

@@ -7,6 +7,7 @@ import {
 } from './exec.js';
 import { chainName, ensureChain, iptablesFor, removeChain } from './iptables-chain.js';
 import type { BanEntry, CommitResult, FirewallBackend } from './port.js';
+import { pushAll } from '../../core/arrays.js';
 import { normaliseBanKey } from '../../net/cidr.js';
 
 const BACKEND = 'iptables';
@@ -89,7 +90,7 @@ export function createIptablesBackend(fw: FirewallOptions): FirewallBackend {
         });
         const bad = await applyBisecting(work, (part, first) =>
           runCommand(fw, BACKEND, `${iptablesFor(family)}-restore`, ['-w', '--noflush'], { input: restoreScript(part, now), retries: first ? fw.retries : 0 }));
-        failed.push(...bad);
+        pushAll(failed, bad);
         const counts = appliedCounts(mine, bad, now);
         added += counts.added;
         removed += counts.removed;

@@ -8,6 +8,7 @@ import {
   type Change, type FirewallOptions,
 } from './exec.js';
 import type { BanEntry, FirewallBackend } from './port.js';
+import { pushAll } from '../../core/arrays.js';
 import { normaliseBanKey } from '../../net/cidr.js';
 
 const BACKEND = 'nftables';
@@ -177,7 +178,7 @@ export function createNftablesBackend(fw: FirewallOptions): FirewallBackend {
       const now = nowSeconds(fw);
       const out: BanEntry[] = [];
       for (const set of ['ban4', 'ban6', ...await existingNetSets()]) {
-        out.push(...parseNftSetJson(await nft(['-j', 'list', 'set', 'inet', fw.name, set]), now));
+        pushAll(out, parseNftSetJson(await nft(['-j', 'list', 'set', 'inet', fw.name, set]), now));
       }
       return out;
     },

@@ -6,6 +6,12 @@ import { BackendUnavailableError, type CommitResult, type FirewallBackend } from
 import { createPending } from './pending.js';
 import { normaliseBanKey } from '../../net/cidr.js';
 
+/**
+ * Entries (adds, and removes) per POST /bans: an IPv6 add is at most ~70 bytes of JSON, so 5,000 stay well under the
+ * internal listener's 1 MiB body limit.
+ */
+export const POST_CHUNK = 5000;
+
 interface BansAnswer { bans: Array<{ ip: string; until: number }> }
 interface PostAnswer { added: number; removed: number; failed: Array<{ ip: string; error: string }> }
 
@@ -58,21 +64,27 @@ export function createNginxBackend(opts: { url: string; timeoutMs?: number; retr
     async commit(): Promise<CommitResult> {
       // Keys in canonical form (`2001:db8:1:2::/64`), as njs stores and looks them up; njs refuses what it cannot hold.
       const taken = pending.take();
-      const a = taken.adds.map((e) => ({ ip: normaliseBanKey(e.ip) ?? e.ip, until: e.until }));
-      const r = taken.removes.map((ip) => normaliseBanKey(ip) ?? ip);
-      if (!a.length && !r.length) return { added: 0, removed: 0, failed: [] };
-      const body = { add: a.map((e) => ({ ip: e.ip, until: e.until ?? 0 })), remove: r };
-      try {
-        const ans = await call<PostAnswer>('POST', body);
-        const failedAdd = new Set(a.map((e) => e.ip));
-        return {
-          added: ans.added, removed: ans.removed,
-          failed: ans.failed.map((f) => ({ ip: f.ip, op: failedAdd.has(f.ip) ? 'add' as const : 'remove' as const, error: f.error })),
-        };
-      } catch (err) {
-        const error = (err as Error).message;
-        return { added: 0, removed: 0, failed: [...a.map((e) => ({ ip: e.ip, op: 'add' as const, error })), ...r.map((ip) => ({ ip, op: 'remove' as const, error }))] };
+      const adds = taken.adds.map((e) => ({ ip: normaliseBanKey(e.ip) ?? e.ip, until: e.until }));
+      const removes = taken.removes.map((ip) => normaliseBanKey(ip) ?? ip);
+      const out: CommitResult = { added: 0, removed: 0, failed: [] };
+      // One POST per POST_CHUNK entries: the internal listener takes bodies up to 1 MiB (client_max_body_size), and a
+      // 100,000-ban batch is several MiB.
+      for (let i = 0; i < adds.length || i < removes.length; i += POST_CHUNK) {
+        const a = adds.slice(i, i + POST_CHUNK);
+        const r = removes.slice(i, i + POST_CHUNK);
+        try {
+          const ans = await call<PostAnswer>('POST', { add: a.map((e) => ({ ip: e.ip, until: e.until ?? 0 })), remove: r });
+          const failedAdd = new Set(a.map((e) => e.ip));
+          out.added += ans.added;
+          out.removed += ans.removed;
+          for (const f of ans.failed) out.failed.push({ ip: f.ip, op: failedAdd.has(f.ip) ? 'add' : 'remove', error: f.error });
+        } catch (err) {
+          const error = (err as Error).message;
+          for (const e of a) out.failed.push({ ip: e.ip, op: 'add', error });
+          for (const ip of r) out.failed.push({ ip, op: 'remove', error });
+        }
       }
+      return out;
     },
     async list() {
       const ans = await call<BansAnswer>('GET');
@@ -81,7 +93,10 @@ export function createNginxBackend(opts: { url: string; timeoutMs?: number; retr
     async shutdown() {},
     async destroy() {
       const present = await this.list();
-      if (present.length) await call<PostAnswer>('POST', { add: [], remove: present.map((b) => b.ip) });
+      if (present.length) {
+        pending.remove(present.map((b) => b.ip));
+        await this.commit();
+      }
     },
   };
 }

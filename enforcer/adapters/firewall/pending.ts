@@ -1,5 +1,6 @@
 // Bans and unbans queued between two commits, for the backends that pass them on as they are (nginx, dry-run).
 import type { BanEntry } from './port.js';
+import { pushAll } from '../../core/arrays.js';
 
 /**
  * A queue of adds and removes, emptied by take().
@@ -13,8 +14,8 @@ export function createPending(): {
   let adds: BanEntry[] = [];
   let removes: string[] = [];
   return {
-    add(entries) { adds.push(...entries); },
-    remove(ips) { removes.push(...ips); },
+    add(entries) { pushAll(adds, entries); },
+    remove(ips) { pushAll(removes, ips); },
     take() {
       const out = { adds, removes };
       adds = [];

@@ -1,6 +1,6 @@
 // The SQLite adapter: bans, offences, baselines, alerts, allow-list and meta in one WAL database (better-sqlite3,
 // synchronous, statements prepared once). Schema and example queries: docs/schema.md.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { BanDecision, OffenceRecord } from '../../core/types.js';
@@ -111,6 +111,16 @@ function connect(path: string, readonly: boolean, busyTimeoutMs: number): Databa
       throw new Error(`cannot create the directory of the database ${path}: ${(err as Error).message}`, { cause: err });
     }
   }
+  // The database holds the password hash: 0600 whatever the umask. SQLite gives -wal and -shm the mode of the
+  // database file, so creating (or tightening) the database first covers them; existing ones are tightened too.
+  if (!memory && !readonly) {
+    try {
+      closeSync(openSync(path, 'a', 0o600));
+      for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f) && (statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600);
+    } catch (err) {
+      throw new Error(`cannot create the database ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
   let db: Database.Database;
   try {
     db = new Database(path, { readonly, fileMustExist: readonly, timeout: busyTimeoutMs });
@@ -157,8 +167,13 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): WardenStor
       }
     } else {
       migrate(db, path);
-      // Statistics for the query planner (cheap; only re-analyses tables that changed a lot).
-      db.pragma('optimize = 0x10002');
+      // Statistics for the query planner (cheap; only re-analyses tables that changed a lot). Best effort: on a full
+      // disk it cannot write, and the daemon must still start and enforce the bans it has.
+      try {
+        db.pragma('optimize = 0x10002');
+      } catch {
+        /* the first write will report the disk */
+      }
     }
   } catch (err) {
     db.close();

@@ -3,13 +3,19 @@ import { readFileSync } from 'node:fs';
 import type { CommandContext } from '../context.js';
 import { resolveConfig } from '../../config/find.js';
 import { callApi } from '../api-client.js';
+import { pushAll } from '../../core/arrays.js';
 
 /** The addresses (or CIDRs) of a block list: one per line; blank lines and `#` comments ignored; a line's first word counts. */
 export function readBlockList(text: string): string[] {
   return text.split(/\r?\n/).map((l) => l.replace(/#.*/, '').trim().split(/[\s,;]+/)[0]).filter((l) => l.length > 0);
 }
 
-/** Runs `warden ban --file LIST`: one bulk request (and one firewall batch) per 50,000 addresses. */
+/** Addresses per bulk request of `warden ban --file`. */
+const FILE_CHUNK = 20_000;
+/** How long one bulk request may take before the CLI gives up on it. */
+const BULK_TIMEOUT_MS = 15 * 60_000;
+
+/** Runs `warden ban --file LIST`: one bulk request per 20,000 addresses, progress in between. */
 async function runBanFile(ctx: CommandContext, file: string): Promise<number> {
   let text: string;
   try {
@@ -28,11 +34,14 @@ async function runBanFile(ctx: CommandContext, file: string): Promise<number> {
   const reason = (ctx.flags.reason as string | undefined) ?? `bulk ban from ${file}`;
   let banned = 0;
   const refused: Array<{ ip: string; error: string }> = [];
-  for (let i = 0; i < ips.length; i += 50_000) {
+  // Requests of FILE_CHUNK addresses, each waited for as long as it takes (a loaded host may need minutes for a big
+  // list; the daemon keeps detecting meanwhile), with a progress line after each when there are several.
+  for (let i = 0; i < ips.length; i += FILE_CHUNK) {
     const r = await callApi<{ banned: number; refused: Array<{ ip: string; error: string }> }>(config, 'POST', '/api/v1/bans/bulk',
-      { ips: ips.slice(i, i + 50_000), duration, reason });
+      { ips: ips.slice(i, i + FILE_CHUNK), duration, reason }, process.env, BULK_TIMEOUT_MS);
     banned += r.banned;
-    refused.push(...r.refused);
+    pushAll(refused, r.refused);
+    if (ips.length > FILE_CHUNK) ctx.err(`  ... ${Math.min(i + FILE_CHUNK, ips.length)} of ${ips.length} sent, ${banned} banned so far`);
   }
   ctx.out(`banned ${banned} of ${ips.length} address(es) ${duration === 'permanent' ? 'permanently' : `for ${duration}`}`);
   for (const r of refused.slice(0, 20)) ctx.out(`  refused ${r.ip}: ${r.error}`);

@@ -2,6 +2,7 @@
 import type { CommandContext } from '../context.js';
 import { resolveConfig } from '../../config/find.js';
 import { formatDuration } from '../../config/duration.js';
+import { allowlistWarning } from '../../net/special.js';
 
 /** Runs `warden check`. Exit 0 when valid, 78 (via ConfigError) when not. */
 export async function runCheck(ctx: CommandContext): Promise<number> {
@@ -13,5 +14,9 @@ export async function runCheck(ctx: CommandContext): Promise<number> {
   ctx.out(`  ladder:     ${config.bans.ladder.map((s) => formatDuration(s)).join(' -> ')}`);
   ctx.out(`  allow-list: loopback${config.allow_self ? ', host addresses' : ''}${config.allowlist.length ? `, ${config.allowlist.join(', ')}` : ''}`);
   ctx.out(`  nginx:      ${config.nginx.url}   api: ${config.api.listen}   db: ${config.storage.database}`);
+  for (const entry of config.allowlist) {
+    const w = allowlistWarning(entry);
+    if (w) ctx.err(`warning: \`allowlist\`: ${w}`);
+  }
   return 0;
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import type { CommandContext } from '../context.js';
-import { checkAccessLogs } from '../../nginx/access-log-check.js';
+import { checkAccessLogs, nginxDumpProblem } from '../../nginx/access-log-check.js';
 
 /** The full configuration as `nginx -T` prints it; throws with what to do when nginx cannot be run. */
 export function nginxDump(nginx: string): string {
@@ -15,9 +15,24 @@ export function nginxDump(nginx: string): string {
   }
 }
 
-/** Runs `warden nginx-check`. Exit 0 when every block is counted, 1 when some are not. */
+/** Runs `warden nginx-check`. Exit 0 when every block is counted, 1 when some are not, 2 when the input is not `nginx -T` output. */
 export async function runNginxCheck(ctx: CommandContext): Promise<number> {
-  const text = ctx.flags.file ? readFileSync(String(ctx.flags.file), 'utf8') : nginxDump((ctx.flags.nginx as string | undefined) ?? 'nginx');
+  let text: string;
+  if (ctx.flags.file) {
+    try {
+      text = readFileSync(String(ctx.flags.file), 'utf8');
+    } catch (err) {
+      ctx.err(`nginx-check: cannot read ${String(ctx.flags.file)}: ${(err as Error).message}`);
+      return 2;
+    }
+  } else {
+    text = nginxDump((ctx.flags.nginx as string | undefined) ?? 'nginx');
+  }
+  const problem = nginxDumpProblem(text);
+  if (problem) {
+    ctx.err(`nginx-check: ${problem}`);
+    return 2;
+  }
   const warnings = checkAccessLogs(text);
   if (warnings.length === 0) {
     ctx.out('nginx-check: OK: no server or location escapes the warden count');

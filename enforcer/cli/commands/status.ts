@@ -4,6 +4,7 @@ import { resolveConfig } from '../../config/find.js';
 import { callApi } from '../api-client.js';
 import { formatDuration } from '../../config/duration.js';
 import type { StatusResponse } from '../../api/types.js';
+import { maxOf } from '../../core/arrays.js';
 
 
 /** Runs `warden status`. */
@@ -20,7 +21,7 @@ export async function runStatus(ctx: CommandContext): Promise<number> {
   ctx.out(`rate:      ${s.globalRate.toFixed(2)} req/s   baseline ${b.mean.toFixed(2)} ± ${b.stddev.toFixed(2)} (${b.source}${b.hour !== undefined ? ` ${b.hour}h` : ''})`);
   if (s.rules) {
     ctx.out(`rules:${s.banRate !== undefined && Number.isFinite(s.banRate) ? `     (an IP is banned above ${s.banRate.toFixed(2)} req/s over the window)` : ''}`);
-    const w = Math.max(...s.rules.map((r) => r.name.length));
+    const w = maxOf(s.rules.map((r) => r.name.length));
     for (const r of s.rules) ctx.out(`  ${r.name.padEnd(w)}  ${r.mode.padEnd(5)}  ${r.thresholds}`);
   } else {
     ctx.out(`rules:     z > ${s.thresholds.zscore} or > ${s.thresholds.multiplier}x mean${s.banRate !== undefined ? `  (an IP is banned above ${s.banRate.toFixed(2)} req/s)` : ''}`);

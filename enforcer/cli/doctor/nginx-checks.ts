@@ -5,6 +5,7 @@ import type { Config } from '../../config/schema.js';
 import { nginxDump } from '../commands/nginx-check.js';
 import { readSecret } from '../../nginx/secret-file.js';
 import { getJson, versionAtLeast, type Finding } from './finding.js';
+import { pushAll } from '../../core/arrays.js';
 
 export async function checkNginxEndpoint(config: Config): Promise<Finding[]> {
   const out: Finding[] = [];
@@ -24,7 +25,7 @@ export async function checkNginxEndpoint(config: Config): Promise<Finding[]> {
       out.push({ level: 'fail', what: 'njs version', detail: `${body.njs ?? 'unknown'} (needs >= 0.8.0 for js_shared_dict_zone)`,
         fix: 'install nginx and njs from nginx.org packages, or Debian 13 / Ubuntu 24.04 packages (libnginx-mod-http-js >= 0.8)', see: 'nginx-njs' });
     }
-    out.push(...await checkProtocol(config, base, r.body as StatusBody));
+    pushAll(out, await checkProtocol(config, base, r.body as StatusBody));
   } catch (err) {
     out.push({ level: 'fail', what: 'counters endpoint', detail: `${base} unreachable (${(err as Error).message})`,
       fix: 'add `include /etc/nginx/warden/nginx.conf;` inside http {} and run `nginx -t && nginx -s reload`', see: 'nginx-include' });
