@@ -63,7 +63,11 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: stri
   if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, [...path, String(i)]));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substituteEnv(v, env, [...path, k]);
+    for (const [k, v] of Object.entries(value)) {
+      // `out['__proto__'] = v` would set the prototype: its keys would pass as the parent's (a rule silently off).
+      if (k === '__proto__') throw new ConfigError(`Unknown key \`${[...path, k].join('.')}\` in config`);
+      out[k] = substituteEnv(v, env, [...path, k]);
+    }
     return out;
   }
   return value;

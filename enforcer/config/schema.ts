@@ -35,7 +35,7 @@ const detectionBase = {
        * IPv6 clients are counted, judged and banned per prefix of this many bits (64: every address of one /64 is one
        * client, `2001:db8:1:2::/64`; 128: per address). Must equal `js_var $warden_ipv6_prefix` in the warden nginx.conf.
        */
-      ipv6_prefix: num('a whole number from 1 to 128', (n, e) => n.int(e).min(1, e).max(128, e)).default(64),
+      ipv6_prefix: num('a whole number from 32 to 128', (n, e) => n.int(e).min(32, e).max(128, e)).default(64),
       /** Sliding window for per-IP and global rates, seconds. */
       window: duration().default(60),
       /** Short window per client, for bursts and probing (rules read it as `short`). */

@@ -162,3 +162,20 @@ test('loadConfig reads YAML and JSON files and explains unreadable or malformed 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a `__proto__` key is an unknown key named by its path (never the prototype of its parent: a rule silently off)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-config-'));
+  try {
+    const yaml = join(dir, 'warden.yaml');
+    writeFileSync(yaml, 'detection:\n  rules:\n    zscore:\n      __proto__:\n        mode: "off"\n');
+    assert.throws(() => loadConfig(yaml, {}), (e: Error) => e instanceof ConfigError && e.message === 'Unknown key `detection.rules.zscore.__proto__` in config');
+    writeFileSync(yaml, 'detection:\n  rules:\n    __proto__:\n      mode: ban\n');
+    assert.throws(() => loadConfig(yaml, {}), (e: Error) => e instanceof ConfigError && e.message === 'Unknown key `detection.rules.__proto__` in config');
+    assert.equal(errorOf(JSON.parse('{"__proto__": {"dry_run": false}}')), 'Unknown key `__proto__` in config');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // An IPv6 client key wider than /32 could never be banned (MIN_BAN_PREFIX): refused at load.
+  assert.equal(errorOf({ detection: { ipv6_prefix: 16 } }), 'Expected `detection.ipv6_prefix` to be a whole number from 32 to 128, got `16`');
+  assert.equal(parseConfig({ detection: { ipv6_prefix: 32 } }, {}).detection.ipv6_prefix, 32);
+});
