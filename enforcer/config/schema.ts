@@ -113,7 +113,11 @@ const baseSchema = z.strictObject({
   nginx: z
     .strictObject({
       /** Base URL of the njs internal listener (counters and ban endpoints). */
-      url: url().default('http://127.0.0.1:9181'),
+      url: z.string({ error: 'an http URL on loopback (127.0.0.1, [::1] or localhost)' }).refine((s) => {
+        // The warden secret goes with every poll and njs answers loopback clients only: never send it over a network.
+        const m = /^https?:\/\/(\[::1\]|localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3})(:\d{1,5})?(\/[^\s]*)?$/.exec(s);
+        return m !== null;
+      }, { error: 'an http URL on loopback (127.0.0.1, [::1] or localhost)' }).default('http://127.0.0.1:9181'),
       /** How often the counters are polled. */
       poll_interval: duration().default(1),
       /** Timeout of one poll, in milliseconds. */
