@@ -9,6 +9,9 @@ const TAG_INDEX: Record<string, number> = Object.fromEntries([...TAGS].map((c, i
 const UNIT_TOTAL = 17179869184;
 const UNIT_4XX = 131072;
 const UNIT_AUTH = 67108864;
+/** The characters of a client key (an IPv4 address, an IPv6 address or network in lower-case hex): 0-9 a-f . : / */
+const KEY_CHAR: boolean[] = [];
+for (const c of '0123456789abcdef.:/') KEY_CHAR[c.charCodeAt(0)] = true;
 
 /** A decoded version 2 answer. */
 export interface DecodedCounters {
@@ -42,7 +45,9 @@ export function decodeCounters(text: string): DecodedCounters {
   const now = Number(head[2]);
   const dropped0 = Number(head[3]);
   const ipv6Prefix = Number(head[5]);
-  if (!Number.isFinite(now) || !Number.isFinite(dropped0) || !Number.isInteger(ipv6Prefix)) {
+  // nginx's clock in epoch seconds (before the year 5138), a count, a prefix length: anything else is not nginx talking.
+  if (!/^\d{1,11}(\.\d+)?$/.test(head[2]) || !/^\d{1,15}$/.test(head[3]) || !/^\d{1,3}$/.test(head[5]) || ipv6Prefix > 128 ||
+    !Number.isFinite(now) || !Number.isFinite(dropped0) || !Number.isInteger(ipv6Prefix)) {
     throw new Error(`malformed counters header: ${JSON.stringify(head.join(' '))}`);
   }
   const nowSec = Math.floor(now);
@@ -76,13 +81,26 @@ export function decodeCounters(text: string): DecodedCounters {
       continue;
     }
     const sp = text.lastIndexOf(' ', end - 1);
-    if (sp <= pos || sp === end - 1) throw bad(pos, end);
+    // A value has 1 to 16 digits (below 2^53).
+    if (sp <= pos || sp === end - 1 || end - sp > 17) throw bad(pos, end);
     // The value: decimal digits (an integer below 2^53), read by hand.
     let v = 0;
     for (let i = sp + 1; i < end; i++) {
       const d = text.charCodeAt(i) - 48;
       if (d < 0 || d > 9) throw bad(pos, end);
       v = v * 10 + d;
+    }
+    if (v > Number.MAX_SAFE_INTEGER) throw bad(pos, end);
+    // The client: at most 45 characters of an address or network (after the tag and a `~`, `!` or `#` mark). Any other
+    // key (`__proto__`, `$(cmd)`, text with spaces) is never a client: its requests count as dropped, not as anyone's.
+    const mark = text.charCodeAt(pos + 1);
+    const from = mark === 126 || mark === 33 || mark === 35 ? pos + 2 : pos + 1;
+    let keyOk = sp - from <= 45;
+    for (let i = from; keyOk && i < sp; i++) keyOk = KEY_CHAR[text.charCodeAt(i)] === true;
+    if (!keyOk) {
+      dropped += mark === 126 || mark === 33 || mark === 35 ? 0 : v >= UNIT_TOTAL ? Math.floor(v / UNIT_TOTAL) : v;
+      pos = end + 1;
+      continue;
     }
     const tagCode = text.charCodeAt(pos);
     if (tagCode !== lastTag) {

@@ -40,7 +40,7 @@ const detectionBase = {
        * IPv6 clients are counted, judged and banned per prefix of this many bits (64: every address of one /64 is one
        * client, `2001:db8:1:2::/64`; 128: per address). Must equal `js_var $warden_ipv6_prefix` in the warden nginx.conf.
        */
-      ipv6_prefix: num('a whole number from 1 to 128', (n, e) => n.int(e).min(1, e).max(128, e)).default(64),
+      ipv6_prefix: num('a whole number from 32 to 128', (n, e) => n.int(e).min(32, e).max(128, e)).default(64),
       /** Sliding window for per-IP and global rates, seconds. */
       window: duration(0.1, 3600).default(60),
       /** Short window per client, for bursts and probing (rules read it as `short`). */
@@ -131,7 +131,11 @@ const baseSchema = z.strictObject({
   nginx: z
     .strictObject({
       /** Base URL of the njs internal listener (counters and ban endpoints). */
-      url: url().default('http://127.0.0.1:9181'),
+      url: z.string({ error: 'an http URL on loopback (127.0.0.1, [::1] or localhost)' }).refine((s) => {
+        // The warden secret goes with every poll and njs answers loopback clients only: never send it over a network.
+        const m = /^https?:\/\/(\[::1\]|localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3})(:\d{1,5})?(\/[^\s]*)?$/.exec(s);
+        return m !== null;
+      }, { error: 'an http URL on loopback (127.0.0.1, [::1] or localhost)' }).default('http://127.0.0.1:9181'),
       /** How often the counters are polled. */
       poll_interval: duration(0.05, 3600).default(1),
       /** Timeout of one poll, in milliseconds. */

@@ -348,6 +348,9 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       if (ip === undefined) continue;
       const d = judge(view.at(slot, ip, nowSec), ctx);
       if (d === null || bans.has(ip)) continue;
+      // Keys come from nginx unchecked: only a canonical address or a network no wider than MIN_BAN_PREFIX is ever
+      // banned (never `128.0.0.0/1`, `::/0`, `2001:DB8::1`, `$(cmd)`: a garbled or forged answer bans nobody).
+      if (normaliseBanKey(ip) !== ip || banKeyProblem(ip) !== null) continue;
       if (isAllowed(ip)) {
         // An allow-listed address is skipped silently; a network (an IPv6 client's /64) holding one is spared and audited.
         // A network wholly inside the allow-list (both ends allowed) is as silent as an allowed address.

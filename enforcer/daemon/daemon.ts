@@ -141,6 +141,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   try {
     const s = ensureSecret(secretPath);
     secret = s.secret;
+    if (s.tightened) log.warn(s.tightened);
     if (s.created) {
       log.warn(`wrote a new warden secret to ${secretPath}: reload nginx (\`nginx -s reload\`) so that it knows it; ` +
         'until then nginx refuses to hand over counts and to change bans');

@@ -62,6 +62,16 @@ export function createWardenService(p: DaemonParts): WardenService {
     const special = specialAddressReason(ip);
     if (special) return { ok: false, status: 400, error: `refusing to ban ${ip}: ${special}; no client has it` };
     const net = ip.indexOf('/') >= 0;
+    // nginx holds addresses and IPv6 prefixes of `detection.ipv6_prefix` bits only (njs/bans.ts): with no firewall
+    // backend, any other network would be stored as banned but never enforced.
+    if (net && !p.config.dry_run && p.backendNames.every((b) => b === 'nginx')) {
+      const c = parseCidr(ip);
+      const want = p.config.detection.ipv6_prefix;
+      if (!c || c.version === 4 || c.prefix !== want) {
+        return { ok: false, status: 400, error: `refusing to ban ${ip}: the nginx backend holds addresses and IPv6 /${want} prefixes ` +
+          '(detection.ipv6_prefix) only; ban the addresses, or add a firewall backend (ipset, nftables, iptables) for other networks' };
+      }
+    }
     const it = net ? 'it holds' : 'it is';
     if (selfEntries(p.selfAddrs).some((a) => cidrContains(ip, a) || cidrContains(a, ip))) {
       return { ok: false, status: 403, error: `refusing to ban ${ip}: ${it} this host's own address` };

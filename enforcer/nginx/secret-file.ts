@@ -1,7 +1,7 @@
 // The warden secret shared with nginx, kept in a file nginx includes (`js_var $warden_secret "<hex>";`).
 // Only a poller that sends it (the daemon) may drain counts or change nginx bans (njs/api.ts checks it).
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 
 const LINE = /^\s*js_var\s+\$warden_secret\s+"([0-9a-f]{64})"\s*;\s*$/m;
 
@@ -30,9 +30,19 @@ export function secretFileText(secret: string): string {
  * Reads the secret in `path`, or writes a new random one (mode 0600) when the file is missing.
  * @example const { secret, created } = ensureSecret('/etc/nginx/warden/secret.conf'); if (created) console.log('reload nginx');
  */
-export function ensureSecret(path: string): { secret: string; created: boolean } {
+export function ensureSecret(path: string): { secret: string; created: boolean; tightened?: string } {
   const old = readSecret(path);
-  if (old !== null) return { secret: old, created: false };
+  if (old !== null) {
+    // A secret others can read is no secret (any local user could drain counts or lift bans): back to 0600, and say so.
+    const mode = statSync(path).mode & 0o777;
+    if ((mode & 0o077) === 0) return { secret: old, created: false };
+    chmodSync(path, 0o600);
+    return {
+      secret: old, created: false,
+      tightened: `${path} was readable by others (mode ${mode.toString(8).padStart(4, '0')}): set to 0600; anyone who read it ` +
+        'may drain counts or change nginx bans: delete it, restart the daemon (it writes a new one) and reload nginx',
+    };
+  }
   const secret = randomBytes(32).toString('hex');
   writeFileSync(path, secretFileText(secret), { mode: 0o600, flag: 'wx' });
   chmodSync(path, 0o600);

@@ -127,3 +127,45 @@ test('a newer or refusing module: 409 and 403 say what to do; an IPv6 prefix mis
   await poll();
   assert.match(notes[0], /nginx counts IPv6 clients per \/56 .*js_var \$warden_ipv6_prefix 56;.* detection\.ipv6_prefix is 64: set one to the other/);
 });
+
+test('a forged or garbled protocol 2 answer: odd keys are nobody\'s (counted as dropped), absurd numbers are refused, nothing reaches Object.prototype', async (t) => {
+  const T = 17179869184;
+  const d = decodeCounters([
+    'warden-counters 2 130.2 0 0 64',
+    `B__proto__ ${3 * T}`,
+    `B~__proto__ ${67108864 + 1}`,
+    `B$(reboot) ${2 * T}`,
+    `B1.2.3.4 timeout 0 ${4 * T}`,
+    `B${'1'.repeat(60)} ${T}`,
+    `B192.0.2.1 ${T}`,
+    '',
+  ].join('\n'));
+  assert.equal(({} as Record<number, unknown>)[3], undefined, 'Object.prototype untouched');
+  assert.equal(Object.getPrototypeOf(d.buckets[0].ips), Object.prototype);
+  assert.deepEqual(Object.keys(d.buckets[0].ips), ['192.0.2.1']);
+  assert.equal(d.dropped, 3 + 2 + 4 + 1);
+  assert.equal(d.requests, 1);
+  for (const bad of [
+    `warden-counters 2 130.2 0 0 64\nB1.2.3.4 ${'9'.repeat(400)}\n`, // Infinity requests
+    `warden-counters 2 130.2 0 0 64\nB1.2.3.4 ${2 ** 53 + 2}\n`,    // above 2^53: not exact
+    'warden-counters 2 130.2 -5 0 64\n', 'warden-counters 2 1e300 0 0 64\n', 'warden-counters 2 NaN 0 0 64\n',
+    'warden-counters 2 130.2 0 0 999\n', 'warden-counters 2 130.2 0 0 -1\n', 'warden-counters 2 130.2 Infinity 0 64\n',
+  ]) {
+    assert.throws(() => decodeCounters(bad), /malformed counters/, bad.slice(0, 60));
+  }
+  // Through a real HTTP answer, the poller and the engine: a forged flood from odd keys bans nobody and crashes nothing.
+  const lines = ['warden-counters 2 130.2 0 0 64'];
+  for (const k of ['__proto__', '$(reboot)', '128.0.0.0/1', '8000::/1', '::/0', '0.0.0.0/0', '2001:DB8::1', '01.2.3.4', '::ffff:1.2.3.4', 'x', '192.0.2.9']) {
+    lines.push(`B${k} ${500 * T}`);
+  }
+  const srv = await serveAnswers([{ body: lines.join('\n') }]);
+  t.after(srv.close);
+  const r = await createPoller({ url: srv.url, timeoutMs: 2000 })();
+  const e = createEngine(engineConfigFrom(parseConfig({}, {})), { isAllowed: () => false });
+  const bans: string[] = [];
+  for (let s = 0; s < 30; s++) {
+    e.ingest(r.buckets.map((b) => ({ ...b, t: 1000 + s })));
+    for (const dd of e.tick(1001 + s)) if (dd.kind === 'ban') bans.push(dd.ip);
+  }
+  assert.deepEqual(bans, ['192.0.2.9'], 'only the real address (the control) is banned');
+});

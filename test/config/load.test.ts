@@ -179,3 +179,29 @@ test('loadConfig reads YAML and JSON files and explains unreadable or malformed 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a `__proto__` key is refused, named by its path (never the prototype of its parent: a rule silently off)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-config-'));
+  try {
+    const yaml = join(dir, 'warden.yaml');
+    writeFileSync(yaml, 'detection:\n  rules:\n    zscore:\n      __proto__:\n        mode: "off"\n');
+    assert.throws(() => loadConfig(yaml, {}), (e: Error) => e instanceof ConfigError && e.message === 'Key `detection.rules.zscore.__proto__` is not allowed in config');
+    writeFileSync(yaml, 'detection:\n  rules:\n    __proto__:\n      mode: ban\n');
+    assert.throws(() => loadConfig(yaml, {}), (e: Error) => e instanceof ConfigError && e.message === 'Key `detection.rules.__proto__` is not allowed in config');
+    assert.equal(errorOf(JSON.parse('{"__proto__": {"dry_run": false}}')), 'Unknown key `__proto__` in config');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // An IPv6 client key wider than /32 could never be banned (MIN_BAN_PREFIX): refused at load.
+  assert.equal(errorOf({ detection: { ipv6_prefix: 16 } }), 'Expected `detection.ipv6_prefix` to be a whole number from 32 to 128, got `16`');
+  assert.equal(parseConfig({ detection: { ipv6_prefix: 32 } }, {}).detection.ipv6_prefix, 32);
+});
+
+test('nginx.url must be on loopback: the warden secret is sent with every poll and never over a network', () => {
+  for (const u of ['http://10.0.0.5:9181', 'http://nginx.example:9181', 'http://127.0.0.1.evil.example:9181', 'http://[2001:db8::1]:9181']) {
+    assert.equal(errorOf({ nginx: { url: u } }), `Expected \`nginx.url\` to be an http URL on loopback (127.0.0.1, [::1] or localhost), got \`${JSON.stringify(u)}\``, u);
+  }
+  for (const u of ['http://127.0.0.1:9181', 'http://[::1]:9181/', 'http://localhost:9181', 'http://127.0.0.2']) {
+    assert.equal(parseConfig({ nginx: { url: u } }, {}).nginx.url, u);
+  }
+});

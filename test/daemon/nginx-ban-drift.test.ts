@@ -44,3 +44,33 @@ test('an injected nginx ban disappears at the next check and is audited; a remov
   assert.match(audit, /FAILURE \| nginx ban drift \| removed 198\.51\.100\.200 from the nginx ban dict: the database holds no such ban/);
   assert.match(audit, /FAILURE \| nginx ban drift \| re-added 1 active ban\(s\) the nginx ban dict lacked \(first: 192\.0\.2\.10\)/);
 });
+
+test('with nginx as the only backend, a network nginx cannot hold is refused (never stored as banned but unenforced)', { skip }, async (t) => {
+  const tmp = tempDir();
+  let ng: RunningNginx | null = null;
+  let daemon: Daemon | null = null;
+  t.after(async () => {
+    await daemon?.stop();
+    await ng?.stop();
+    tmp.remove();
+  });
+  ng = await startNginx({ workers: 1, httpExtra: realip, servers: [site] });
+  const n = ng;
+  daemon = await startDaemon(testConfig(tmp.dir, {
+    dry_run: false, nginx: { url: n.internalUrl, secret_file: n.secretFile }, enforcement: { backends: ['nginx'] },
+  }), { onGeneratedPassword: () => {} });
+  const d = daemon;
+  const listed = async () => ((await (await n.internalFetch('/bans')).json()) as { bans: Array<{ ip: string }> }).bans.map((b) => b.ip).sort();
+  const status = async (ip: string) => (await fetch(n.url('/'), { headers: { 'X-Forwarded-For': ip } })).status;
+  for (const net of ['203.0.113.0/24', '2001:db8:1::/48']) {
+    const r = await d.service.ban(net, 3600, 'hoster', '127.0.0.1');
+    assert.equal(r.ok, false, net);
+    assert.match(!r.ok ? r.error : '', /the nginx backend holds addresses and IPv6 \/64 prefixes/);
+    assert.equal(d.engine.isBanned(net), false, `${net} not recorded as banned`);
+  }
+  const bulk = await d.service.banMany(['203.0.113.0/24', '2001:db8:7:7::/64'], 3600, 'bulk', '127.0.0.1');
+  assert.equal(bulk.banned, 1);
+  assert.deepEqual(bulk.refused.map((x) => x.ip), ['203.0.113.0/24']);
+  assert.ok(await waitFor(async () => (await listed()).join() === '2001:db8:7:7::/64', 3000), 'the /64 reached nginx');
+  assert.equal(await status('2001:db8:7:7::abcd'), 403, 'and is enforced');
+});
