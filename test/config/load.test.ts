@@ -188,7 +188,7 @@ test('a `__proto__` key is refused, named by its path (never the prototype of it
     assert.throws(() => loadConfig(yaml, {}), (e: Error) => e instanceof ConfigError && e.message === 'Key `detection.rules.zscore.__proto__` is not allowed in config');
     writeFileSync(yaml, 'detection:\n  rules:\n    __proto__:\n      mode: ban\n');
     assert.throws(() => loadConfig(yaml, {}), (e: Error) => e instanceof ConfigError && e.message === 'Key `detection.rules.__proto__` is not allowed in config');
-    assert.equal(errorOf(JSON.parse('{"__proto__": {"dry_run": false}}')), 'Unknown key `__proto__` in config');
+    assert.equal(errorOf(JSON.parse('{"__proto__": {"dry_run": false}}')), 'Key `__proto__` is not allowed in config');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
