@@ -16,11 +16,17 @@ function pipeline(port: number, first: number, count: number): Promise<number> {
     let tail = '';
     s.setEncoding('latin1');
     s.on('data', (d: string) => {
+      // A status line can be split between two reads: keep what follows the last complete one (at most 11 characters,
+      // one short of `HTTP/1.1 200`) for the next read, so that none is lost or counted twice.
       const text = tail + d;
-      const m = text.match(/HTTP\/1\.1 (\d{3})/g) ?? [];
-      answers += m.length;
-      ok += m.filter((x) => x.endsWith('200')).length;
-      tail = text.slice(-20).includes('HTTP/1.1') ? '' : text.slice(-12);
+      const re = /HTTP\/1\.1 (\d{3})/g;
+      let end = 0;
+      for (let m = re.exec(text); m; m = re.exec(text)) {
+        answers++;
+        if (m[1] === '200') ok++;
+        end = re.lastIndex;
+      }
+      tail = text.slice(Math.max(end, text.length - 11));
       if (answers >= count) s.end();
     });
     s.on('close', () => resolve(ok));
@@ -60,7 +66,9 @@ test('120,000 distinct addresses overflow a small zone: no request fails, droppe
     const status = (await (await fetch(`${ng.internalUrl}/status`)).json()) as { dropped_total: number };
     assert.equal(status.dropped_total, totals.dropped);
     const warnings = ng.errorLog().match(/not fully counted/g) ?? [];
-    assert.ok(warnings.length >= 1 && warnings.length <= Math.ceil(took / 1000) + 2, `${warnings.length} warnings in ${took} ms`);
+    // At most one a second per worker: the once-a-second check is a get then a set, so both workers can pass it in the
+    // same second (17 warnings in 11.2 s seen with 2 workers on a loaded machine).
+    assert.ok(warnings.length >= 1 && warnings.length <= 2 * (Math.ceil(took / 1000) + 2), `${warnings.length} warnings in ${took} ms`);
     console.log(`# ${n} requests in ${took} ms; ${ipsSeen} addresses fit in 1 MiB (${Math.round(1048576 / ipsSeen)} bytes each), dropped ${totals.dropped}`);
   });
 });
