@@ -2,9 +2,10 @@
 import type { StatusResponse } from '../enforcer/api/types.js';
 import { ban, unban } from './actions.js';
 import { api } from './api.js';
-import { $, button, el, setText } from './dom.js';
+import { $, button, el, keyCell, setText } from './dom.js';
 import { drawRateChart, pushPoint, setZscore } from './charts.js';
 import { fmtBytes, fmtDur, fmtRate } from './format.js';
+import { renderRules } from './rules-view.js';
 
 type Status = StatusResponse;
 
@@ -14,7 +15,7 @@ function renderBans(s: Status): void {
   tbody.replaceChildren(...rows.map((b) => {
     const tr = el('tr');
     tr.dataset.ip = b.ip;
-    tr.append(el('td', b.ip, 'mono'), el('td', b.rule, `tag tag-${b.rule}`), el('td', fmtRate(b.rate)), el('td', String(b.step)),
+    tr.append(keyCell(b.ip), el('td', b.rule, `tag tag-${b.rule}`), el('td', fmtRate(b.rate)), el('td', String(b.step)),
       el('td', b.until === null ? 'permanent' : fmtDur(b.until - s.now)));
     const td = el('td');
     td.append(button('Unban', 'small danger', () => void unban(b.ip)));
@@ -30,7 +31,7 @@ function renderTop(s: Status): void {
   const banned = new Set(s.activeBans.map((b) => b.ip));
   tbody.replaceChildren(...s.topIps.map((t) => {
     const tr = el('tr');
-    tr.append(el('td', t.ip, 'mono'), el('td', fmtRate(t.rate)), el('td', fmtRate(t.errorRate)));
+    tr.append(keyCell(t.ip), el('td', fmtRate(t.rate)), el('td', fmtRate(t.errorRate)));
     const td = el('td');
     if (banned.has(t.ip)) td.append(el('span', 'banned', 'tag'));
     else td.append(button('Ban', 'small', () => void ban(t.ip, '1h', 'banned from the dashboard (top IPs)')));
@@ -66,6 +67,7 @@ function render(s: Status): void {
   setText('updated', new Date().toLocaleTimeString());
   renderBans(s);
   renderTop(s);
+  renderRules(s.rules);
   pushPoint(s.now, s.globalRate, s.baseline.mean, s.baseline.stddev);
   drawRateChart();
 }

@@ -2,7 +2,7 @@
 // appended synchronously to a file that logrotate may move (reopen() on SIGHUP). Write failures are logged, never thrown.
 import { openSync, writeSync, closeSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { BanDecision, UnbanDecision, GlobalAlertDecision, BaselineDecision, Clock } from '../core/types.js';
+import type { BanDecision, UnbanDecision, GlobalAlertDecision, BaselineDecision, Clock, RuleAlertDecision, SparedDecision } from '../core/types.js';
 import { formatDuration } from '../config/duration.js';
 import type { Logger } from './logger.js';
 import { condition, num2, oneLine, sourceLabel, isoSec } from './alerts/describe.js';
@@ -13,10 +13,14 @@ export interface AuditLog {
   ban(d: BanDecision, threshold?: number): void;
   /** `UNBAN ip | reason=expired`. */
   unban(d: UnbanDecision): void;
+  /** `ALERT ip | ceiling=41.20>30.0 | rate=41.20 | baseline=2.10 | mode=alert` (a rule in mode alert: nothing enforced). */
+  ruleAlert(d: RuleAlertDecision): void;
   /** `GLOBAL_ALERT | zscore=9.00>3.0 | rate=.. | baseline=..`; `threshold` overrides d.threshold. */
   globalAlert(d: GlobalAlertDecision, threshold?: number): void;
   /** `BASELINE | mean=.. | stddev=.. | source=hour_slot(14) | samples=..`. */
   baseline(d: BaselineDecision): void;
+  /** `SPARED 2001:db8:1:2::/64 | ceiling | rate=.. | reason=allow-listed address inside`: a network not banned. */
+  spared(d: SparedDecision): void;
   /** `FAILURE | what | detail`. */
   failure(what: string, detail: string): void;
   /** Closes and reopens the file (after logrotate moved it). */
@@ -85,12 +89,18 @@ export function openAuditLog(path: string, deps: { clock: Clock; log: Pick<Logge
     unban(d) {
       write(`UNBAN ${oneLine(d.ip)} | reason=${d.reason}`);
     },
+    ruleAlert(d) {
+      write(`ALERT ${d.ip} | ${condition(d)} | rate=${num2(d.rate)} | baseline=${num2(d.baseline.mean)} | mode=alert`);
+    },
     globalAlert(d, threshold) {
       write(`GLOBAL_ALERT | ${condition(d, threshold)} | rate=${num2(d.rate)} | baseline=${num2(d.baseline.mean)}`);
     },
     baseline(d) {
       const b = d.baseline;
       write(`BASELINE | mean=${num2(b.mean)} | stddev=${num2(b.stddev)} | source=${sourceLabel(b)} | samples=${b.samples}`);
+    },
+    spared(d) {
+      write(`SPARED ${oneLine(d.ip)} | ${d.rule} | rate=${num2(d.rate)} | reason=allow-listed address inside`);
     },
     failure(what, detail) {
       write(`FAILURE | ${oneLine(what)} | ${oneLine(detail)}`);

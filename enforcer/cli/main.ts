@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../config/load.js';
 import { ApiError, DaemonDownError } from './api-client.js';
+import { banRuleNames } from '../core/rules/registry.js';
 
 import type { CommandContext } from './context.js';
 
@@ -50,20 +51,20 @@ const commands: Record<string, CommandSpec> = {
     run: async (ctx) => (await import('./commands/bans.js')).runBans(ctx),
   },
   ban: {
-    summary: 'ban an address now, or a whole list (one address per line) in one batch',
-    usage: 'warden ban IP | --file LIST [--for 2h | --permanent] [--reason TEXT] [--config FILE]',
+    summary: 'ban an address or a network (203.0.113.0/24, 2001:db8::/64) now, or a whole list (one per line) in one batch',
+    usage: 'warden ban IP|CIDR | --file LIST [--for 2h | --permanent] [--reason TEXT] [--config FILE]',
     options: { ...configOpt, for: { type: 'string' }, permanent: { type: 'boolean' }, reason: { type: 'string' }, file: { type: 'string' } },
     run: async (ctx) => (await import('./commands/ban.js')).runBan(ctx),
   },
   unban: {
-    summary: 'lift a ban now',
-    usage: 'warden unban IP [--config FILE]',
+    summary: 'lift a ban of an address or a network now',
+    usage: 'warden unban IP|CIDR [--config FILE]',
     options: configOpt,
     run: async (ctx) => (await import('./commands/ban.js')).runUnban(ctx),
   },
   history: {
-    summary: 'ban history (from the daemon, or from the database when it is down)',
-    usage: 'warden history [--ip IP|CIDR] [--since 24h] [--rule zscore|multiplier|ceiling|manual] [--active] [--limit N] [--json|--csv] [--config FILE]',
+    summary: 'ban history (from the daemon, or from the database when it is down); --ip CIDR: bans inside it, and prefix bans covering it',
+    usage: `warden history [--ip IP|CIDR] [--since 24h] [--rule ${banRuleNames().join('|')}] [--active] [--limit N] [--json|--csv] [--config FILE]`,
     options: {
       ...configOpt, ...json, ip: { type: 'string' }, since: { type: 'string' }, rule: { type: 'string' },
       active: { type: 'boolean' }, limit: { type: 'string' }, csv: { type: 'boolean' },
@@ -72,8 +73,8 @@ const commands: Record<string, CommandSpec> = {
   },
   replay: {
     summary: 'run an access log through the detector on simulated time and print what it would decide',
-    usage: 'warden replay LOGFILE [--json] [--speed N] [--variant default|original] [--config FILE]',
-    options: { ...configOpt, ...json, speed: { type: 'string' }, variant: { type: 'string' } },
+    usage: 'warden replay LOGFILE [--json] [--speed N] [--variant default|original] [--nginx-conf FILE] [--config FILE]',
+    options: { ...configOpt, ...json, speed: { type: 'string' }, variant: { type: 'string' }, 'nginx-conf': { type: 'string' } },
     run: async (ctx) => (await import('./commands/replay.js')).runReplayCommand(ctx),
   },
   doctor: {

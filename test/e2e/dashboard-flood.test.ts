@@ -26,7 +26,7 @@ test('browser: a real flood is banned on the live page within seconds, shows in 
     servers: ['include {dir}/nginx-server.conf; location / { return 200 "ok\\n"; }'] });
   cleanups.push(() => ng.stop());
   let password = '';
-  const daemon: Daemon = await startDaemon(testConfig(tmp.dir, { nginx: { url: ng.internalUrl }, enforcement: { backends: ['nginx'] } }),
+  const daemon: Daemon = await startDaemon(testConfig(tmp.dir, { nginx: { url: ng.internalUrl, secret_file: ng.secretFile }, enforcement: { backends: ['nginx'] } }),
     { onGeneratedPassword: (pw) => { password = pw; } });
   cleanups.push(() => daemon.stop());
   const bg = steadyClient(ng.url('/'), '198.51.100.31', 400);

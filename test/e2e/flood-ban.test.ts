@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSecret } from '../../enforcer/nginx/secret-file.js';
 import { startNginx, nginxSkipReason, freePort, type RunningNginx } from '../harness/nginx.js';
 import { needCommands } from '../harness/tools.js';
 import { startDaemon, type Daemon } from '../../enforcer/daemon/daemon.js';
@@ -23,7 +25,7 @@ test('a flood from one address is banned in nginx within seconds of its start; s
   });
   ng = await startNginx({ workers: 2, httpExtra: realip, servers: [site] });
   daemon = await startDaemon(testConfig(tmp.dir, {
-    nginx: { url: ng.internalUrl }, enforcement: { backends: ['nginx'] },
+    nginx: { url: ng.internalUrl, secret_file: ng.secretFile }, enforcement: { backends: ['nginx'] },
   }), { onGeneratedPassword: () => {} });
   const d = daemon;
   const background = ['198.51.100.11', '198.51.100.12', '198.51.100.13', '198.51.100.14'].map((ip) => steadyClient(ng!.url('/'), ip, 500));
@@ -83,7 +85,10 @@ test('the daemon survives nginx being down, coming up, and restarting: it keeps 
   const manual = await d.service.ban('192.0.2.77', 3600, 'kept across nginx restarts', '127.0.0.1');
   assert.equal(manual.ok, true);
 
-  ng = await startNginx({ workers: 2, httpExtra: realip, servers: [site], internalListen: `127.0.0.1:${port}` });
+  // The daemon wrote its secret at start; this nginx includes it.
+  const secret = readSecret(join(tmp.dir, 'secret.conf')) ?? undefined;
+  assert.ok(secret, 'the daemon wrote a secret file');
+  ng = await startNginx({ workers: 2, httpExtra: realip, servers: [site], internalListen: `127.0.0.1:${port}`, secret });
   assert.ok(await waitFor(() => d.service.status().nginx.reachable, 10_000), 'nginx came up but the daemon did not notice');
   for (let i = 0; i < 25; i++) await (await fetch(ng.url('/'), { headers: { 'X-Forwarded-For': '198.51.100.50' } })).arrayBuffer();
   assert.ok(await waitFor(() => d.service.metrics().requestsSeen >= 25, 10_000), `requests not seen: ${d.service.metrics().requestsSeen}`);
@@ -91,7 +96,7 @@ test('the daemon survives nginx being down, coming up, and restarting: it keeps 
   await ng.stop();
   ng = null;
   assert.ok(await waitFor(() => !d.service.status().nginx.reachable, 10_000), 'nginx stopped but the daemon did not notice');
-  ng = await startNginx({ workers: 2, httpExtra: realip, servers: [site], internalListen: `127.0.0.1:${port}` });
+  ng = await startNginx({ workers: 2, httpExtra: realip, servers: [site], internalListen: `127.0.0.1:${port}`, secret });
   assert.ok(await waitFor(() => d.service.status().nginx.reachable, 10_000));
   assert.ok(d.engine.isBanned('192.0.2.77'), 'a ban was lost while nginx was away');
   const audit = readFileSync(d.config.storage.audit_log, 'utf8');

@@ -2,7 +2,7 @@
 // a system nginx, or a Debian trixie root built once with mmdebstrap), starts it through the product's launcher
 // (enforcer/nginx/launch.ts) on free loopback ports with a generated config that includes the REAL top-level nginx.conf
 // and the BUILT dist/njs/warden.js, and stops it by pid. Also a tiny upstream server for proxied/502 tests.
-import { existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { locateNginx, runNginx, type NginxBinary } from '../../enforcer/nginx/locate.js';
@@ -88,6 +88,13 @@ export interface StartNginxOptions {
   internalListen?: string;
   /** Edits the text of the warden nginx.conf before use (e.g. smaller zones). */
   editWardenConf?: (text: string) => string;
+  /**
+   * A folder with another version's nginx.conf, nginx-server.conf, warden.js and warden-internal.js to install instead
+   * of this checkout's (test/fixtures/njs-v1: the upgrade test).
+   */
+  wardenFiles?: string;
+  /** The warden secret to install (default: a new one); a daemon's own (`readSecret(config.nginx.secret_file)`). */
+  secret?: string;
   /** error_log level, default `notice`. */
   errorLogLevel?: string;
   /** Extra files written into the config directory before the start (name -> text), e.g. a test's own njs module. */
@@ -103,9 +110,14 @@ export interface RunningNginx {
   internalPort: number;
   /** `http://127.0.0.1:<port><path>` of server `i` (default 0). */
   url(path?: string, i?: number): string;
-  /** Internal listener base URL and its counters endpoint. */
+  /** Internal listener base URL and its counters endpoint (protocol 2: `/counters?v=2`). */
   internalUrl: string;
   countersUrl: string;
+  /** The warden secret this nginx includes (secret.conf) and its file on the host ('' without warden). */
+  secret: string;
+  secretFile: string;
+  /** fetch() on the internal listener with the secret (`X-Warden-Secret`) added. */
+  internalFetch(path: string, init?: RequestInit): Promise<Response>;
   /** Master pid (stop by this pid). */
   pid: number;
   /** Worker pids right now. */
@@ -155,12 +167,17 @@ export async function startNginx(opts: StartNginxOptions): Promise<RunningNginx>
   const internalPort = warden ? (fixedInternal ? Number(fixedInternal[1]) : await freePort()) : 0;
   const internalListen = (opts.internalListen ?? '127.0.0.1:{port}').replace('{port}', String(internalPort));
   const workers = opts.workers ?? 2;
+  let secretInfo = { secret: '', secretFile: '' };
   const writeConfig = () => {
     const blocks = servers.map((s, i) => {
       const listens = (s.listen ?? ['127.0.0.1:{port}']).map((l) => `    listen ${l.replace('{port}', String(ports[i]))};`).join('\n');
       return `  server {\n${listens}\n${s.body.split('{dir}').join(dirInNginx)}\n  }`;
     });
-    if (warden) installWardenFiles(repoRoot, dir, dirInNginx, internalListen, opts.editWardenConf);
+    if (warden) secretInfo = installWardenFiles(repoRoot, dir, dirInNginx, internalListen, opts.editWardenConf, opts.secret);
+    if (warden && opts.wardenFiles) {
+      for (const f of ['warden.js', 'warden-internal.js', 'nginx-server.conf']) copyFileSync(join(opts.wardenFiles, f), join(dir, f));
+      writeFileSync(join(dir, 'warden.conf'), wardenConfIn(opts.wardenFiles, dirInNginx, internalListen, opts.editWardenConf));
+    }
     const t = `${dirInNginx}/tmp`;
     writeFileSync(join(dir, 'nginx.conf'), [
       nb.loadModule,
@@ -196,7 +213,12 @@ export async function startNginx(opts: StartNginxOptions): Promise<RunningNginx>
     internalPort,
     url: (path = '/', i = 0) => `http://127.0.0.1:${ports[i]}${path}`,
     internalUrl,
-    countersUrl: `${internalUrl}/counters`,
+    countersUrl: `${internalUrl}/counters?v=2`,
+    secret: secretInfo.secret,
+    secretFile: secretInfo.secretFile,
+    internalFetch: (path, init) => fetch(`${internalUrl}${path}`, {
+      ...init, headers: { ...(init?.headers as Record<string, string> | undefined), 'X-Warden-Secret': secretInfo.secret },
+    }),
     pid,
     workers: () => childrenOf(pid),
     dir,

@@ -55,8 +55,8 @@ test('120,000 distinct addresses overflow a small zone: no request fails, droppe
     const took = Date.now() - started;
     assert.equal(oks.reduce((a, b) => a + b, 0), n, 'every request answered 200');
     const totals = emptyTotals();
-    await drainAll(ng.countersUrl, totals);
-    await pollOnce(ng.countersUrl, totals);
+    await drainAll(ng, totals);
+    await pollOnce(ng, totals);
     const perIp = Object.values(totals.ips).reduce((a, c) => a + c[0], 0);
     const ipsSeen = Object.keys(totals.ips).length;
     assert.ok(Object.values(totals.ips).every((c) => c[0] === 1), 'each address once');
@@ -65,10 +65,17 @@ test('120,000 distinct addresses overflow a small zone: no request fails, droppe
     assert.ok(totals.global[0] >= perIp && totals.global[0] <= n);
     const status = (await (await fetch(`${ng.internalUrl}/status`)).json()) as { dropped_total: number };
     assert.equal(status.dropped_total, totals.dropped);
-    const warnings = ng.errorLog().match(/not fully counted/g) ?? [];
+    const log = ng.errorLog();
+    const warnings = log.match(/not fully counted/g) ?? [];
     // At most one a second per worker: the once-a-second check is a get then a set, so both workers can pass it in the
     // same second (17 warnings in 11.2 s seen with 2 workers on a loaded machine).
-    assert.ok(warnings.length >= 1 && warnings.length <= 2 * (Math.ceil(took / 1000) + 2), `${warnings.length} warnings in ${took} ms`);
+    const perWorkerSecond = 2 * (Math.ceil(took / 1000) + 2);
+    assert.ok(warnings.length >= 1 && warnings.length <= perWorkerSecond, `${warnings.length} warnings in ${took} ms`);
+    // nginx's own slab allocator logs every failed allocation: none may be tried (it wrote 140,200 lines for 70,100
+    // dropped requests before); the same per-worker, per-second margin.
+    const slab = log.match(/ngx_slab_alloc\(\) failed/g) ?? [];
+    assert.ok(slab.length <= perWorkerSecond, `${slab.length} ngx_slab_alloc() lines in ${took} ms`);
+    assert.ok(log.length < 200_000, `error log ${log.length} bytes`);
     console.log(`# ${n} requests in ${took} ms; ${ipsSeen} addresses fit in 1 MiB (${Math.round(1048576 / ipsSeen)} bytes each), dropped ${totals.dropped}`);
   });
 });

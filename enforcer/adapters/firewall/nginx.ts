@@ -1,7 +1,10 @@
 // The nginx backend: bans live in njs's warden_bans shared dict, checked by `if ($warden_banned)` in each server.
 // For sites behind a CDN or load balancer (the firewall only sees the proxy) and hosts without NET_ADMIN.
+// Keys are sent canonical: addresses, and IPv6 prefixes such as `2001:db8:1:2::/64` (njs looks up a client's address
+// and its prefix of `$warden_ipv6_prefix` bits; other networks are refused by njs and reported as failed entries).
 import { BackendUnavailableError, type CommitResult, type FirewallBackend } from './port.js';
 import { createPending } from './pending.js';
+import { normaliseBanKey } from '../../net/cidr.js';
 
 interface BansAnswer { bans: Array<{ ip: string; until: number }> }
 interface PostAnswer { added: number; removed: number; failed: Array<{ ip: string; error: string }> }
@@ -10,7 +13,7 @@ interface PostAnswer { added: number; removed: number; failed: Array<{ ip: strin
  * A backend speaking to the njs ban endpoints on nginx's internal listener (`GET/POST <url>/bans`).
  * @example const fw = createNginxBackend({ url: 'http://127.0.0.1:9181', timeoutMs: 2000, retries: 2 });
  */
-export function createNginxBackend(opts: { url: string; timeoutMs?: number; retries?: number },
+export function createNginxBackend(opts: { url: string; timeoutMs?: number; retries?: number; secret?: () => string | null },
   deps: { log: { warn(msg: string): void } }): FirewallBackend {
   const base = opts.url.replace(/\/+$/, '');
   const timeoutMs = opts.timeoutMs ?? 2000;
@@ -21,9 +24,12 @@ export function createNginxBackend(opts: { url: string; timeoutMs?: number; retr
     let last: Error | null = null;
     for (let attempt = 0; attempt <= retries; attempt++) {
       try {
+        const headers: Record<string, string> = {};
+        if (body) headers['content-type'] = 'application/json';
+        const secret = opts.secret?.();
+        if (secret) headers['X-Warden-Secret'] = secret;
         const res = await fetch(`${base}/bans`, {
-          method, signal: AbortSignal.timeout(timeoutMs),
-          headers: body ? { 'content-type': 'application/json' } : undefined, body: body ? JSON.stringify(body) : undefined,
+          method, signal: AbortSignal.timeout(timeoutMs), headers, body: body ? JSON.stringify(body) : undefined,
         });
         const text = await res.text();
         if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
@@ -50,7 +56,10 @@ export function createNginxBackend(opts: { url: string; timeoutMs?: number; retr
     add: pending.add,
     remove: pending.remove,
     async commit(): Promise<CommitResult> {
-      const { adds: a, removes: r } = pending.take();
+      // Keys in canonical form (`2001:db8:1:2::/64`), as njs stores and looks them up; njs refuses what it cannot hold.
+      const taken = pending.take();
+      const a = taken.adds.map((e) => ({ ip: normaliseBanKey(e.ip) ?? e.ip, until: e.until }));
+      const r = taken.removes.map((ip) => normaliseBanKey(ip) ?? ip);
       if (!a.length && !r.length) return { added: 0, removed: 0, failed: [] };
       const body = { add: a.map((e) => ({ ip: e.ip, until: e.until ?? 0 })), remove: r };
       try {

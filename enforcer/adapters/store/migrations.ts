@@ -13,8 +13,11 @@ export interface Migration {
 /** The rules version 1 allowed. */
 const V1_RULES = "'zscore', 'multiplier', 'manual'";
 
-/** The bans table, as `name`, allowing `rules` (SQL string literals). */
-const bansTable = (name: string, rules: string): string => `
+/**
+ * The bans table, as `name`, allowing `rules` (SQL string literals; versions 1 and 2 listed the rule names), or any
+ * rule name of 1 to 32 characters when `rules` is null (version 3 on: a new rule needs no migration).
+ */
+const bansTable = (name: string, rules: string | null): string => `
 CREATE TABLE ${name} (
   id              INTEGER PRIMARY KEY,
   ip              TEXT    NOT NULL,
@@ -23,7 +26,7 @@ CREATE TABLE ${name} (
   planned_end     INTEGER,
   ended_at        INTEGER,
   step            INTEGER NOT NULL DEFAULT 1,
-  rule            TEXT    NOT NULL CHECK (rule IN (${rules})),
+  rule            TEXT    NOT NULL CHECK (${rules === null ? 'length(rule) BETWEEN 1 AND 32' : `rule IN (${rules})`}),
   rate            REAL    NOT NULL DEFAULT 0,
   error_rate      REAL    NOT NULL DEFAULT 0,
   baseline_mean   REAL    NOT NULL DEFAULT 0,
@@ -38,7 +41,11 @@ CREATE TABLE ${name} (
 );
 `;
 
-/** The bans table's indexes (dropped with the table, so re-created after a rebuild). */
+/**
+ * The bans table's indexes (dropped with the table, so re-created after a rebuild). Version 4 adds `prefix_len` to
+ * `bans` and the indexes bans_ip_prefix and a wider bans_one_active_per_ip outside this text: a later rebuild must
+ * carry the column and those indexes over.
+ */
 const BANS_INDEXES = `
 CREATE INDEX bans_started ON bans (started_at);
 CREATE INDEX bans_ip_started ON bans (ip_key, started_at);
@@ -142,6 +149,30 @@ ${bansTable('bans_v2', "'zscore', 'multiplier', 'ceiling', 'manual'").slice(1)}I
 DROP TABLE bans;
 ALTER TABLE bans_v2 RENAME TO bans;
 ${BANS_INDEXES.slice(1)}${BANS_TOTAL_TRIGGER.slice(1)}${BANS_VIEW.slice(1)}`,
+  },
+  {
+    version: 3,
+    description: 'rules come from the registry: bans rebuilt without a CHECK listing rule names',
+    sql: `
+DROP VIEW bans_view;
+${bansTable('bans_v3', null).slice(1)}INSERT INTO bans_v3 SELECT * FROM bans;
+DROP TABLE bans;
+ALTER TABLE bans_v3 RENAME TO bans;
+${BANS_INDEXES.slice(1)}${BANS_TOTAL_TRIGGER.slice(1)}${BANS_VIEW.slice(1)}`,
+  },
+  {
+    version: 4,
+    description: 'prefix bans: bans.prefix_len keeps a network (2001:db8:1:2::/64) apart from its base address',
+    // No rebuild: a new column with a constant default (every earlier row is one address: 128) and the one-active-ban
+    // index widened to (ip_key, prefix_len). Rows, the other indexes, the trigger and the view stay as they are.
+    // A search by address or CIDR reads (ip_key, prefix_len) from the new index bans_ip_prefix: a range for the bans
+    // inside, equalities for the prefixes covering; a count never touches the rows.
+    sql: `
+ALTER TABLE bans ADD COLUMN prefix_len INTEGER NOT NULL DEFAULT 128 CHECK (prefix_len BETWEEN 0 AND 128);
+DROP INDEX bans_one_active_per_ip;
+CREATE UNIQUE INDEX bans_one_active_per_ip ON bans (ip_key, prefix_len) WHERE ended_at IS NULL;
+CREATE INDEX bans_ip_prefix ON bans (ip_key, prefix_len);
+`,
   },
 ];
 
