@@ -43,7 +43,8 @@ test('a poll follows `more` until nginx has handed over everything, and adds it 
     buckets: [{ t: t0, g: [2, 0, 0], ip: { '192.0.2.9': [2, 0, 0] } }] });
   const s = await serveAnswers([{ body: batch(100, true) }, { body: batch(101, true) }, { body: batch(102, false) }]);
   t.after(s.close);
-  const r = await createPoller({ url: s.url + '/', timeoutMs: 1000 })();
+  // A wide timeout: a local answer has taken over 1 s on this shared machine under load.
+  const r = await createPoller({ url: s.url + '/', timeoutMs: 10_000 })();
   assert.equal(s.hits(), 3);
   assert.deepEqual(r.buckets.map((b) => b.t), [100, 101, 102]);
   assert.equal(r.requests, 6);
@@ -52,11 +53,11 @@ test('a poll follows `more` until nginx has handed over everything, and adds it 
 
 test('nginx down, an HTTP error, a body that is not JSON, and a hung answer are PollErrors that say so', async (t) => {
   const dead = await freePort();
-  await assert.rejects(createPoller({ url: `http://127.0.0.1:${dead}`, timeoutMs: 500 })(), (e: Error) =>
+  await assert.rejects(createPoller({ url: `http://127.0.0.1:${dead}`, timeoutMs: 10_000 })(), (e: Error) =>
     e instanceof PollError && /unreachable: ECONNREFUSED/.test(e.message));
   const s = await serveAnswers([{ status: 403, body: '{"error":"loopback only"}' }, { body: '<html>' }, { body: '{"v":1}' }]);
   t.after(s.close);
-  const poll = createPoller({ url: s.url, timeoutMs: 500 });
+  const poll = createPoller({ url: s.url, timeoutMs: 10_000 });
   await assert.rejects(poll(), /answered HTTP 403/);
   await assert.rejects(poll(), /neither counters protocol 2 nor JSON/);
   await assert.rejects(poll(), /not a version 1 counter batch/);

@@ -161,10 +161,22 @@ export async function startNginx(opts: StartNginxOptions): Promise<RunningNginx>
   for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, name), text);
   const norm = (s: ServerSpec | string): ServerSpec => (typeof s === 'string' ? { body: s } : s);
   let servers = opts.servers.map(norm);
+  // Distinct ports: freePort() can hand out a port it gave before (seen with parallel suites), and two servers on one
+  // port would silently share it (the warden internal server, first in http {}, then answers the test's requests).
+  const used = new Set<number>();
+  const distinctPort = async (): Promise<number> => {
+    for (;;) {
+      const p = await freePort();
+      if (!used.has(p)) {
+        used.add(p);
+        return p;
+      }
+    }
+  };
   const ports: number[] = [];
-  for (let i = 0; i < servers.length; i++) ports.push(await freePort());
+  for (let i = 0; i < servers.length; i++) ports.push(await distinctPort());
   const fixedInternal = opts.internalListen && !opts.internalListen.includes('{port}') ? /:(\d+)$/.exec(opts.internalListen) : null;
-  const internalPort = warden ? (fixedInternal ? Number(fixedInternal[1]) : await freePort()) : 0;
+  const internalPort = warden ? (fixedInternal ? Number(fixedInternal[1]) : await distinctPort()) : 0;
   const internalListen = (opts.internalListen ?? '127.0.0.1:{port}').replace('{port}', String(internalPort));
   const workers = opts.workers ?? 2;
   let secretInfo = { secret: '', secretFile: '' };

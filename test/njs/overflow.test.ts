@@ -16,11 +16,17 @@ function pipeline(port: number, first: number, count: number): Promise<number> {
     let tail = '';
     s.setEncoding('latin1');
     s.on('data', (d: string) => {
+      // A status line can be split between two reads: keep what follows the last complete one (at most 11 characters,
+      // one short of `HTTP/1.1 200`) for the next read, so that none is lost or counted twice.
       const text = tail + d;
-      const m = text.match(/HTTP\/1\.1 (\d{3})/g) ?? [];
-      answers += m.length;
-      ok += m.filter((x) => x.endsWith('200')).length;
-      tail = text.slice(-20).includes('HTTP/1.1') ? '' : text.slice(-12);
+      const re = /HTTP\/1\.1 (\d{3})/g;
+      let end = 0;
+      for (let m = re.exec(text); m; m = re.exec(text)) {
+        answers++;
+        if (m[1] === '200') ok++;
+        end = re.lastIndex;
+      }
+      tail = text.slice(Math.max(end, text.length - 11));
       if (answers >= count) s.end();
     });
     s.on('close', () => resolve(ok));
@@ -61,12 +67,14 @@ test('120,000 distinct addresses overflow a small zone: no request fails, droppe
     assert.equal(status.dropped_total, totals.dropped);
     const log = ng.errorLog();
     const warnings = log.match(/not fully counted/g) ?? [];
-    // At most one a second from each of the 2 workers (the once-a-second mark is read and set without a lock).
-    assert.ok(warnings.length >= 1 && warnings.length <= 2 * (Math.ceil(took / 1000) + 2), `${warnings.length} warnings in ${took} ms`);
+    // At most one a second per worker: the once-a-second check is a get then a set, so both workers can pass it in the
+    // same second (17 warnings in 11.2 s seen with 2 workers on a loaded machine).
+    const perWorkerSecond = 2 * (Math.ceil(took / 1000) + 2);
+    assert.ok(warnings.length >= 1 && warnings.length <= perWorkerSecond, `${warnings.length} warnings in ${took} ms`);
     // nginx's own slab allocator logs every failed allocation: none may be tried (it wrote 140,200 lines for 70,100
-    // dropped requests before).
+    // dropped requests before); the same per-worker, per-second margin.
     const slab = log.match(/ngx_slab_alloc\(\) failed/g) ?? [];
-    assert.ok(slab.length <= Math.ceil(took / 1000) + 2, `${slab.length} ngx_slab_alloc() lines in ${took} ms`);
+    assert.ok(slab.length <= perWorkerSecond, `${slab.length} ngx_slab_alloc() lines in ${took} ms`);
     assert.ok(log.length < 200_000, `error log ${log.length} bytes`);
     console.log(`# ${n} requests in ${took} ms; ${ipsSeen} addresses fit in 1 MiB (${Math.round(1048576 / ipsSeen)} bytes each), dropped ${totals.dropped}`);
   });

@@ -44,7 +44,7 @@ function make(opts: Partial<AlerterOptions>) {
   const logged: string[] = [];
   const clock = frozenClock(NOON * 1000);
   const alerter = createAlerter(
-    { slackUrl: '', webhookUrl: '', timeoutMs: 2000, retries: 0, events: ['ban', 'unban', 'global_alert'], backoffMs: () => 0, ...opts },
+    { slackUrl: '', webhookUrl: '', timeoutMs: 10_000, retries: 0, events: ['ban', 'unban', 'global_alert'], backoffMs: () => 0, ...opts },
     { log: createLogger('info', (l) => logged.push(l), clock), clock, onResult: (r) => rows.push(r) },
   );
   return { alerter, rows, logged };
