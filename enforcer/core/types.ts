@@ -93,14 +93,20 @@ export interface BanDecision {
   reason?: string;
   /** The threshold in force for `rule` when decided (after tightening), for audit lines and alerts. */
   threshold?: number;
+  /** Fleet mode: the node that made the decision, and the decision's id in the fleet (docs/fleet.md). */
+  node?: string;
+  fleetId?: string;
 }
 
-/** An unban: the ban ran out, or an operator lifted it. */
+/** An unban: the ban ran out, an operator lifted it, or (fleet mode) the fleet no longer holds it. */
 export interface UnbanDecision {
   kind: 'unban';
   ip: string;
   at: number;
-  reason: 'expired' | 'manual' | 'allowlisted';
+  reason: 'expired' | 'manual' | 'allowlisted' | 'fleet';
+  /** Fleet mode: the node that made the decision, and the decision's id in the fleet. */
+  node?: string;
+  fleetId?: string;
 }
 
 /** A global surge: alert only, never a ban. */

@@ -143,6 +143,16 @@ DROP TABLE bans;
 ALTER TABLE bans_v2 RENAME TO bans;
 ${BANS_INDEXES.slice(1)}${BANS_TOTAL_TRIGGER.slice(1)}${BANS_VIEW.slice(1)}`,
   },
+  {
+    version: 3,
+    description: 'fleet mode: the node that made each ban and its fleet decision id (docs/fleet.md)',
+    sql: `
+ALTER TABLE bans ADD COLUMN node TEXT;
+ALTER TABLE bans ADD COLUMN fleet_id TEXT;
+CREATE INDEX bans_fleet_id ON bans (fleet_id) WHERE fleet_id IS NOT NULL;
+DROP VIEW bans_view;
+${BANS_VIEW.slice(1).replace('source, reason, unban_reason, dry_run', 'source, reason, unban_reason, dry_run, node')}`,
+  },
 ];
 
 /** The newest schema version this code knows. */
