@@ -6,6 +6,7 @@ import type { FirewallBackend } from '../adapters/firewall/port.js';
 import type { WardenStore } from '../adapters/store/warden-store.js';
 import type { HistoryFilter } from '../adapters/store/types.js';
 import type { PollLoop } from './poll-loop.js';
+import type { FleetNode } from './fleet-node.js';
 import type { ServiceError, WardenService } from '../api/service.js';
 import { normaliseIp, isLoopback } from '../net/ip.js';
 import { parseCidr } from '../net/cidr.js';
@@ -27,6 +28,8 @@ export interface DaemonParts {
   selfAddrs: string[];
   backendNames: string[];
   apply(decisions: Decision[]): Promise<void>;
+  /** Fleet mode's node (absent or null on a single host). */
+  fleet?: FleetNode | null;
   rebuildAllow(): void;
   isAllowed(ip: string): boolean;
   decisions(): { total: number; lastMs: number };
