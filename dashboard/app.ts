@@ -1,6 +1,7 @@
 // The dashboard's browser code: login form, live status polling, charts (uPlot), bans, top IPs and history.
 // Everything user-supplied goes through textContent; no innerHTML with data.
 import uPlot from 'uplot';
+import { renderFleet, type FleetStatus } from './fleet-nodes.js';
 
 interface Baseline { mean: number; stddev: number; source: string; hour?: number; samples: number }
 interface Ban { ip: string; since: number; until: number | null; step: number; rule: string; rate: number; source: string }
@@ -12,10 +13,11 @@ interface Status {
   process: { cpuPct: number; rss: number; heapUsed: number };
   nginx: { reachable: boolean; lastPollAt: number | null; lastError: string | null };
   dropped: { total: number; lastPoll: number }; dryRun: boolean; backends: string[];
+  fleet?: FleetStatus;
 }
 interface HistoryRow {
   id: number; ip: string; started_at: number; planned_end: number | null; ended_at: number | null; step: number; rule: string;
-  rate: number; z: number; source: string; reason: string | null; unban_reason: string | null;
+  rate: number; z: number; source: string; reason: string | null; unban_reason: string | null; node?: string | null;
 }
 
 const POLL_MS = 2000;
@@ -258,6 +260,7 @@ function render(s: Status): void {
   setText('updated', new Date().toLocaleTimeString());
   renderBans(s);
   renderTop(s);
+  renderFleet(s.fleet);
   pushPoint(s.now, s.globalRate, s.baseline.mean, s.baseline.stddev);
   drawRateChart();
 }
@@ -294,7 +297,7 @@ async function loadHistory(): Promise<void> {
       tr.append(el('td', fmtTime(r.started_at)), el('td', r.ip, 'mono'), el('td', r.rule, `tag tag-${r.rule}`), el('td', r.source),
         el('td', fmtRate(r.rate)), el('td', r.z.toFixed(1)), el('td', String(r.step)),
         el('td', r.ended_at === null ? 'active' : `${fmtTime(r.ended_at)} (${r.unban_reason ?? ''})`),
-        el('td', r.reason ?? '', 'reason'));
+        el('td', r.reason ?? '', 'reason'), el('td', r.node ?? '', 'mono'));
       return tr;
     }));
     const end = Math.min(h.total, historyOffset + h.rows.length);

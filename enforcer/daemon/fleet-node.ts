@@ -13,6 +13,7 @@ import type { ValkeyLink } from '../adapters/fleet/valkey-link.js';
 import { redactUrl } from '../adapters/fleet/valkey-link.js';
 import type { WardenStore } from '../adapters/store/warden-store.js';
 import { startDecider, type Decider } from './fleet-decider.js';
+import type { FleetNodeView, FleetStatusView } from '../api/service.js';
 
 type FleetConfig = NonNullable<Config['fleet']>;
 
@@ -38,39 +39,9 @@ export interface FleetNodeDeps {
   onGlobalAlert(d: GlobalAlertDecision): void;
 }
 
-/** The fleet as this node sees it, for status, metrics and the dashboard. */
-export interface FleetView {
-  node: string;
-  url: string;
-  /** decider, follower, or local (Valkey unreachable: detecting alone). */
-  role: 'decider' | 'follower' | 'local';
-  connected: boolean;
-  token: number;
-  /** Own decisions waiting for Valkey. */
-  queued: number;
-  /** Fleet decisions applied / refused since start. */
-  applied: number;
-  refused: number;
-  /** Decision -> applied here, ms: the last one and the p99 of the last 1,000. */
-  lagMs: number | null;
-  lagP99Ms: number | null;
-  /** Valkey's clock minus this host's, ms. */
-  clockOffsetMs: number;
-  fleetRate: number | null;
-}
-
-/** A node's heartbeat as the others read it. */
-export interface NodeView {
-  node: string;
-  role: string;
-  /** Milliseconds since its last heartbeat (fleet clock). */
-  lastSeenMs: number;
-  lagMs: number | null;
-  rate: number;
-  bans: number;
-  queued: number;
-  stale: boolean;
-}
+/** The fleet as this node sees it (the API's view, without the node list). */
+export type FleetView = Omit<FleetStatusView, 'nodes'>;
+export type { FleetNodeView as NodeView };
 
 /** A running node. */
 export interface FleetNode {
@@ -81,7 +52,10 @@ export interface FleetNode {
   /** This node's own decisions (manual ones from the API/CLI/dashboard): applied here at once, then published. */
   own(ds: Decision[]): Promise<void>;
   view(): FleetView;
-  nodes(): Promise<NodeView[]>;
+  /** Every node's heartbeat, read now. */
+  nodes(): Promise<FleetNodeView[]>;
+  /** The view and the node list as last read (refreshed every 2 s): for status and metrics, which cannot wait. */
+  cached(): FleetStatusView;
   stop(): Promise<void>;
 }
 
@@ -328,8 +302,10 @@ export function createFleetNode(deps: FleetNodeDeps): FleetNode {
   };
 
   let offsetTimer: NodeJS.Timeout | null = null;
+  let nodesTimer: NodeJS.Timeout | null = null;
+  let nodeList: FleetNodeView[] = [];
 
-  return {
+  const node$: FleetNode = {
     async start(timeoutMs) {
       if (await link.connect(timeoutMs)) {
         try {
@@ -343,6 +319,12 @@ export function createFleetNode(deps: FleetNodeDeps): FleetNode {
         if (link.isUp()) link.clockOffsetMs().then((o) => { offsetMs = o; }, () => undefined);
       }, 10_000);
       offsetTimer.unref();
+      const refreshNodes = () => {
+        if (link.isUp()) node$.nodes().then((l) => { nodeList = l; }, () => undefined);
+      };
+      refreshNodes();
+      nodesTimer = setInterval(refreshNodes, 2000);
+      nodesTimer.unref();
     },
 
     async step(result, t) {
@@ -362,7 +344,7 @@ export function createFleetNode(deps: FleetNodeDeps): FleetNode {
       // counts only). Alone, it sees everything again.
       if (buckets.length) engine.ingest(synced ? buckets.map((b) => ({ t: b.t, global: b.global, ips: {} })) : buckets);
       const ds = engine.tick(t);
-      await this.own(ds);
+      await node$.own(ds);
       return ds.length;
     },
 
@@ -417,13 +399,19 @@ export function createFleetNode(deps: FleetNodeDeps): FleetNode {
       }).sort((a, b) => a.node.localeCompare(b.node));
     },
 
+    cached() {
+      return { ...node$.view(), nodes: nodeList };
+    },
+
     async stop() {
       stopped = true;
       if (offsetTimer) clearInterval(offsetTimer);
+      if (nodesTimer) clearInterval(nodesTimer);
       await decider.stop();
       await link.close();
       await readerDone;
       await chain;
     },
   };
+  return node$;
 }

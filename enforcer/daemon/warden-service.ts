@@ -70,6 +70,7 @@ export function createWardenService(p: DaemonParts): WardenService {
         dropped: { total: p.loop.state.droppedTotal, lastPoll: p.loop.state.droppedLastPoll },
         dryRun: p.config.dry_run,
         backends: p.backendNames,
+        ...(p.fleet ? { fleet: p.fleet.cached() } : {}),
       };
     },
 
@@ -151,6 +152,7 @@ export function createWardenService(p: DaemonParts): WardenService {
         pollDurationMs: p.loop.timing().lastMs,
         alertsPending: p.alerter.pending(),
         alertsDropped: p.alerter.dropped(),
+        ...(p.fleet ? { fleet: p.fleet.cached() } : {}),
       };
     },
   };

@@ -13,10 +13,12 @@ import { fleetKeys } from '../../enforcer/adapters/fleet/keys.js';
 import { freePort } from '../harness/nginx.js';
 import { startRedis, redisSkipReason, type RunningRedis } from '../harness/redis.js';
 import { tempDir, testConfig, waitFor } from '../e2e/helpers.js';
+import { checkFleet } from '../../enforcer/cli/commands/doctor-fleet.js';
 
 const skip = redisSkipReason();
 const ATTACKER = '203.0.113.50';
 const keys = fleetKeys('{warden}:');
+const TOKEN = 'fleet-inprocess-token-0123456789';
 
 test('three nodes: an attacker under each node\'s limit but over the fleet\'s is banned on all three; manual bans go through the fleet; forged decisions are refused', { skip }, async (t) => {
   const redis: RunningRedis = await startRedis({ port: await freePort() });
@@ -39,6 +41,7 @@ test('three nodes: an attacker under each node\'s limit but over the fleet\'s is
       enforcement: { backends: ['dry-run'] },
       allowlist: ['198.51.100.0/24'],
       fleet: { url: redis.url, node: name },
+      api: { tokens: [TOKEN] },
     });
     daemons.push(await startDaemon(config, { serveHttp: false, onGeneratedPassword: () => {}, hostAddresses: [] }));
   }
@@ -115,4 +118,26 @@ test('three nodes: an attacker under each node\'s limit but over the fleet\'s is
     assert.equal(d.engine.isBanned('198.51.100.7'), false);
     assert.equal(d.fleet!.view().refused, 4);
   }
+
+  // Operators' views: GET /api/v1/fleet, /metrics per node and fleet totals, doctor's fleet check.
+  const d0 = daemons[0];
+  assert.ok(await waitFor(() => d0.service.status().fleet!.nodes.length === 3, 5000, 50), 'the node list has the three nodes');
+  const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
+  const f = await (await d0.app.request('/api/v1/fleet', auth)).json() as { node: string; connected: boolean; nodes: Array<{ node: string; role: string; stale: boolean }> };
+  assert.equal(f.node, 'a');
+  assert.equal(f.connected, true);
+  assert.deepEqual(f.nodes.map((n) => n.node), ['a', 'b', 'c']);
+  assert.deepEqual(f.nodes.filter((n) => n.role === 'decider').map((n) => n.node), [deciding]);
+  assert.ok(f.nodes.every((n) => !n.stale));
+  const metrics = await (await d0.app.request('/metrics', auth)).text();
+  assert.match(metrics, /^warden_fleet_connected\{node="a"\} 1$/m);
+  assert.match(metrics, /^warden_fleet_nodes 3$/m);
+  assert.match(metrics, /^warden_fleet_node_requests_per_second\{node="c"\} /m);
+  assert.match(metrics, /^warden_fleet_decisions_total\{node="a",outcome="refused"\} 4$/m);
+  const findings = await checkFleet(d0.config);
+  assert.deepEqual(findings.map((x) => `${x.level} ${x.what}`), ['ok fleet', 'ok fleet clock', 'ok fleet decider', 'ok fleet node']);
+  assert.match(findings[2].detail, new RegExp(`^${deciding} decides`));
+  const off = await checkFleet(testConfig(join(tmp.dir, 'x'), { fleet: { url: `redis://warden:topsecret@127.0.0.1:${await freePort()}`, node: 'x' } }), 500);
+  assert.equal(off[0].level, 'fail');
+  assert.match(off[0].detail, /redis:\/\/warden:\*\*\*@127\.0\.0\.1:\d+ not reachable/);
 });

@@ -13,6 +13,7 @@ import { nginxDump } from './nginx-check.js';
 import { openStore } from '../../adapters/store/warden-store.js';
 import { buildMatcher } from '../../net/cidr.js';
 import type { Config } from '../../config/schema.js';
+import { checkFleet } from './doctor-fleet.js';
 
 /** One finding: ok, information, a warning, or a failure with the fix and the install guide's section. */
 export interface Finding {
@@ -356,6 +357,7 @@ export async function diagnose(config: Config, opts: DoctorOptions | string): Pr
     ...checkSystemdUnit(o),
     ...checkLogrotate(config, o),
     daemon.finding,
+    ...(await checkFleet(config)),
   ];
 }
 
