@@ -66,8 +66,9 @@ export interface FleetStatusView {
   /** Fleet decisions applied / refused here since start. */
   applied: number;
   refused: number;
-  /** Decision -> applied here, ms: the last and the p99 of the last 1,000. */
+  /** Decision -> applied here, ms: the last, and the p50 and p99 of the last 1,000. */
   lagMs: number | null;
+  lagP50Ms: number | null;
   lagP99Ms: number | null;
   /** Valkey's clock minus this host's, ms. */
   clockOffsetMs: number;

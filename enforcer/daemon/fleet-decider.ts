@@ -197,13 +197,22 @@ export function startDecider(deps: DeciderDeps): Decider {
         lose(`rebuilding the window failed: ${(err as Error).message}`);
         return;
       }
-    } else if (!(await link.renew(lease.value, deps.leaseMs))) {
-      lose('lease lost');
-      return;
     }
     await decide();
     lastMs = Date.now() - t0;
   };
+
+  // The lease is renewed on its own timer, three times per lease, so a long rebuild or a slow second never lets it run out.
+  let renewing = false;
+  const renewTimer = setInterval(() => {
+    if (!lease || renewing || stopped) return;
+    const held = lease;
+    renewing = true;
+    link.renew(held.value, deps.leaseMs).then((ok) => {
+      if (!ok && lease === held) lose('lease lost');
+    }, () => undefined).finally(() => { renewing = false; });
+  }, Math.max(100, Math.floor(deps.leaseMs / 3)));
+  renewTimer.unref();
 
   const schedule = () => {
     if (stopped) return;
@@ -238,6 +247,7 @@ export function startDecider(deps: DeciderDeps): Decider {
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      clearInterval(renewTimer);
       if (running) await running;
       if (lease) {
         const value = lease.value;

@@ -52,6 +52,8 @@ export interface FleetNode {
   /** This node's own decisions (manual ones from the API/CLI/dashboard): applied here at once, then published. */
   own(ds: Decision[]): Promise<void>;
   view(): FleetView;
+  /** Decision -> applied here, ms, of the last 1,000 fleet decisions, oldest first (benchmarks). */
+  lagSamples(): number[];
   /** Every node's heartbeat, read now. */
   nodes(): Promise<FleetNodeView[]>;
   /** The view and the node list as last read (refreshed every 2 s): for status and metrics, which cannot wait. */
@@ -147,14 +149,24 @@ export function createFleetNode(deps: FleetNodeDeps): FleetNode {
   /** Applies checked fleet decisions here: bans that win and are still running, unbans of what is enforced. */
   const receive = async (entries: Array<{ id: string; text: string }>) => {
     let batch: Decision[] = [];
+    let batchIds: number[] = [];
     const inBatch = new Set<string>();
     const flush = async () => {
       if (!batch.length) return;
       const b = batch;
+      const ids = batchIds;
       batch = [];
+      batchIds = [];
       inBatch.clear();
       await applySerial(b);
       applied += b.length;
+      // The lag: the stream entry's server time to enforced here (firewall committed, database written).
+      const now = fleetNowMs();
+      for (const idMs of ids) {
+        lastLag = Math.max(0, now - idMs);
+        lags.push(lastLag);
+        if (lags.length > 1000) lags.shift();
+      }
     };
     const now = nowSec();
     for (const e of entries) {
@@ -182,11 +194,7 @@ export function createFleetNode(deps: FleetNodeDeps): FleetNode {
       batch.push(fromWire(w));
       inBatch.add(w.ip);
       const idMs = Number(e.id.split('-')[0]);
-      if (Number.isFinite(idMs)) {
-        lastLag = Math.max(0, fleetNowMs() - idMs);
-        lags.push(lastLag);
-        if (lags.length > 1000) lags.shift();
-      }
+      if (Number.isFinite(idMs)) batchIds.push(idMs);
     }
     await flush();
   };
@@ -376,6 +384,7 @@ export function createFleetNode(deps: FleetNodeDeps): FleetNode {
       return {
         node, url: redactUrl(deps.fleet.url), role: !synced ? 'local' : dv.role, connected: synced && link.isUp(), token: dv.token,
         queued: queue.length, applied, refused, lagMs: lastLag,
+        lagP50Ms: sorted.length ? sorted[Math.floor(sorted.length * 0.5)] : null,
         lagP99Ms: sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] : null,
         clockOffsetMs: Math.round(offsetMs), fleetRate: dv.fleetRate,
       };
@@ -402,6 +411,8 @@ export function createFleetNode(deps: FleetNodeDeps): FleetNode {
     cached() {
       return { ...node$.view(), nodes: nodeList };
     },
+
+    lagSamples: () => [...lags],
 
     async stop() {
       stopped = true;
