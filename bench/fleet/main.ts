@@ -6,6 +6,7 @@
 //      another process), over 30 s after a 15 s warm-up.
 // Usage: npm run bench -- fleet   (needs redis-server or valkey-server)
 import { spawn } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
@@ -103,6 +104,8 @@ async function daemons(n: number, url: string, dir: string): Promise<Daemon[]> {
   const MEASURE = 30;
   const pub = spawn(process.execPath, [join(here, 'publishers.js'), String(redis.port), '10', '10000', String(WARM + MEASURE + 3)], { stdio: 'inherit' });
   const [decider] = await daemons(1, redis.url, tmp.dir);
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
   await sleep(WARM * 1000);
   const c0 = process.cpuUsage();
   const i0 = info(redis);
@@ -116,6 +119,9 @@ async function daemons(n: number, url: string, dir: string): Promise<Daemon[]> {
   console.log(`  CPU ${(((c1.user + c1.system) / 1000) / wall * 100).toFixed(1)}% of one core over ${MEASURE} s ` +
     `(user ${(c1.user / 1e6).toFixed(1)} s, system ${(c1.system / 1e6).toFixed(1)} s); it reads ${((i1.outBytes - i0.outBytes) / (wall / 1000) / 1048576).toFixed(1)} MB/s from the server ` +
     `(all 10 nodes' counts), the server processed ${((i1.cmds - i0.cmds) / (wall / 1000)).toFixed(0)} operations/s in all`);
+  loopDelay.disable();
+  console.log(`  event-loop delay: p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms; ` +
+    `the decider took over ${s.token} time(s) (1 = it kept the lease throughout)`);
   await new Promise((r) => pub.once('exit', r));
   await decider.stop();
   await redis.destroy();

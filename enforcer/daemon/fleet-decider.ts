@@ -2,7 +2,7 @@
 // by scripts on the server), and while it does, feeds the fleet-wide counts of every second into an engine of its own
 // (the same engine and rules as a single host) and publishes that engine's decisions, fenced by its token.
 // A node that takes the lease over rebuilds the window from the counts kept in Valkey (docs/fleet.md, "The decider").
-import type { ActiveBan, Counts, Decision, GlobalAlertDecision, OffenceRecord, SecondBucket } from '../core/types.js';
+import type { ActiveBan, Counts, Decision, EngineStatus, GlobalAlertDecision, OffenceRecord, SecondBucket } from '../core/types.js';
 import { createEngine, type Engine, type EngineConfig } from '../core/engine.js';
 import { decodeCounts } from '../core/fleet/counts-codec.js';
 import { checkWire, toWire, type WireDecision } from '../core/fleet/decision-wire.js';
@@ -44,6 +44,8 @@ export interface DeciderView {
 /** A running decider loop. */
 export interface Decider {
   view(): DeciderView;
+  /** The fleet engine's live view while deciding (fleet-wide rates, top clients), else null. */
+  engineStatus(topN: number): EngineStatus | null;
   /** Keeps the fleet engine in step with a decision it did not make (an operator's, a node's own). */
   observe(w: WireDecision): void;
   stop(): Promise<void>;
@@ -235,6 +237,7 @@ export function startDecider(deps: DeciderDeps): Decider {
       role: lease ? 'decider' : 'follower', token: lease?.token ?? 0, lastMs, takeovers,
       fleetRate: engine ? engine.status(fleetNowSec(), 0).globalRate : null,
     }),
+    engineStatus: (topN) => (engine ? engine.status(fleetNowSec(), topN) : null),
     observe(w) {
       if (!engine || !lease) return;
       if (w.mode === 'fleet' && w.ep === lease.token) return;

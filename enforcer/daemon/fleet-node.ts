@@ -3,7 +3,7 @@
 // Valkey is unreachable) and publishes them, queued until Valkey is back. Runs the decider loop beside it.
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
-import type { ActiveBan, BanDecision, Clock, Decision, GlobalAlertDecision, UnbanDecision } from '../core/types.js';
+import type { ActiveBan, BanDecision, Clock, Decision, EngineStatus, GlobalAlertDecision, UnbanDecision } from '../core/types.js';
 import type { Engine, EngineConfig } from '../core/engine.js';
 import { encodeCounts } from '../core/fleet/counts-codec.js';
 import { checkWire, fromWire, toWire, type WireDecision } from '../core/fleet/decision-wire.js';
@@ -52,6 +52,8 @@ export interface FleetNode {
   /** This node's own decisions (manual ones from the API/CLI/dashboard): applied here at once, then published. */
   own(ds: Decision[]): Promise<void>;
   view(): FleetView;
+  /** The deciding engine's view (fleet-wide rates and top clients) when this node decides, else null. */
+  fleetEngineStatus(topN: number): EngineStatus | null;
   /** Decision -> applied here, ms, of the last 1,000 fleet decisions, oldest first (benchmarks). */
   lagSamples(): number[];
   /** Every node's heartbeat, read now. */
@@ -413,6 +415,7 @@ export function createFleetNode(deps: FleetNodeDeps): FleetNode {
     },
 
     lagSamples: () => [...lags],
+    fleetEngineStatus: (topN) => decider.engineStatus(topN),
 
     async stop() {
       stopped = true;

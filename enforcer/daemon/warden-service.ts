@@ -59,7 +59,10 @@ export function createWardenService(p: DaemonParts): WardenService {
   return {
     status() {
       const now = nowSec();
-      const s = p.engine.status(now, 10);
+      // In fleet mode the deciding node shows the fleet-wide rates and top clients (its bans are the same set).
+      const own = p.engine.status(now, 10);
+      const fleetView = p.fleet?.fleetEngineStatus(10);
+      const s = fleetView ? { ...fleetView, activeBans: own.activeBans } : own;
       const h = p.hostStats.sample();
       return {
         ...s,
