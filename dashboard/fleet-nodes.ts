@@ -1,16 +1,7 @@
 // The dashboard's fleet panel (docs/fleet.md): this node's link and every node of the fleet with its role, when it
 // was last seen, its decision lag and request rate. Hidden on a single host. Text only through textContent.
 
-/** One node as GET /api/v1/status reports it under `fleet.nodes`. */
-export interface FleetNode {
-  node: string; role: string; lastSeenMs: number; lagMs: number | null; rate: number; bans: number; queued: number; stale: boolean;
-}
-
-/** The `fleet` part of the status. */
-export interface FleetStatus {
-  node: string; url: string; role: string; connected: boolean; queued: number; refused: number; lagP99Ms: number | null;
-  clockOffsetMs: number; fleetRate: number | null; nodes: FleetNode[];
-}
+import type { FleetStatusView } from '../enforcer/api/types.js';
 
 function cell(text: string, cls?: string): HTMLTableCellElement {
   const td = document.createElement('td');
@@ -25,7 +16,7 @@ const ms = (n: number | null) => (n === null || !Number.isFinite(n) ? '—' : n 
  * Shows or hides the fleet panel and fills it.
  * @example renderFleet(status.fleet)
  */
-export function renderFleet(f: FleetStatus | undefined): void {
+export function renderFleet(f: FleetStatusView | undefined): void {
   const panel = document.getElementById('fleet-panel');
   if (!panel) return;
   panel.hidden = !f;

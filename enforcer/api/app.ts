@@ -1,4 +1,5 @@
 // The HTTP API and dashboard (Hono): JSON routes under /api/v1, login sessions, bearer tokens, CSRF, security headers.
+import type { StatusResponse } from './types.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -181,7 +182,8 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
     const s = service.status();
     const all = s.activeBans;
     const activeBans = all.length <= limit ? all : newest(all, limit);
-    return c.json({ ...s, activeBans, activeBanCount: all.length, activeBansTruncated: activeBans.length < all.length });
+    const body: StatusResponse = { ...s, activeBans, activeBanCount: all.length, activeBansTruncated: activeBans.length < all.length };
+    return c.json(body);
   });
   app.get('/api/v1/bans', (c) => c.json({ bans: service.status().activeBans }));
   // Fleet mode (docs/fleet.md): this node's link and every node's heartbeat; 404 on a single host.

@@ -1,7 +1,7 @@
 // The CLI's client for the running daemon's HTTP API (bearer token from $WARDEN_TOKEN, config, or the daemon's cli.token file).
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import type { Config } from '../config/schema.js';
+import { cliTokenPath } from '../config/find.js';
 
 /** The daemon could not be reached at all (it is probably not running). */
 export class DaemonDownError extends Error {
@@ -17,11 +17,6 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
   }
-}
-
-/** Where the daemon writes the token the local CLI uses (next to the database, mode 0600). */
-export function cliTokenPath(config: Config): string {
-  return join(dirname(config.storage.database), 'cli.token');
 }
 
 /** Base URL of the API from `api.listen`. */

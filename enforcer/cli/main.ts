@@ -3,13 +3,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../config/load.js';
 import { ApiError, DaemonDownError } from './api-client.js';
 
-/** What a command gets: its flags and positional arguments, and where to print. */
-export interface CommandContext {
-  flags: Record<string, string | boolean | undefined>;
-  args: string[];
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
+import type { CommandContext } from './context.js';
+
+export type { CommandContext };
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 interface CommandSpec {

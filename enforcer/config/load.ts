@@ -1,5 +1,6 @@
 // Loads the config file (YAML or JSON), fills ${ENV} references, validates it, and explains any error by key.
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
@@ -33,13 +34,21 @@ function show(v: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
+/** Keys earlier versions accepted, with what to do instead (shown with the unknown-key error). */
+const REMOVED_KEYS: Record<string, string> = {
+  'enforcement.nginx_status': 'removed (nothing read it); the answer to a banned client is set in nginx-server.conf (`return 403;` or `return 444;`)',
+};
+
 /** One line per problem, e.g. ``Expected `detection.zscore` to be a number > 0, got `"abc"` ``. */
 export function formatIssues(issues: z.core.$ZodIssue[], input: unknown): string[] {
   return issues.map((issue) => {
     const key = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       const where = key ? `${key}.` : '';
-      return issue.keys.map((k) => `Unknown key \`${where}${k}\` in config`).join('\n');
+      return issue.keys.map((k) => {
+        const hint = REMOVED_KEYS[`${where}${k}`];
+        return `Unknown key \`${where}${k}\` in config${hint ? `: ${hint}` : ''}`;
+      }).join('\n');
     }
     return `Expected \`${key}\` to be ${issue.message}, got \`${show(valueAt(input, issue.path))}\``;
   });
@@ -80,8 +89,22 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   return res.data;
 }
 
-/** Reads and validates a config file (`.json`, else YAML). A missing path gives the defaults. */
+/**
+ * Reads and validates a config file (`.json`, else YAML). A missing path gives the defaults. Relative storage paths
+ * are taken from the config file's folder (from the working folder for the defaults), so every caller — the CLI,
+ * `startDaemon(loadConfig(...))`, the demo — finds the same files.
+ * @example loadConfig('/etc/nginx-warden/warden.yaml').storage.database // '/etc/nginx-warden/var/warden.db' for `var/warden.db`
+ */
 export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
+  const config = readConfig(path, env);
+  const base = path ? dirname(resolve(path)) : process.cwd();
+  const abs = (p: string) => (p === ':memory:' || isAbsolute(p) ? p : resolve(base, p));
+  config.storage.database = abs(config.storage.database);
+  config.storage.audit_log = abs(config.storage.audit_log);
+  return config;
+}
+
+function readConfig(path: string | undefined, env: NodeJS.ProcessEnv): Config {
   if (!path) return parseConfig({}, env);
   let text: string;
   try {

@@ -129,8 +129,6 @@ export const configSchema = z.strictObject({
         .regex(/^[A-Za-z][A-Za-z0-9_-]{0,19}$/, { error: 'a name of 1-20 letters, digits, - or _' }).default('warden'),
       /** Chains the ban chain is hooked into (INPUT; add DOCKER-USER for Docker-published ports). */
       hook_chains: z.array(z.string({ error: 'a list of chain names' }), { error: 'a list of chain names' }).default(['INPUT']),
-      /** What the per-server nginx snippet answers a banned client: 403 or 444 (close). */
-      nginx_status: z.union([z.literal(403), z.literal(444)], { error: '403 or 444' }).default(403),
       /** Retries of a failing firewall command before it is logged as a failure. */
       retries: nonNegative().default(2),
     })

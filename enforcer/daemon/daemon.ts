@@ -29,7 +29,7 @@ import { createFleetNode, fleetNodeName, type FleetNode } from './fleet-node.js'
 import { createValkeyLink } from '../adapters/fleet/valkey-link.js';
 import { createApp } from '../api/app.js';
 import type { WardenService } from '../api/service.js';
-import { cliTokenPath } from '../cli/api-client.js';
+import { cliTokenPath } from '../config/find.js';
 
 /** Options for tests and embedding; production uses none. */
 export interface DaemonOptions {

@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { resolveConfig } from '../cli/config-path.js';
-import { cliTokenPath } from '../cli/api-client.js';
+import { resolveConfig } from '../config/find.js';
+import { cliTokenPath } from '../config/find.js';
 import { hashPassword } from '../api/password.js';
 import { locateNginx, packageRoot, type NginxBinary } from '../nginx/locate.js';
 import {

@@ -8,7 +8,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { cliTokenPath } from '../cli/api-client.js';
+import { cliTokenPath } from '../config/find.js';
 import { hashPassword } from '../api/password.js';
 import { locateNginx } from '../nginx/locate.js';
 import { freePort, installWardenFiles, launchNginx, makeNginxDir, type LaunchedNginx, type Upstream } from '../nginx/launch.js';

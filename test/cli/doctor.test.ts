@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findNginx, freePort, nginxSkipReason, startNginx, type RunningNginx } from '../harness/nginx.js';
@@ -45,7 +45,8 @@ async function config(dir: string, name: string, lines: string[]): Promise<strin
 }
 
 test('every section of docs/install.md that doctor points at exists as an anchor', () => {
-  const src = readFileSync(join(root, 'enforcer/cli/commands/doctor.ts'), 'utf8');
+  const dir = join(root, 'enforcer/cli/doctor');
+  const src = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
   const anchors = [...src.matchAll(/see: '([a-z0-9-]+)'/g)].map((m) => m[1]);
   assert.ok(anchors.length >= 10, `found ${anchors.length} references`);
   const missing = [...new Set(anchors)].filter((a) => !guide.includes(`<a id="${a}"></a>`));

@@ -33,7 +33,26 @@ test('defaults: every setting is filled in as documented', () => {
   assert.equal(c.allow_self, true);
   assert.deepEqual(c.enforcement.backends, ['ipset']);
   assert.deepEqual(parseConfig(null, {}), c);
-  assert.deepEqual(loadConfig(undefined, {}), c);
+  // Without a file, relative storage paths are taken from the working folder.
+  const loaded = loadConfig(undefined, {});
+  assert.deepEqual({ ...loaded, storage: c.storage }, c);
+  assert.equal(loaded.storage.database, join(process.cwd(), 'var/warden.db'));
+  assert.equal(loaded.storage.audit_log, join(process.cwd(), 'var/audit.log'));
+});
+
+test('storage paths in a config file are taken from its folder, whoever loads it (CLI, daemon, demo)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-cfg-'));
+  try {
+    const file = join(dir, 'warden.yaml');
+    writeFileSync(file, 'storage:\n  database: data/w.db\n  audit_log: /var/log/w.log\n');
+    const c = loadConfig(file, {});
+    assert.equal(c.storage.database, join(dir, 'data/w.db'));
+    assert.equal(c.storage.audit_log, '/var/log/w.log');
+    writeFileSync(file, 'storage:\n  database: ":memory:"\n');
+    assert.equal(loadConfig(file, {}).storage.database, ':memory:');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('durations and ladder steps accept numbers and units', () => {
@@ -63,6 +82,7 @@ test('each kind of bad value gives one exact line naming the key, the expectatio
     [{ api: { tokens: ['short'] } }, 'Expected `api.tokens.0` to be a token of at least 16 characters, got `"short"`'],
     [{ detection: { zscroe: 3 } }, 'Unknown key `detection.zscroe` in config'],
     [{ detections: {} }, 'Unknown key `detections` in config'],
+    [{ enforcement: { nginx_status: 444 } }, 'Unknown key `enforcement.nginx_status` in config: removed (nothing read it); the answer to a banned client is set in nginx-server.conf (`return 403;` or `return 444;`)'],
     [[1, 2], 'Expected the config to be a mapping of keys to values, got `[1,2]`'],
     ['zscore: 3', 'Expected the config to be a mapping of keys to values, got `"zscore: 3"`'],
   ];

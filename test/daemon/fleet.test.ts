@@ -13,7 +13,7 @@ import { fleetKeys } from '../../enforcer/adapters/fleet/keys.js';
 import { freePort } from '../harness/nginx.js';
 import { startRedis, redisSkipReason, type RunningRedis } from '../harness/redis.js';
 import { tempDir, testConfig, waitFor } from '../e2e/helpers.js';
-import { checkFleet } from '../../enforcer/cli/commands/doctor-fleet.js';
+import { checkFleet } from '../../enforcer/cli/doctor/fleet-check.js';
 
 const skip = redisSkipReason();
 const ATTACKER = '203.0.113.50';

@@ -1,7 +1,7 @@
 // `warden ban IP` and `warden unban IP`: manual actions through the running daemon's API.
 import { readFileSync } from 'node:fs';
-import type { CommandContext } from '../main.js';
-import { resolveConfig } from '../config-path.js';
+import type { CommandContext } from '../context.js';
+import { resolveConfig } from '../../config/find.js';
 import { callApi } from '../api-client.js';
 
 /** The addresses of a block list: one per line; blank lines and `#` comments ignored; a line's first word counts. */

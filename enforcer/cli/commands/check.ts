@@ -1,6 +1,6 @@
 // `warden check`: validates a config (and its allow-list) and prints a short summary; a bad one exits non-zero.
-import type { CommandContext } from '../main.js';
-import { resolveConfig } from '../config-path.js';
+import type { CommandContext } from '../context.js';
+import { resolveConfig } from '../../config/find.js';
 import { formatDuration } from '../../config/duration.js';
 
 /** Runs `warden check`. Exit 0 when valid, 78 (via ConfigError) when not. */

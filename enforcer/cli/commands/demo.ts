@@ -1,5 +1,5 @@
 // `warden demo` runs the one-minute demo (nginx + site + enforcing daemon + dashboard); `warden demo attack` floods it.
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 
 function intFlag(ctx: CommandContext, name: string): number | undefined | string {
   const v = ctx.flags[name];

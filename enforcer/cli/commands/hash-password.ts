@@ -1,5 +1,5 @@
 // `warden hash-password`: reads a password on stdin and prints the hash to put in `api.password_hash`.
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 import { hashPassword } from '../../api/password.js';
 
 async function readStdin(): Promise<string> {

@@ -1,7 +1,7 @@
 // `warden history`: ban history from the running daemon, or straight from the SQLite file when the daemon is down.
 import { existsSync } from 'node:fs';
-import type { CommandContext } from '../main.js';
-import { resolveConfig } from '../config-path.js';
+import type { CommandContext } from '../context.js';
+import { resolveConfig } from '../../config/find.js';
 import { callApi, DaemonDownError } from '../api-client.js';
 import { parseDuration, formatDuration } from '../../config/duration.js';
 import { openStore } from '../../adapters/store/warden-store.js';

@@ -1,7 +1,7 @@
 // `warden nginx-check`: reads `nginx -T` (or a saved copy) and lists blocks whose own access_log escapes the count.
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 import { checkAccessLogs } from '../../nginx/access-log-check.js';
 
 /** The full configuration as `nginx -T` prints it; throws with what to do when nginx cannot be run. */

@@ -1,7 +1,7 @@
 // `warden replay LOGFILE`: runs an access log through the same detection core on simulated time.
 import { existsSync } from 'node:fs';
-import type { CommandContext } from '../main.js';
-import { resolveConfig } from '../config-path.js';
+import type { CommandContext } from '../context.js';
+import { resolveConfig } from '../../config/find.js';
 import { runReplay } from '../../replay/run-replay.js';
 
 /** Runs `warden replay LOGFILE [--json] [--speed N] [--variant default|original]`. */

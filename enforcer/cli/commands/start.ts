@@ -1,6 +1,6 @@
 // `warden start`: runs the daemon in the foreground until SIGTERM/SIGINT; SIGHUP reopens the audit log (logrotate).
-import type { CommandContext } from '../main.js';
-import { resolveConfig } from '../config-path.js';
+import type { CommandContext } from '../context.js';
+import { resolveConfig } from '../../config/find.js';
 import { BackendUnavailableError } from '../../adapters/firewall/port.js';
 
 /** Runs `warden start`. Startup errors (config, backend, port in use) exit non-zero with the reason. */

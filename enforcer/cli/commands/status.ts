@@ -1,32 +1,14 @@
 // `warden status` and `warden bans`: what the running daemon sees, from its API.
-import type { CommandContext } from '../main.js';
-import { resolveConfig } from '../config-path.js';
+import type { CommandContext } from '../context.js';
+import { resolveConfig } from '../../config/find.js';
 import { callApi } from '../api-client.js';
 import { formatDuration } from '../../config/duration.js';
-
-interface StatusLike {
-  globalRate: number;
-  baseline: { mean: number; stddev: number; source: string; hour?: number };
-  thresholds: { zscore: number; multiplier: number };
-  banRate?: number;
-  activeBans: Array<{ ip: string; until: number | null; rule: string; rate: number; step: number }>;
-  activeBanCount?: number;
-  topIps: Array<{ ip: string; rate: number; errorRate: number }>;
-  uptimeSec?: number;
-  dryRun?: boolean;
-  nginx?: { reachable: boolean; lastError?: string | null };
-  dropped?: { total: number };
-  now: number;
-  fleet?: {
-    node: string; url: string; role: string; connected: boolean; queued: number; refused: number; lagP99Ms: number | null;
-    clockOffsetMs: number; nodes: Array<{ node: string; role: string; lastSeenMs: number; lagMs: number | null; rate: number; stale: boolean }>;
-  };
-}
+import type { StatusResponse } from '../../api/types.js';
 
 /** Runs `warden status`. */
 export async function runStatus(ctx: CommandContext): Promise<number> {
   const { config } = resolveConfig(ctx.flags.config as string | undefined);
-  const s = await callApi<StatusLike>(config, 'GET', '/api/v1/status');
+  const s = await callApi<StatusResponse>(config, 'GET', '/api/v1/status');
   if (ctx.flags.json) {
     ctx.out(JSON.stringify(s, null, 2));
     return 0;
@@ -55,7 +37,7 @@ export async function runStatus(ctx: CommandContext): Promise<number> {
 /** Runs `warden bans`. */
 export async function runBans(ctx: CommandContext): Promise<number> {
   const { config } = resolveConfig(ctx.flags.config as string | undefined);
-  const { bans } = await callApi<{ bans: StatusLike['activeBans'] }>(config, 'GET', '/api/v1/bans');
+  const { bans } = await callApi<{ bans: StatusResponse['activeBans'] }>(config, 'GET', '/api/v1/bans');
   const now = Date.now() / 1000;
   if (ctx.flags.json) {
     ctx.out(JSON.stringify(bans, null, 2));

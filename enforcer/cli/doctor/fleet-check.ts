@@ -3,7 +3,7 @@
 import type { Config } from '../../config/schema.js';
 import { createValkeyLink, redactUrl } from '../../adapters/fleet/valkey-link.js';
 import { fleetNodeName } from '../../daemon/fleet-node.js';
-import type { Finding } from './doctor.js';
+import type { Finding } from './finding.js';
 
 /**
  * The fleet findings; none without a `fleet:` section.

@@ -1,0 +1,89 @@
+// Doctor's nginx checks: the counters endpoint and njs version, the include and access logs in `nginx -T`, realip.
+import { checkAccessLogs } from '../../nginx/access-log-check.js';
+import { buildMatcher } from '../../net/cidr.js';
+import type { Config } from '../../config/schema.js';
+import { nginxDump } from '../commands/nginx-check.js';
+import { getJson, versionAtLeast, type Finding } from './finding.js';
+
+export async function checkNginxEndpoint(config: Config): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const base = config.nginx.url.replace(/\/+$/, '');
+  try {
+    const r = await getJson(`${base}/status`);
+    if (r.status !== 200 || typeof r.body !== 'object' || r.body === null) {
+      out.push({ level: 'fail', what: 'counters endpoint', detail: `${base}/status answered HTTP ${r.status}`,
+        fix: 'check that the warden internal server from nginx.conf is included in http {} and listens on this address', see: 'nginx-include' });
+      return out;
+    }
+    const body = r.body as { njs?: string; nginx?: string };
+    out.push({ level: 'ok', what: 'counters endpoint', detail: `${base} answers (nginx ${body.nginx ?? '?'})` });
+    if (body.njs && versionAtLeast(body.njs, '0.8.0')) {
+      out.push({ level: 'ok', what: 'njs version', detail: body.njs });
+    } else {
+      out.push({ level: 'fail', what: 'njs version', detail: `${body.njs ?? 'unknown'} (needs >= 0.8.0 for js_shared_dict_zone)`,
+        fix: 'install nginx and njs from nginx.org packages, or Debian 13 / Ubuntu 24.04 packages (libnginx-mod-http-js >= 0.8)', see: 'nginx-njs' });
+    }
+  } catch (err) {
+    out.push({ level: 'fail', what: 'counters endpoint', detail: `${base} unreachable (${(err as Error).message})`,
+      fix: 'add `include /etc/nginx/warden/nginx.conf;` inside http {} and run `nginx -t && nginx -s reload`', see: 'nginx-include' });
+  }
+  return out;
+}
+
+/** `nginx -T`, or a finding saying why it could not be read. */
+export function readNginxDump(nginx: string): { dump: string } | { finding: Finding } {
+  try {
+    return { dump: nginxDump(nginx) };
+  } catch (err) {
+    return { finding: { level: 'warn', what: 'nginx config', detail: (err as Error).message,
+      fix: 'run doctor as root on the nginx host, or pass --nginx /usr/sbin/nginx', see: 'nginx-include' } };
+  }
+}
+
+export function checkNginxConfig(dump: string, config: Config): Finding[] {
+  const out: Finding[] = [];
+  if (/js_import\s+\S*warden/.test(dump) || /warden_counts/.test(dump)) {
+    out.push({ level: 'ok', what: 'nginx include', detail: 'the warden include is loaded' });
+  } else {
+    out.push({ level: 'fail', what: 'nginx include', detail: 'no warden js_import / warden_counts zone in `nginx -T`',
+      fix: 'add `include /etc/nginx/warden/nginx.conf;` inside http {}', see: 'nginx-include' });
+  }
+  const warnings = checkAccessLogs(dump);
+  if (warnings.length === 0) out.push({ level: 'ok', what: 'access_log coverage', detail: 'every server and location is counted' });
+  for (const w of warnings) {
+    out.push({ level: 'warn', what: 'access_log coverage', detail: `${w.file}:${w.line} ${w.context}: ${w.message}`,
+      fix: 'add `if=$warden_log` ... see the comment in nginx.conf, or run `warden nginx-check`', see: 'nginx-include' });
+  }
+  const nginxBackend = config.enforcement.backends.includes('nginx');
+  if (nginxBackend && !/if\s*\(\s*\$warden_banned\s*\)/.test(dump)) {
+    out.push({ level: 'warn', what: 'in-nginx bans', detail: 'the nginx backend is configured but no server checks $warden_banned',
+      fix: 'include /etc/nginx/warden/nginx-server.conf in each server {} that faces clients', see: 'behind-a-proxy' });
+  }
+  return out;
+}
+
+/** Private, loopback, link-local and CGNAT ranges: where a proxy in front of nginx usually sits. */
+const isPrivate = buildMatcher(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16',
+  'fc00::/7', 'fe80::/10', '::1/128']);
+
+/**
+ * Realip: with the nginx backend, nginx must see real client addresses (`real_ip_header`); and whatever the backend,
+ * every recent request coming from one private address means a proxy whose clients all look like the proxy.
+ * `topIps` is the daemon's view of the last minute (undefined when the daemon cannot be asked).
+ */
+export function checkRealIp(config: Config, dump: string | undefined, topIps: Array<{ ip: string; rate: number }> | undefined): Finding[] {
+  const out: Finding[] = [];
+  const realip = dump === undefined ? undefined : /(^|[;{])\s*real_ip_header\s+[^;\s]+\s*;/m.test(dump);
+  if (config.enforcement.backends.includes('nginx') && realip === false) {
+    out.push({ level: 'warn', what: 'realip', detail: 'the nginx backend is used (behind a proxy or CDN?) but nginx has no real_ip_header: ' +
+      'every client looks like the proxy', fix: 'add set_real_ip_from <proxy ranges>; real_ip_header X-Forwarded-For; in http {}', see: 'behind-a-proxy' });
+  }
+  const active = (topIps ?? []).filter((t) => t.rate > 0);
+  if (active.length === 1 && isPrivate(active[0].ip) && realip !== true) {
+    out.push({ level: 'warn', what: 'realip', detail: `every request in the last minute came from ${active[0].ip}, a private address: ` +
+      'a proxy or load balancer without realip?', fix: 'configure realip for it (set_real_ip_from, real_ip_header) and use the nginx backend', see: 'behind-a-proxy' });
+  } else if (realip === true) {
+    out.push({ level: 'ok', what: 'realip', detail: 'nginx takes client addresses from real_ip_header' });
+  }
+  return out;
+}
