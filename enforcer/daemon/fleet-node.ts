@@ -204,7 +204,7 @@ export function createFleetNode(deps: FleetNodeDeps): FleetNode {
   /** Brings this node in step: own queue published, then the stream read on, or every active ban in one batch. */
   const sync = async (first: boolean) => {
     try {
-      offsetMs = await link.clockOffsetMs();
+      offsetMs = await link.clockOffsetMs(deps.clock.nowMs);
     } catch {
       /* keep the last offset */
     }
@@ -326,7 +326,7 @@ export function createFleetNode(deps: FleetNodeDeps): FleetNode {
       }
       readerDone = readerLoop();
       offsetTimer = setInterval(() => {
-        if (link.isUp()) link.clockOffsetMs().then((o) => { offsetMs = o; }, () => undefined);
+        if (link.isUp()) link.clockOffsetMs(deps.clock.nowMs).then((o) => { offsetMs = o; }, () => undefined);
       }, 10_000);
       offsetTimer.unref();
       const refreshNodes = () => {

@@ -34,8 +34,8 @@ export interface ValkeyLink {
   onChange(fn: (up: boolean) => void): void;
   /** Connects; resolves true when up within `timeoutMs`, false otherwise (it keeps trying in the background). */
   connect(timeoutMs: number): Promise<boolean>;
-  /** The server's clock minus ours (ms), measured with TIME and corrected by half the round trip. */
-  clockOffsetMs(): Promise<number>;
+  /** The server's clock minus `nowMs`'s (default this host's), ms, measured with TIME and corrected by half the round trip. */
+  clockOffsetMs(nowMs?: () => number): Promise<number>;
   /** Publishes this node's counts (one hash field per second) and heartbeat, in one round trip. */
   publishCounts(node: string, seconds: Array<{ t: number; text: string }>, ttlSec: number, heartbeat: string): Promise<void>;
   /** Every node's counts for second `t`. */
@@ -170,10 +170,10 @@ export function createValkeyLink(cfg: FleetConfig, log: { warn(m: string): void;
       if (!up) log.warn(`fleet: ${where} not reachable within ${timeoutMs} ms; working alone until it is`);
       return up;
     },
-    async clockOffsetMs() {
-      const t0 = Date.now();
+    async clockOffsetMs(nowMs = Date.now) {
+      const t0 = nowMs();
       const [s, us] = (await cmd.time()) as unknown as [string, string];
-      const t1 = Date.now();
+      const t1 = nowMs();
       return Number(s) * 1000 + Number(us) / 1000 - (t0 + t1) / 2;
     },
     async publishCounts(node, seconds, ttlSec, heartbeat) {
