@@ -203,9 +203,14 @@ export function createValkeyLink(cfg: FleetConfig, log: { warn(m: string): void;
     },
     leaseHolder: () => cmd.get(keys.lease),
     async publish(decisions, fence, maxLen) {
-      if (decisions.length === 0) return [];
-      const r = await cmd.eval(PUBLISH, 4, keys.lease, keys.stream, keys.bans, keys.meta, fence ?? '', String(maxLen), ...decisions);
-      return Array.isArray(r) ? (r as string[]) : null;
+      // In scripts of 1,000 decisions at most (a bulk load or a reseed of 100k bans never blocks the server for long).
+      const ids: string[] = [];
+      for (let i = 0; i < decisions.length; i += 1000) {
+        const r = await cmd.eval(PUBLISH, 4, keys.lease, keys.stream, keys.bans, keys.meta, fence ?? '', String(maxLen), ...decisions.slice(i, i + 1000));
+        if (!Array.isArray(r)) return null;
+        ids.push(...(r as string[]));
+      }
+      return ids;
     },
     async snapshot() {
       const [bans, last, meta] = sum(await cmd.multi().hgetall(keys.bans).xrevrange(keys.stream, '+', '-', 'COUNT', 1).exists(keys.meta).exec()) as [

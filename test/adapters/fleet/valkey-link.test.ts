@@ -66,7 +66,11 @@ test('publish: the longer ban stands, a tie goes to the smaller id, an unban rem
   await link.publish([JSON.stringify({ v: 1, id: 'u', kind: 'unban', ip: '192.0.2.1', at: 200, reason: 'manual', node: 'a', mode: 'manual', ep: 0 })], null, 1000);
   const snap = await link.snapshot();
   assert.deepEqual(snap.bans, {});
-  const all = await link.read('0-0', 10, 100);
+  // 2,500 at once (a bulk load): published in scripts of 1,000, every one in the stream and the set.
+  const many = Array.from({ length: 2500 }, (_, i) => ban(`b${i}`, `10.1.${i >> 8}.${i & 255}`, 500));
+  assert.equal((await link.publish(many, null, 100_000))?.length, 2500);
+  assert.equal(Object.keys((await link.snapshot()).bans).length, 2500);
+  const all = await link.read('0-0', 10, 5);
   assert.deepEqual(all.map((e) => JSON.parse(e.text).id), ['m', 'n', 'l', 'z', 'u']);
   assert.equal(snap.lastId, all[all.length - 1].id);
   assert.equal(await link.streamHas(all[1].id), true);
