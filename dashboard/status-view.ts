@@ -5,6 +5,7 @@ import { api } from './api.js';
 import { $, button, el, setText } from './dom.js';
 import { drawRateChart, pushPoint, setZscore } from './charts.js';
 import { fmtBytes, fmtDur, fmtRate } from './format.js';
+import { renderRules } from './rules-view.js';
 import { renderFleet } from './fleet-nodes.js';
 
 type Status = StatusResponse;
@@ -67,6 +68,7 @@ function render(s: Status): void {
   setText('updated', new Date().toLocaleTimeString());
   renderBans(s);
   renderTop(s);
+  renderRules(s.rules);
   renderFleet(s.fleet);
   pushPoint(s.now, s.globalRate, s.baseline.mean, s.baseline.stddev);
   drawRateChart();

@@ -1,20 +1,5 @@
-// Client address handling: normalise what nginx reports, and validate/normalise addresses sent to the ban endpoints.
-
-/**
- * Normalises nginx's `r.remoteAddress` cheaply (hot path): IPv4-mapped IPv6 becomes dotted IPv4; anything that is not
- * an IP address (a unix socket client) gives ''.
- * @example clientKey('::ffff:1.2.3.4') // '1.2.3.4'
- */
-export function clientKey(addr: string): string {
-  if (!addr) return '';
-  const c = addr.charCodeAt(0);
-  if (c === 58 /* : */) {
-    if (addr.length > 7 && addr.lastIndexOf('::ffff:', 0) === 0 && addr.indexOf('.') > 0) return addr.slice(7);
-    return addr;
-  }
-  if (c === 117 /* u: unix: */) return '';
-  return addr;
-}
+// Validation and normalisation of the addresses and prefixes sent to the ban endpoints (internal listener only).
+import { ipv6Prefix } from './client.js';
 
 /** True for a dotted-quad IPv4 address without leading zeros. (No module-level regex: top-level code re-runs per request.) */
 export function isIPv4(s: string): boolean {
@@ -72,6 +57,28 @@ function formatIPv6(g: number[]): string {
   const hex = (a: number[]) => a.map((n) => n.toString(16)).join(':');
   if (best < 0) return hex(g);
   return hex(g.slice(0, best)) + '::' + hex(g.slice(best + bestLen));
+}
+
+/**
+ * Validates a ban key sent by the enforcer and returns it in the form the ban check looks up ('' when invalid): an
+ * address as normaliseIp() gives it, or a canonical CIDR (IPv6 only, `prefix` bits: the check looks up a client's
+ * address and its prefix of that length; an IPv6 `/128` is the address).
+ * @example normaliseBanKey('2001:DB8:1:2::/64', 64) // '2001:db8:1:2::/64'
+ */
+export function normaliseBanKey(s: string, prefix: number): string {
+  if (typeof s !== 'string') return '';
+  const slash = s.indexOf('/');
+  if (slash < 0) return normaliseIp(s);
+  const bits = s.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(bits)) return '';
+  const n = Number(bits);
+  const addr = s.slice(0, slash);
+  if (isIPv4(addr)) return n === 32 ? addr : '';
+  if (n === 128) return normaliseIp(addr);
+  if (n !== prefix) return '';
+  const key = ipv6Prefix(addr, n);
+  // Only the network address itself: 2001:db8::1/64 is refused, not silently widened.
+  return key !== '' && ipv6Prefix(addr, 128) === key.slice(0, key.indexOf('/')) ? key : '';
 }
 
 /**

@@ -1,5 +1,5 @@
-// The ban dict (warden_bans): IP -> until (epoch s, 0 = permanent); checked per request by $warden_banned.
-import { normaliseIp } from './address.js';
+// The ban dict (warden_bans): address or IPv6 prefix (canonical CIDR) -> until (epoch s, 0 = permanent); checked per request by $warden_banned.
+import { normaliseBanKey } from './address.js';
 
 // The per-request check ($warden_banned) is inline in index.ts: an entry bans while until = 0 or until * 1000 > now.
 
@@ -39,18 +39,20 @@ export interface BanChangeResult {
 }
 
 /**
- * Applies adds and removes; a bad IP or a full zone fails that item only.
- * @example changeBans(bans, { add: [{ ip: '1.2.3.4', until: 0 }], remove: ['5.6.7.8'] })
+ * Applies adds and removes; a bad address or prefix, or a full zone, fails that item only. Keys are addresses or IPv6
+ * prefixes of exactly `prefix` bits in canonical CIDR form (the only prefixes the per-request check looks up).
+ * @example changeBans(bans, { add: [{ ip: '2001:db8:1:2::/64', until: 0 }], remove: ['5.6.7.8'] }, 64)
  */
-export function changeBans(bans: NgxSharedDict<number>, body: BanChange): BanChangeResult {
+export function changeBans(bans: NgxSharedDict<number>, body: BanChange, prefix: number): BanChangeResult {
+  const bad = 'not an IP address, nor an IPv6 prefix of /' + prefix + ' ($warden_ipv6_prefix) in canonical form';
   const res: BanChangeResult = { added: 0, removed: 0, failed: [] };
   const add = body.add || [];
   for (let i = 0; i < add.length; i++) {
     const item = add[i] || { ip: '' };
-    const ip = normaliseIp(item.ip);
+    const ip = normaliseBanKey(item.ip, prefix);
     const until = item.until === undefined || item.until === null ? 0 : Number(item.until);
     if (ip === '') {
-      res.failed.push({ ip: String(item.ip), error: 'not an IP address' });
+      res.failed.push({ ip: String(item.ip), error: bad });
       continue;
     }
     if (!isFinite(until) || until < 0) {
@@ -66,9 +68,9 @@ export function changeBans(bans: NgxSharedDict<number>, body: BanChange): BanCha
   }
   const remove = body.remove || [];
   for (let i = 0; i < remove.length; i++) {
-    const ip = normaliseIp(remove[i]);
+    const ip = normaliseBanKey(remove[i], prefix);
     if (ip === '') {
-      res.failed.push({ ip: String(remove[i]), error: 'not an IP address' });
+      res.failed.push({ ip: String(remove[i]), error: bad });
       continue;
     }
     if (bans.delete(ip)) res.removed++;

@@ -1,7 +1,10 @@
-// Draining warden_counts: pops completed seconds (oldest first) into a CounterBatch (JSON text); the janitor discards
-// stale ones.
+// Draining warden_counts (counters protocol v2, docs/counters-protocol.md): pops the keys of completed seconds and
+// answers them as they are stored, one `key value` line each; the daemon decodes. The janitor discards stale seconds.
 import { META_DROPPED, META_DROPPED_TOTAL, META_LAST_DRAIN, type CountZones } from './count.js';
-import { decodeCounts, secondOfTag, tagOf, TAGS, UNIT_4XX, UNIT_TOTAL } from './keys.js';
+import { decodeCounts, SIGNAL_MARK, TAGS } from './keys.js';
+
+/** The counters protocol version this module speaks. */
+export const PROTOCOL_VERSION = 2;
 
 /**
  * A key written by a version before the one-`incr` layout (value = a plain count; `K!ip` / `K#ip` held the 4xx / 5xx
@@ -9,89 +12,49 @@ import { decodeCounts, secondOfTag, tagOf, TAGS, UNIT_4XX, UNIT_TOTAL } from './
  */
 function legacyTotal(key: string, v: number): number {
   const m = key.charAt(1);
-  return key.length > 1 && m !== '!' && m !== '#' ? v : 0;
-}
-
-/** Every key of the zone grouped by age in seconds (index 1..63; 0 = the current second, never drained). */
-function keysByAge(counts: NgxSharedDict<number>, sec: number): string[][] {
-  const all = counts.keys(1 << 30);
-  const byAge: string[][] = [];
-  for (let a = 0; a < 64; a++) byAge.push([]);
-  // Tag -> list, looked up as a property: charAt + indexOf per key cost ~1,600 more instructions per key (callgrind).
-  const listOf: { [tag: string]: string[] } = {};
-  for (let i = 0; i < 64; i++) listOf[TAGS[i]] = byAge[(sec - i + 4096) % 64];
-  for (let i = 0; i < all.length; i++) {
-    const list = listOf[all[i][0]];
-    if (list !== undefined) list.push(all[i]);
-  }
-  return byAge;
+  return key.length > 1 && m !== '!' && m !== '#' && m !== SIGNAL_MARK ? v : 0;
 }
 
 /**
- * Removes and returns up to `max` keys of completed seconds, oldest second first, with the dropped count since the
- * previous drain, as the JSON text of a CounterBatch (enforcer/core/types.ts, docs/counters-protocol.md). Each returned count is popped (atomic read+delete), so nothing is
- * returned twice; a late increment re-creates its key and comes in a later answer. The text is built by hand, not with
- * JSON.stringify: a bucket holds each address at most once (one key per address and second), the addresses are
- * nginx's own (digits, hex, '.', ':'), and njs's JSON.stringify took ~9,000 instructions per address (callgrind).
- * @example drain(zones, Date.now(), 20000) // '{"v":1,"now":1764312345.123,"buckets":[...],"dropped":0,"more":false}'
+ * Removes and returns up to `max` keys of completed seconds as the text of a version 2 answer:
+ * `warden-counters 2 <now> <dropped> <more 0|1> <ipv6 prefix>` then one `<key> <value>` line per key, the key and
+ * value exactly as stored (keys.ts): the daemon maps the tag to a second with `now` and decodes the value, so the
+ * worker does no arithmetic and no grouping per key. Each returned value is popped (atomic read + delete), so nothing
+ * is returned twice; a late increment re-creates its key and comes in a later answer. The current second's keys stay.
+ * @example drain(zones, Date.now(), 20000, 64) // 'warden-counters 2 1764312345.123 0 0 64\nK1.2.3.4 17179869184'
  */
-export function drain(z: CountZones, nowMs: number, max: number): string {
+export function drain(z: CountZones, nowMs: number, max: number, ipv6Prefix: number): string {
   const sec = Math.floor(nowMs / 1000);
-  const byAge = keysByAge(z.counts, sec);
-  const buckets: string[] = [];
-  let legacy = 0;
-  let taken = 0;
+  const current = TAGS.charAt(sec % 64);
+  const all = z.counts.keys(1 << 30);
+  const lines: string[] = [];
   let more = false;
-  for (let age = 63; age >= 1 && !more; age--) {
-    const keys = byAge[age];
-    if (keys.length === 0) continue;
-    const ips: string[] = [];
-    let g0 = 0;
-    let g1 = 0;
-    let g2 = 0;
-    for (let i = 0; i < keys.length; i++) {
-      if (taken >= max) {
-        more = true;
-        break;
-      }
-      const key = keys[i];
-      const v = z.counts.pop(key);
-      if (typeof v !== 'number') continue;
-      taken++;
-      if (!(v >= UNIT_TOTAL)) {
-        legacy += legacyTotal(key, v);
-        continue;
-      }
-      // decodeCounts() inline (no array per key).
-      const total = Math.floor(v / UNIT_TOTAL);
-      const rest = v - total * UNIT_TOTAL;
-      const c4 = Math.floor(rest / UNIT_4XX);
-      const c5 = rest - c4 * UNIT_4XX;
-      g0 += total;
-      g1 += c4;
-      g2 += c5;
-      if (key.length > 1) ips.push('"' + key.slice(1) + '":[' + total + ',' + c4 + ',' + c5 + ']');
+  for (let i = 0; i < all.length; i++) {
+    const key = all[i];
+    if (key[0] === current) continue;
+    if (lines.length >= max) {
+      more = true;
+      break;
     }
-    if (g0 + g1 + g2 > 0) {
-      const t = secondOfTag(tagOf(sec - age), sec);
-      buckets.push('{"t":' + t + ',"g":[' + g0 + ',' + g1 + ',' + g2 + '],"ip":{' + ips.join(',') + '}}');
-    }
+    const v = z.counts.pop(key);
+    if (typeof v === 'number') lines.push(key + ' ' + v);
   }
   let dropped = 0;
   try {
     const d = z.meta.pop(META_DROPPED);
-    dropped = (typeof d === 'number' ? d : 0) + legacy;
+    dropped = typeof d === 'number' ? d : 0;
     z.meta.set(META_LAST_DRAIN, sec);
   } catch {
-    dropped = legacy;
+    dropped = 0;
   }
-  return '{"v":1,"now":' + nowMs / 1000 + ',"buckets":[' + buckets.join(',') + '],"dropped":' + dropped + ',"more":' + more + '}';
+  const head = 'warden-counters 2 ' + nowMs / 1000 + ' ' + dropped + ' ' + (more ? 1 : 0) + ' ' + ipv6Prefix;
+  return lines.length ? head + '\n' + lines.join('\n') + '\n' : head + '\n';
 }
 
 /**
- * Janitor (js_periodic, every second): when nobody drained for a few seconds, discards buckets older than
- * `keepSeconds` and counts their requests as dropped, so memory stays bounded and tags never wrap. Returns how many
- * requests were discarded.
+ * Janitor (js_periodic, every second): when nobody drained for a few seconds, discards keys older than `keepSeconds`
+ * and counts their requests as dropped, so memory stays bounded and tags never wrap. Returns how many requests were
+ * discarded.
  * @example janitor(zones, Date.now(), 30)
  */
 export function janitor(z: CountZones, nowMs: number, keepSeconds: number): number {
@@ -99,18 +62,22 @@ export function janitor(z: CountZones, nowMs: number, keepSeconds: number): numb
   const last = z.meta.get(META_LAST_DRAIN);
   if (typeof last === 'number' && sec - last <= 2) return 0;
   const keep = Math.min(Math.max(keepSeconds, 2), 60);
-  const byAge = keysByAge(z.counts, sec);
+  // Age in seconds of each tag character.
+  const ageOf: { [tag: string]: number } = {};
+  for (let i = 0; i < 64; i++) ageOf[TAGS[i]] = (sec - i + 4096) % 64;
+  const all = z.counts.keys(1 << 30);
   let discarded = 0;
-  for (let age = 63; age > keep; age--) {
-    const keys = byAge[age];
-    for (let i = 0; i < keys.length; i++) {
-      const v = z.counts.pop(keys[i]);
-      if (typeof v !== 'number') continue;
-      const n = decodeCounts(v);
-      // Totals of per-IP keys; the global-only keys were counted as dropped when they were made.
-      if (n === null) discarded += legacyTotal(keys[i], v);
-      else if (keys[i].length > 1) discarded += n[0];
-    }
+  for (let i = 0; i < all.length; i++) {
+    const key = all[i];
+    const age = ageOf[key[0]];
+    if (!(age > keep)) continue;
+    const v = z.counts.pop(key);
+    if (typeof v !== 'number') continue;
+    const n = decodeCounts(v);
+    // Totals of per-client keys; the global-only keys were counted as dropped when they were made; signal keys are
+    // not requests.
+    if (n === null) discarded += legacyTotal(key, v);
+    else if (key.length > 1 && key[1] !== SIGNAL_MARK) discarded += n[0];
   }
   if (discarded > 0) {
     z.meta.incr(META_DROPPED, discarded, 0);

@@ -1,7 +1,8 @@
-// Key and value layout of the warden_counts zone. Key: one tag character for the second (t mod 64), then the address
-// ('' for the second's requests that could not be stored per IP). Value: the three counts of that key in one number,
-// so a request of any status costs one `incr`. Short keys keep an IPv4 entry at 16 bytes or less (the smallest
-// shared-dict slot, about 128 bytes).
+// Key and value layout of the warden_counts zone (counters protocol v2, docs/counters-protocol.md). Main key: one tag
+// character for the second (t mod 64), then the client ('' for the second's requests that could not be stored per
+// client). Its value holds total, 4xx and 5xx in one number, so an ordinary request costs one `incr`. Signal key: the
+// tag, `~`, then the client: auth failures and probes in one number, written only by requests that are one (a second
+// `incr`). Short keys keep an IPv4 entry at 16 bytes or less (the smallest shared-dict slot, about 128 bytes).
 
 /** 64 tag characters; the tag of second t is TAGS[t % 64]. */
 export const TAGS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -21,6 +22,17 @@ export const ADD_OK = 17179869184;
 export const ADD_4XX = 17180000256;
 /** See ADD_OK. */
 export const ADD_5XX = 17179869185;
+
+/** The character between the tag and the client in a signal key (never the first character of a client). */
+export const SIGNAL_MARK = '~';
+/** A signal key's value is auth * 2^26 + probes: exact up to 67,108,863 probes per client and second. */
+export const UNIT_AUTH = 67108864;
+/** What one request adds to its signal key: an auth failure, a probe, or both. */
+export const ADD_AUTH = 67108864;
+/** See ADD_AUTH. */
+export const ADD_PROBE = 1;
+/** See ADD_AUTH. */
+export const ADD_AUTH_PROBE = 67108865;
 
 /**
  * The tag character of an epoch second.

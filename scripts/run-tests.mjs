@@ -1,14 +1,22 @@
 // Runs every built test file (dist/test/**/*.test.js) with node's test runner, one file at a time:
 // many tests start real nginx, daemons or network namespaces and should not compete for 2 cores.
+// Then the engine matrix (test/harness/engines.ts): the njs tests (test/njs/) that start an nginx and the end-to-end
+// counting test (test/e2e/flood-ban) run again on every other njs version and engine users have (njs 0.8; njs 1.0 with the njs
+// engine and with QuickJS), each pass with WARDEN_TEST_ENGINE set; an engine that cannot be had here makes that pass's
+// tests skip by name, with the command that gets it.
 // Usage: node scripts/run-tests.mjs [substring...]  (filters test files by path)
-import { readdirSync, statSync, existsSync } from 'node:fs';
+//   WARDEN_TEST_ENGINES=sid-qjs,trixie-njs  only these matrix passes (`none`: no matrix pass)
+//   WARDEN_TEST_ENGINE=sid-qjs              every file once, on that engine only (no matrix)
+import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, dirname, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = join(root, 'dist/test');
 const filters = process.argv.slice(2);
+/** Test files that run once per engine of the matrix (path prefixes under dist/test). */
+const MATRIX = ['njs/', 'e2e/flood-ban.test.js'];
 
 function walk(d, out = []) {
   if (!existsSync(d)) return out;
@@ -28,7 +36,44 @@ if (files.length === 0) {
 if (process.getuid && process.getuid() !== 0) {
   console.log('run-tests: not root: tests that need network namespaces or firewalls will report themselves as skipped');
 }
-const res = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=240000', ...files], {
-  cwd: root, stdio: 'inherit', env: { ...process.env, WARDEN_ROOT: root },
-});
-process.exit(res.status ?? 1);
+
+/** Runs `list` with node --test; returns its exit status. */
+function run(list, env) {
+  const res = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=240000', ...list], {
+    cwd: root, stdio: 'inherit', env: { ...process.env, WARDEN_ROOT: root, ...env },
+  });
+  return res.status ?? 1;
+}
+
+const results = [];
+const started = Date.now();
+results.push({ what: process.env.WARDEN_TEST_ENGINE ? `every test on ${process.env.WARDEN_TEST_ENGINE}` : 'every test (default nginx)',
+  status: run(files, {}) });
+
+// Only the ones that start an nginx (a pure-Node test under njs/ gains nothing from another engine).
+const matrixFiles = files.filter((f) => MATRIX.some((m) => relative(dir, f).startsWith(m)))
+  .filter((f) => /\b(withNginx|startNginx)\(/.test(readFileSync(f, 'utf8')));
+const chosen = (process.env.WARDEN_TEST_ENGINES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+if (!process.env.WARDEN_TEST_ENGINE && matrixFiles.length > 0 && !chosen.includes('none')) {
+  const { ENGINE_MATRIX, findEngine, engineRoot } = await import(pathToFileURL(join(dir, 'harness/engines.js')).href);
+  const { locateNginx } = await import(pathToFileURL(join(root, 'dist/enforcer/nginx/locate.js')).href);
+  const cache = join(root, '.cache');
+  const def = locateNginx({ trixieRoot: engineRoot(cache, 'trixie') });
+  for (const spec of ENGINE_MATRIX) {
+    if (chosen.length && !chosen.includes(spec.id)) continue;
+    // The default run above used this engine already (njs engine in the same root).
+    if (typeof def !== 'string' && spec.engine === 'njs' && def.root === engineRoot(cache, spec.suite)) {
+      console.log(`\nrun-tests: engine ${spec.id} (${spec.users}) is the default nginx: covered by the run above`);
+      continue;
+    }
+    const e = findEngine(spec.id, cache);
+    const label = typeof e === 'string' ? `${spec.id}: not available here (its tests skip, saying why)` : `${spec.id}: ${e.label}`;
+    console.log(`\nrun-tests: engine matrix: ${matrixFiles.length} njs/counting test files on ${label}`);
+    // An engine found missing here is not looked for (or built) again by every test file: they skip with this reason.
+    const env = { WARDEN_TEST_ENGINE: spec.id, ...(typeof e === 'string' ? { WARDEN_TEST_ENGINE_MISSING: e } : {}) };
+    results.push({ what: `engine ${label}`, status: run(matrixFiles, env) });
+  }
+}
+console.log(`\nrun-tests: ${Math.round((Date.now() - started) / 1000)} s`);
+for (const r of results) console.log(`run-tests: ${r.status === 0 ? 'pass' : `FAIL (exit ${r.status})`}: ${r.what}`);
+process.exit(results.every((r) => r.status === 0) ? 0 : 1);

@@ -3,6 +3,7 @@
 # minus the same run without the drain (callgrind, so independent of machine load). Usage (root, after `npm run build`
 # and a test run that made .cache/nginx-trixie): bash bench/overhead/callgrind-drain.sh [N=5000]
 # It copies the trixie root to a scratch folder, installs valgrind there, and removes the copy at the end.
+# njs 1.0 and QuickJS: CALLGRIND_ROOT=sid [JS_ENGINE=qjs] bash bench/overhead/callgrind-drain.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-5000}
@@ -10,6 +11,7 @@ NAME=callgrind-drain
 # shellcheck source=bench/overhead/callgrind-root.sh
 . bench/overhead/callgrind-root.sh
 cp dist/njs/warden.js dist/njs/warden-internal.js "$R/srv/x/"
+SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 # run DRAIN: total instructions of an nginx that counted N distinct addresses (pipelined), then drained once if DRAIN=1
 run() {
@@ -22,10 +24,12 @@ events { worker_connections 256; }
 http {
   client_body_temp_path /tmp; proxy_temp_path /tmp; fastcgi_temp_path /tmp; uwsgi_temp_path /tmp; scgi_temp_path /tmp;
   set_real_ip_from 127.0.0.1; real_ip_header X-Forwarded-For; keepalive_requests 1000000;
+  $ENGINE_LINE
   js_shared_dict_zone zone=warden_counts:16m type=number; js_shared_dict_zone zone=warden_meta:1m type=number;
   js_shared_dict_zone zone=warden_bans:1m type=number;
   js_path "/srv/x/"; js_import warden from warden.js; js_set \$warden_log warden.log; access_log /dev/null combined if=\$warden_log;
-  js_var \$warden_drain_max 20000; js_var \$warden_keep_seconds 30;
+  js_var \$warden_drain_max 20000; js_var \$warden_keep_seconds 30; js_var \$warden_ipv6_prefix 64;
+  js_var \$warden_secret "$SECRET";
   server { listen 127.0.0.1:$port; location /r { return 200 "ok\n"; } location /q { access_log off; return 200; } }
   server { listen 127.0.0.1:$iport; access_log off; js_import warden_internal from warden-internal.js;
     location / { js_content warden_internal.api; } }
@@ -41,7 +45,7 @@ CONF
     const reqs = []; for (let i = 0; i < n; i++) reqs.push(`GET /r HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 10.2.${i >> 8}.${i & 255}\r\n\r\n`);
     s.write(reqs.join(""));' "$port" "$N"
   sleep 1.2
-  [ "$dr" = 1 ] && curl -s -o /dev/null "http://127.0.0.1:$iport/counters"
+  [ "$dr" = 1 ] && curl -s -o /dev/null -H "X-Warden-Secret: $SECRET" "http://127.0.0.1:$iport/counters?v=2"
   kill -QUIT "$(pgrep -f "nginx -c $rd/" | head -1)"
   wait "$vp" || true
   grep -E '^(summary|totals):' "$R$rd/cg.out" | head -1 | awk '{print $2}'
@@ -49,4 +53,4 @@ CONF
 
 a=$(run 0)
 b=$(run 1)
-echo "drain: $(( (b - a) / N )) instructions per drained key (one GET /counters of ${N} keys; callgrind)"
+echo "drain: $(( (b - a) / N )) instructions per drained key (one GET /counters of ${N} keys; callgrind; $(basename "$src"), js_engine $JS_ENGINE)"

@@ -2,7 +2,7 @@
 // appended synchronously to a file that logrotate may move (reopen() on SIGHUP). Write failures are logged, never thrown.
 import { openSync, writeSync, closeSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { BanDecision, UnbanDecision, GlobalAlertDecision, BaselineDecision, Clock } from '../core/types.js';
+import type { BanDecision, UnbanDecision, GlobalAlertDecision, BaselineDecision, Clock, RuleAlertDecision } from '../core/types.js';
 import { formatDuration } from '../config/duration.js';
 import type { Logger } from './logger.js';
 import { condition, num2, oneLine, sourceLabel, isoSec } from './alerts/describe.js';
@@ -13,6 +13,8 @@ export interface AuditLog {
   ban(d: BanDecision, threshold?: number): void;
   /** `UNBAN ip | reason=expired`. */
   unban(d: UnbanDecision): void;
+  /** `ALERT ip | ceiling=41.20>30.0 | rate=41.20 | baseline=2.10 | mode=alert` (a rule in mode alert: nothing enforced). */
+  ruleAlert(d: RuleAlertDecision): void;
   /** `GLOBAL_ALERT | zscore=9.00>3.0 | rate=.. | baseline=..`; `threshold` overrides d.threshold. */
   globalAlert(d: GlobalAlertDecision, threshold?: number): void;
   /** `BASELINE | mean=.. | stddev=.. | source=hour_slot(14) | samples=..`. */
@@ -84,6 +86,9 @@ export function openAuditLog(path: string, deps: { clock: Clock; log: Pick<Logge
     },
     unban(d) {
       write(`UNBAN ${oneLine(d.ip)} | reason=${d.reason}`);
+    },
+    ruleAlert(d) {
+      write(`ALERT ${d.ip} | ${condition(d)} | rate=${num2(d.rate)} | baseline=${num2(d.baseline.mean)} | mode=alert`);
     },
     globalAlert(d, threshold) {
       write(`GLOBAL_ALERT | ${condition(d, threshold)} | rate=${num2(d.rate)} | baseline=${num2(d.baseline.mean)}`);

@@ -191,6 +191,7 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
     const f = service.status().fleet;
     return f ? c.json(f) : c.json({ error: 'fleet mode is off (no `fleet:` section in the config)' }, 404);
   });
+  app.get('/api/v1/rules', (c) => c.json({ rules: service.rules() }));
 
   app.post('/api/v1/bans', async (c) => {
     const b = await jsonBody(c);

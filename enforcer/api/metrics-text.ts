@@ -43,6 +43,10 @@ export function metricsText(m: MetricsView): string {
   one('warden_bans_active', 'gauge', 'IPs banned right now.', m.bansActive);
   out.push('# HELP warden_bans_total Bans since the database was created, by rule.', '# TYPE warden_bans_total counter');
   for (const [rule, n] of Object.entries(m.bansTotalByRule)) out.push(`warden_bans_total{rule="${label(rule)}"} ${num(n)}`);
+  out.push('# HELP warden_rule_alerts_total Alerts of rules in mode alert (decided, not enforced) since the daemon started, by rule.', '# TYPE warden_rule_alerts_total counter');
+  for (const [rule, n] of Object.entries(m.ruleAlertsByRule)) out.push(`warden_rule_alerts_total{rule="${label(rule)}"} ${num(n)}`);
+  out.push('# HELP warden_rule_mode Each detection rule\'s mode (ban, alert or off): 1 for the mode in force.', '# TYPE warden_rule_mode gauge');
+  for (const { rule, mode } of m.ruleModes) out.push(`warden_rule_mode{rule="${label(rule)}",mode="${label(mode)}"} 1`);
   one('warden_decision_latency_ms', 'gauge', 'Time the last decide-and-enforce pass took, milliseconds.', m.decisionLatencyMs);
   one('warden_poll_errors_total', 'counter', 'Failed polls of the nginx counters.', m.pollErrors);
   one('warden_dropped_requests_total', 'counter', 'Requests nginx could not count.', m.droppedTotal);

@@ -1,5 +1,6 @@
 // The contract between the HTTP API and the daemon: everything the API reads or asks for goes through WardenService.
 import type { ActiveBan, EngineStatus } from '../core/types.js';
+import type { RuleInfo } from '../core/rules/info.js';
 import type { BanRow, BaselineRow, HistoryFilter } from '../adapters/store/types.js';
 
 /** Host figures sampled by the daemon. Memory in bytes, CPU in percent of all cores. */
@@ -114,6 +115,10 @@ export interface MetricsView {
   requestsSeen: number;
   bansActive: number;
   bansTotalByRule: Record<string, number>;
+  /** Alerts of client rules in mode alert since the daemon started, by rule. */
+  ruleAlertsByRule: Record<string, number>;
+  /** Each registered rule's mode. */
+  ruleModes: Array<{ rule: string; mode: string }>;
   decisionLatencyMs: number;
   pollErrors: number;
   droppedTotal: number;
@@ -163,6 +168,8 @@ export interface WardenService {
   removeAllow(cidr: string, actor: string): Promise<OkResult>;
   /** Prometheus counters and gauges. */
   metrics(): MetricsView;
+  /** Every registered rule with its mode and thresholds (GET /api/v1/rules). */
+  rules(): RuleInfo[];
   /** Persistent key/value storage for the generated password hash and the session secret. */
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;

@@ -3,6 +3,7 @@ import type { StatusView } from './service.js';
 
 export type { AllowView, FleetNodeView, FleetStatusView, HourlySlotView, StatusView } from './service.js';
 export type { BanRow as HistoryRow } from '../adapters/store/types.js';
+export type { RuleInfo } from '../core/rules/info.js';
 
 /** GET /api/v1/status: the daemon's status; `activeBans` is cut to the newest few when there are many. */
 export interface StatusResponse extends StatusView {

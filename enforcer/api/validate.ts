@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { normaliseIp, parseCidr } from '../net/index.js';
 import { parseDuration } from '../config/duration.js';
 import type { HistoryFilter } from '../adapters/store/types.js';
-import { RULES } from '../core/types.js';
+import { banRuleNames, isBanRule } from '../core/rules/registry.js';
 
 const MAX_TEXT = 500;
 
@@ -89,7 +89,7 @@ export const historyQuery = z.strictObject({
   ip: cidrField('ip').optional(),
   since: epoch('since').optional(),
   until: epoch('until').optional(),
-  rule: z.enum(RULES, { error: `\`rule\` must be one of ${RULES.join(', ')}` }).optional(),
+  rule: z.string().refine(isBanRule, { error: () => `\`rule\` must be one of ${banRuleNames().join(', ')}` }).optional(),
   source: z.enum(['auto', 'manual'], { error: '`source` must be auto or manual' }).optional(),
   active: z.enum(['true', 'false', '1', '0'], { error: '`active` must be true or false' }).optional(),
   sort: z.enum(['started_at', 'ip', 'rate', 'z', 'planned_end'], { error: '`sort` must be one of started_at, ip, rate, z, planned_end' }).optional(),

@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../config/load.js';
 import { ApiError, DaemonDownError } from './api-client.js';
+import { banRuleNames } from '../core/rules/registry.js';
 
 import type { CommandContext } from './context.js';
 
@@ -63,7 +64,7 @@ const commands: Record<string, CommandSpec> = {
   },
   history: {
     summary: 'ban history (from the daemon, or from the database when it is down)',
-    usage: 'warden history [--ip IP|CIDR] [--since 24h] [--rule zscore|multiplier|ceiling|manual] [--active] [--limit N] [--json|--csv] [--config FILE]',
+    usage: `warden history [--ip IP|CIDR] [--since 24h] [--rule ${banRuleNames().join('|')}] [--active] [--limit N] [--json|--csv] [--config FILE]`,
     options: {
       ...configOpt, ...json, ip: { type: 'string' }, since: { type: 'string' }, rule: { type: 'string' },
       active: { type: 'boolean' }, limit: { type: 'string' }, csv: { type: 'boolean' },
@@ -72,8 +73,8 @@ const commands: Record<string, CommandSpec> = {
   },
   replay: {
     summary: 'run an access log through the detector on simulated time and print what it would decide',
-    usage: 'warden replay LOGFILE [--json] [--speed N] [--variant default|original] [--config FILE]',
-    options: { ...configOpt, ...json, speed: { type: 'string' }, variant: { type: 'string' } },
+    usage: 'warden replay LOGFILE [--json] [--speed N] [--variant default|original] [--nginx-conf FILE] [--config FILE]',
+    options: { ...configOpt, ...json, speed: { type: 'string' }, variant: { type: 'string' }, 'nginx-conf': { type: 'string' } },
     run: async (ctx) => (await import('./commands/replay.js')).runReplayCommand(ctx),
   },
   doctor: {

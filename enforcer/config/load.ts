@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type Config } from './schema.js';
+import { currentConfigSchema, type Config } from './schema.js';
 
 /** A config that cannot be used; `message` names the key, what was expected and what was found. */
 export class ConfigError extends Error {
@@ -84,9 +84,9 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     throw new ConfigError(`Expected the config to be a mapping of keys to values, got \`${show(input)}\``);
   }
   const withEnv = substituteEnv(input, env);
-  const res = configSchema.safeParse(withEnv);
+  const res = currentConfigSchema().safeParse(withEnv);
   if (!res.success) throw new ConfigError(formatIssues(res.error.issues, withEnv).join('\n'));
-  return res.data;
+  return res.data as Config;
 }
 
 /**
@@ -101,6 +101,7 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
   const abs = (p: string) => (p === ':memory:' || isAbsolute(p) ? p : resolve(base, p));
   config.storage.database = abs(config.storage.database);
   config.storage.audit_log = abs(config.storage.audit_log);
+  config.nginx.secret_file = abs(config.nginx.secret_file);
   return config;
 }
 

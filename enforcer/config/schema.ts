@@ -1,29 +1,10 @@
 // The one config schema: every setting, its default, and what it must be. Validated once at startup (load.ts).
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { num, positive, nonNegative, positiveInt, duration } from './fields.js';
 import { parseCidr } from '../net/cidr.js';
-
-/** A number field whose error message says what was expected (used as `Expected \`key\` to be <expect>`). */
-function num(expect: string, refine: (n: z.ZodNumber, e: { error: string }) => z.ZodNumber = (n) => n) {
-  return refine(z.number({ error: expect }), { error: expect });
-}
-const positive = (expect = 'a number > 0') => num(expect, (n, e) => n.gt(0, e));
-const nonNegative = (expect = 'a number >= 0') => num(expect, (n, e) => n.min(0, e));
-const positiveInt = (expect = 'a whole number > 0') => num(expect, (n, e) => n.int(e).gt(0, e));
-
-/** A duration: seconds as a number, or a string such as `90s`, `10m`, `2h`, `30d`. */
-function duration(expect = 'a duration such as 30s, 10m, 2h or 30d (or a number of seconds > 0)') {
-  return z
-    .union([z.number(), z.string()], { error: expect })
-    .transform((v, ctx) => {
-      const s = parseDuration(v);
-      if (s === null || s <= 0) {
-        ctx.addIssue({ code: 'custom', message: expect });
-        return z.NEVER;
-      }
-      return s;
-    });
-}
+import { allRules, registryVersion } from '../core/rules/registry.js';
+import { RULE_MODES, type RuleMode } from '../core/rules/types.js';
 
 /** A ban ladder step: a duration, or `permanent`. Returns seconds, or null for permanent. */
 const ladderStep = z
@@ -48,7 +29,83 @@ const listen = z
 export const backendNames = ['ipset', 'nftables', 'iptables', 'nginx', 'dry-run'] as const;
 export type BackendName = (typeof backendNames)[number];
 
-export const configSchema = z.strictObject({
+/** The `detection` keys that belong to no rule (windows, baseline learning, floors). */
+const detectionBase = {
+      /**
+       * IPv6 clients are counted, judged and banned per prefix of this many bits (64: every address of one /64 is one
+       * client, `2001:db8:1:2::/64`; 128: per address). Must equal `js_var $warden_ipv6_prefix` in the warden nginx.conf.
+       */
+      ipv6_prefix: num('a whole number from 1 to 128', (n, e) => n.int(e).min(1, e).max(128, e)).default(64),
+      /** Sliding window for per-IP and global rates, seconds. */
+      window: duration().default(60),
+      /** Short window per client, for bursts and probing (rules read it as `short`). */
+      short_window: duration().default(5),
+      /** Rolling baseline history of per-second global counts. */
+      baseline_window: duration().default(1800),
+      /** How often the baseline is recomputed. */
+      recompute_interval: duration().default(60),
+      /** Prefer the hour-of-day slot once it holds this many seconds of samples. */
+      hourly_slots: z.boolean({ error: 'true or false' }).default(true),
+      hour_slot_min_samples: positiveInt().default(600),
+      /** Floors applied to the learned baseline (req/s). */
+      mean_floor: positive().default(1.0),
+      stddev_floor: positive().default(0.5),
+      error_mean_floor: positive().default(0.1),
+      /** An IP needs at least this many requests in the window before it can be banned. */
+      min_requests: nonNegative().default(10),
+      /** A rule in mode `alert` alerts about the same client at most once per this. */
+      alert_cooldown: duration().default(600),
+};
+
+/** The `detection` section: the base keys, each rule's keys kept directly under it, and `rules.<name>` per rule. */
+function detectionSchema() {
+  const shape: Record<string, z.ZodType> = { ...detectionBase };
+  const perRule: Record<string, z.ZodType> = {};
+  for (const rule of allRules()) {
+    for (const [key, k] of Object.entries(rule.legacyKeys ?? {})) shape[key] = k.schema;
+    const modes = rule.modes ?? RULE_MODES;
+    const keys: Record<string, z.ZodType> = {
+      mode: z.enum(modes as [RuleMode, ...RuleMode[]], { error: `one of ${modes.join(', ')}` }).default(rule.defaultMode),
+    };
+    for (const [key, k] of Object.entries(rule.keys ?? {})) keys[key] = k.schema;
+    perRule[rule.name] = z.strictObject(keys, { error: 'a mapping of keys to values' }).prefault({});
+  }
+  shape.rules = z.strictObject(perRule, { error: 'a mapping of rule names to their settings' }).prefault({});
+  return z.strictObject(shape).prefault({});
+}
+
+/** The keys the built-in rules keep directly under `detection` (their schema and default live in the rule modules). */
+export type LegacyRuleKeys = {
+  zscore: number;
+  multiplier: number;
+  max_ip_rate: number;
+  error_surge: number;
+  tighten_factor: number;
+  global_cooldown: number;
+};
+
+/** The validated `detection` section. */
+export type DetectionConfig = z.output<z.ZodObject<typeof detectionBase>> & LegacyRuleKeys & {
+  rules: Record<string, Record<string, unknown> & { mode: RuleMode }>;
+};
+
+/**
+ * The whole config schema for the rules registered now (the registry's built-in rules, plus any a test added).
+ * @example buildConfigSchema().safeParse({ detection: { rules: { ceiling: { mode: 'alert' } } } }).success === true
+ */
+export function buildConfigSchema() {
+  return baseSchema.extend({ detection: detectionSchema() });
+}
+
+let cached: { version: number; schema: ReturnType<typeof buildConfigSchema> } | null = null;
+
+/** The config schema for the current registry (rebuilt only after a rule was registered or removed). */
+export function currentConfigSchema(): ReturnType<typeof buildConfigSchema> {
+  if (cached === null || cached.version !== registryVersion()) cached = { version: registryVersion(), schema: buildConfigSchema() };
+  return cached.schema;
+}
+
+const baseSchema = z.strictObject({
   /** Decide, log, audit and alert, but never enforce. */
   dry_run: z.boolean({ error: 'true or false' }).default(false),
   log_level: z.enum(['debug', 'info', 'warn', 'error'], { error: 'one of debug, info, warn, error' }).default('info'),
@@ -61,43 +118,17 @@ export const configSchema = z.strictObject({
       poll_interval: duration().default(1),
       /** Timeout of one poll, in milliseconds. */
       timeout_ms: positiveInt().default(800),
+      /**
+       * The warden secret shared with nginx (`js_var $warden_secret "...";`, included by the warden nginx.conf): only a
+       * poller sending it may drain counts or change nginx bans. Created (mode 0600) at start when missing; then reload
+       * nginx. Relative paths are resolved against the config file's folder.
+       */
+      secret_file: z.string({ error: 'a file path' }).min(1, { error: 'a file path' }).default('/etc/nginx/warden/secret.conf'),
+      /** How often the nginx ban dict is checked against the database (nginx backend): strays removed, missing re-added. */
+      ban_check_interval: duration().default(60),
     })
     .prefault({}),
 
-  detection: z
-    .strictObject({
-      /** Sliding window for per-IP and global rates, seconds. */
-      window: duration().default(60),
-      /** Rolling baseline history of per-second global counts. */
-      baseline_window: duration().default(1800),
-      /** How often the baseline is recomputed. */
-      recompute_interval: duration().default(60),
-      /** Prefer the hour-of-day slot once it holds this many seconds of samples. */
-      hourly_slots: z.boolean({ error: 'true or false' }).default(true),
-      hour_slot_min_samples: positiveInt().default(600),
-      /** Floors applied to the learned baseline (req/s). */
-      mean_floor: positive().default(1.0),
-      stddev_floor: positive().default(0.5),
-      error_mean_floor: positive().default(0.1),
-      /** An IP is banned when its z-score is above this... */
-      zscore: positive().default(3.0),
-      /** ...or its rate is above this many times the baseline mean. */
-      multiplier: positive().default(5.0),
-      /**
-       * ...or its rate is above this many req/s over the window, whatever the baseline (0: off). On a busy site the
-       * two relative rules put one address's limit at hundreds of req/s; this ceiling stops a flood there too.
-       */
-      max_ip_rate: nonNegative().default(30),
-      /** An IP whose 4xx+5xx rate is over this many times the baseline error rate gets tightened thresholds. */
-      error_surge: positive().default(3.0),
-      /** Factor applied to both thresholds when tightened (0 < f <= 1). */
-      tighten_factor: num('a number > 0 and <= 1', (n, e) => n.gt(0, e).max(1, e)).default(0.5),
-      /** An IP needs at least this many requests in the window before it can be banned. */
-      min_requests: nonNegative().default(10),
-      /** Minimum time between two global-surge alerts. */
-      global_cooldown: duration().default(120),
-    })
-    .prefault({}),
 
   bans: z
     .strictObject({
@@ -143,8 +174,8 @@ export const configSchema = z.strictObject({
       timeout_ms: positiveInt().default(5000),
       retries: nonNegative().default(3),
       /** Which events are sent. */
-      events: z.array(z.enum(['ban', 'unban', 'global_alert'], { error: 'one of ban, unban, global_alert' }))
-        .default(['ban', 'unban', 'global_alert']),
+      events: z.array(z.enum(['ban', 'unban', 'global_alert', 'rule_alert'], { error: 'one of ban, unban, global_alert, rule_alert' }))
+        .default(['ban', 'unban', 'global_alert', 'rule_alert']),
     })
     .prefault({}),
 
@@ -205,5 +236,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
 });
 
+/** The schema with the built-in rules (what warden.yaml documents). */
+export const configSchema = buildConfigSchema();
+
 /** The validated config, with every default filled in. Durations are seconds; a null ladder step is permanent. */
-export type Config = z.output<typeof configSchema>;
+export type Config = Omit<z.output<typeof baseSchema>, 'detection'> & { detection: DetectionConfig };

@@ -1,5 +1,6 @@
 // The settings the pure core needs, picked from the validated config once at startup.
-import type { Config } from '../config/schema.js';
+import type { Config, DetectionConfig } from '../config/schema.js';
+import { allRules } from './rules/registry.js';
 
 /** What the decision core needs to know: windows in whole seconds, thresholds, floors and the ban ladder. */
 export interface EngineConfig {
@@ -18,14 +19,13 @@ export interface EngineConfig {
   /** 0 disables the floor (the original design had none). */
   stddevFloor: number;
   errorMeanFloor: number;
-  zscore: number;
-  multiplier: number;
-  /** Absolute per-IP ceiling, req/s over the window, whatever the baseline (0: off). */
-  maxIpRate: number;
-  errorSurge: number;
-  tightenFactor: number;
+  /** Short window per client, seconds (whole, 1..window). */
+  shortWindow: number;
   minRequests: number;
-  globalCooldown: number;
+  /** Seconds between two alerts of a rule in mode `alert` about the same client. */
+  alertCooldown: number;
+  /** The validated `detection` section: each rule of the registry picks its mode and settings from it. */
+  detection: DetectionConfig;
   /** Ban durations in seconds per offence; null is permanent; the last step repeats. */
   ladder: Array<number | null>;
   offenceMemory: number;
@@ -50,13 +50,10 @@ export function engineConfigFrom(config: Config): EngineConfig {
     meanFloor: d.mean_floor,
     stddevFloor: d.stddev_floor,
     errorMeanFloor: d.error_mean_floor,
-    zscore: d.zscore,
-    multiplier: d.multiplier,
-    maxIpRate: d.max_ip_rate,
-    errorSurge: d.error_surge,
-    tightenFactor: d.tighten_factor,
+    shortWindow: Math.min(window, Math.max(1, Math.round(d.short_window))),
     minRequests: d.min_requests,
-    globalCooldown: d.global_cooldown,
+    alertCooldown: d.alert_cooldown,
+    detection: d,
     ladder: [...config.bans.ladder],
     offenceMemory: config.bans.offence_memory,
     skipIdle: false,
@@ -66,8 +63,12 @@ export function engineConfigFrom(config: Config): EngineConfig {
 /**
  * The same settings with the Python original's (hng-stage3) baseline: idle seconds skipped, no stddev floor.
  * For `warden replay --variant original` comparisons only.
+ * The original had only the z-score and multiplier rules and the global surge: every other rule is off.
  * @example const cfg = originalVariant(engineConfigFrom(config)); // cfg.skipIdle === true, cfg.stddevFloor === 0, no ceiling
  */
 export function originalVariant(cfg: EngineConfig): EngineConfig {
-  return { ...cfg, skipIdle: true, stddevFloor: 0, maxIpRate: 0 };
+  const original = new Set(['zscore', 'multiplier', 'error_surge', 'global_surge']);
+  const rules: DetectionConfig['rules'] = { ...cfg.detection.rules };
+  for (const { name } of allRules()) if (!original.has(name)) rules[name] = { ...rules[name], mode: 'off' };
+  return { ...cfg, skipIdle: true, stddevFloor: 0, detection: { ...cfg.detection, max_ip_rate: 0, rules } };
 }

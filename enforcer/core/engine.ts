@@ -1,13 +1,19 @@
-// The decision engine: per-second counts in, decisions out (bans, unbans, global alerts, baseline recomputations).
-// Pure: no I/O and no clock; every time is an argument (epoch seconds). The daemon and `warden replay` drive the same code.
+// The decision engine: per-second counts in, decisions out (bans, rule alerts, unbans, global alerts, baseline
+// recomputations). The rules come from the registry (enforcer/core/rules/): the engine keeps the windows, the baseline,
+// the bans and the ladder, and asks each enabled rule. Pure: no I/O and no clock; every time is an argument (epoch
+// seconds). The daemon and `warden replay` drive the same code.
 import type {
-  ActiveBan, Baseline, BanDecision, Decision, EngineStatus, OffenceRecord, SecondBucket, UnbanDecision,
+  ActiveBan, Baseline, BanDecision, Decision, EngineStatus, OffenceRecord, RuleAlertDecision, SecondBucket, UnbanDecision,
 } from './types.js';
 import type { EngineConfig } from './engine-config.js';
 import { BaselineTracker, type HourSlot } from './baseline.js';
-import { IpWindows } from './ip-windows.js';
+import { ClientWindows } from './client-windows.js';
+import { SlotView, createPopulation, sumOf } from './client-view.js';
 import { OffenceBook, ladderDuration } from './ladder.js';
-import { banRate, judgeGlobal, judgeIp, zOf, type Thresholds } from './rules.js';
+import { resolveRules } from './rules/resolve.js';
+import { ruleInfo } from './rules/info.js';
+import { zOf } from './rules/stats.js';
+import type { Gate, Population, RuleHit, TickContext, WindowName } from './rules/types.js';
 import { normaliseIp } from '../net/ip.js';
 
 export { engineConfigFrom, originalVariant, type EngineConfig } from './engine-config.js';
@@ -61,21 +67,22 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
   const W = cfg.window;
   let isAllowed = opts.isAllowed;
   let allowChanged = false;
-  const windows = new IpWindows(W);
+  const windows = new ClientWindows(W, cfg.shortWindow);
   const tracker = new BaselineTracker(cfg);
   const offences = new OffenceBook(cfg.offenceMemory);
   const bans = new Map<string, ActiveBan>();
   let nextExpiry = Infinity;
-  const thresholds: Thresholds = {
-    zscore: cfg.zscore, multiplier: cfg.multiplier, maxIpRate: cfg.maxIpRate, errorSurge: cfg.errorSurge,
-    tightenFactor: cfg.tightenFactor, minRequests: cfg.minRequests,
-  };
+  const rules = resolveRules(cfg.detection);
+  const seconds: Record<WindowName, number> = { main: W, short: cfg.shortWindow, '10m': 600, '1h': 3600 };
+  const view = new SlotView(windows, seconds);
+  /** The lowest factor the enabled modifiers can apply (for the gates of tightenable rules). */
+  const minFactor = rules.modifiers.reduce((f, m) => f * m.rule.minFactor(m.settings), 1);
+  /** Last alert per global rule, and per client and rule in mode alert (`rule\0ip`). */
+  const lastGlobal = new Map<string, number>();
+  const lastAlert = new Map<string, number>();
 
-  /** Samples the baseline needs before global alerts: five windows' worth. */
-  const globalWarmup = 5 * W;
   let now: number | null = null;
   let lastRecompute = -Infinity;
-  let lastGlobalAlert = -Infinity;
   let current: Baseline = {
     mean: cfg.meanFloor, stddev: cfg.stddevFloor, errorMean: cfg.errorMeanFloor, rawMean: 0, rawStddev: 0, samples: 0,
     source: 'floor', computedAt: 0,
@@ -97,7 +104,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
   };
 
   const banDecision = (
-    ip: string, at: number, count: number, durationSec: number | null, fields: Pick<BanDecision, 'rule' | 'rate' | 'errorRate' | 'z' | 'tightened' | 'source'> & { reason?: string; threshold?: number },
+    ip: string, at: number, count: number, durationSec: number | null, fields: Pick<BanDecision, 'rule' | 'rate' | 'errorRate' | 'z' | 'tightened' | 'source'> & { reason?: string; threshold?: number; value?: number },
   ): BanDecision => {
     const d: BanDecision = {
       kind: 'ban', ip, at, until: durationSec === null ? null : at + durationSec, durationSec, step: count,
@@ -110,6 +117,23 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
   // A banned IP's traffic is taken out of the baseline (its window's counts, and anything it still sends), so one
   // attack does not raise the thresholds for the next half hour; then its window is cleared (the evidence is used).
   let marks = new Uint8Array(1024);
+  const emptyPopulation: Population = { clients: 0, quantile: () => 0 };
+  const context = (at: number, population: Population): TickContext => ({
+    now: at, seconds, baseline: current, population, global: globalRates(at), minRequests: cfg.minRequests,
+  });
+  /** The tick's gates of the enabled client rules, merged per (signal, window) to the lowest. */
+  const gatesOf = (ctx: TickContext): Gate[] => {
+    const merged = new Map<string, Gate>();
+    for (const r of rules.client) {
+      for (const g of r.rule.gates(r.settings, ctx, r.rule.tightenable ? minFactor : 1)) {
+        const k = `${g.signal}/${g.window}`;
+        const m = merged.get(k);
+        if (!m || g.min < m.min) merged.set(k, { ...g });
+      }
+    }
+    return [...merged.values()];
+  };
+
   const excludeAndForgive = (ips: string[]) => {
     if (ips.length === 0) return;
     if (marks.length < windows.limit) marks = new Uint8Array(windows.limit * 2);
@@ -162,45 +186,115 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       current = tracker.compute(nowSec);
       lastRecompute = nowSec;
       offences.prune(nowSec);
+      for (const [k, at] of lastAlert) if (nowSec - at >= cfg.alertCooldown) lastAlert.delete(k);
       out.push({ kind: 'baseline', at: nowSec, baseline: current, globalRate: globalRates(nowSec).rate });
     }
 
-    // 4. Every IP active in the window: one comparison each against the lowest (tightened) ban rate, the rules
-    // only for the few above it.
-    const f = cfg.tightenFactor;
-    const floorRequests = Math.max(cfg.minRequests, Math.min(
-      (current.mean + cfg.zscore * f * current.stddev) * W, cfg.multiplier * f * current.mean * W,
-      cfg.maxIpRate > 0 ? cfg.maxIpRate * f * W : Infinity,
-    ) * (1 - 1e-9));
+    // 4. Every client: its sums against the lowest gate of the enabled rules (for today's rules one comparison of its
+    // requests), the rules only for the few above one.
+    const ctx = context(nowSec, createPopulation(windows, nowSec));
+    const gates = gatesOf(ctx);
     const limit = windows.limit;
     const banned: string[] = [];
+    const mainTotal = gates.length === 1 && gates[0].signal === 'total' && gates[0].window === 'main' ? gates[0].min : -1;
     for (let slot = 0; slot < limit; slot++) {
+      if (mainTotal >= 0) {
+        const requests = windows.requests(slot);
+        if (requests < mainTotal || requests <= 0) continue;
+      } else if (!passes(gates, slot, nowSec)) continue;
+      const ip = windows.keyAt(slot);
+      if (ip === undefined) continue;
+      const d = judge(view.at(slot, ip, nowSec), ctx);
+      if (d === null || bans.has(ip) || isAllowed(ip)) continue;
+      if (d.kind === 'alert') {
+        const k = `${d.rule}\0${ip}`;
+        const last = lastAlert.get(k);
+        if (last !== undefined && nowSec - last < cfg.alertCooldown) continue;
+        lastAlert.set(k, nowSec);
+        const requests = windows.requests(slot);
+        const errors = windows.errors(slot);
+        out.push({
+          kind: 'rule_alert', ip, at: nowSec, rule: d.rule, rate: requests / W, errorRate: errors / W, z: zOf(requests / W, current),
+          value: d.hit.value, threshold: d.hit.threshold, tightened: d.tightened, baseline: current,
+        } satisfies RuleAlertDecision);
+        continue;
+      }
       const requests = windows.requests(slot);
-      if (requests < floorRequests || requests <= 0) continue;
       const errors = windows.errors(slot);
-      const v = judgeIp(requests, errors, W, current, thresholds);
-      if (!v.ban) continue;
-      const ip = windows.ipAt(slot);
-      if (ip === undefined || bans.has(ip) || isAllowed(ip)) continue;
       const count = offences.record(ip, nowSec);
       out.push(banDecision(ip, nowSec, count, ladderDuration(cfg.ladder, count), {
-        rule: v.rule!, rate: requests / W, errorRate: errors / W, z: v.z, tightened: v.tightened, source: 'auto', threshold: v.threshold,
+        rule: d.rule, rate: requests / W, errorRate: errors / W, z: zOf(requests / W, current), tightened: d.tightened,
+        source: 'auto', threshold: d.hit.threshold, value: d.hit.value,
       }));
       banned.push(ip);
     }
     excludeAndForgive(banned);
 
-    // 5. The global surge: alert only, once per cooldown, and only once the baseline has learned something
-    // (at start the floors are all there is, and ordinary traffic would look like a surge).
-    if (nowSec - lastGlobalAlert >= cfg.globalCooldown && current.samples >= globalWarmup) {
-      const g = globalRates(nowSec);
-      const v = judgeGlobal(g.rate, current, thresholds);
-      if (v.surge) {
-        lastGlobalAlert = nowSec;
-        out.push({ kind: 'global_alert', at: nowSec, rate: g.rate, z: v.z, rule: v.rule!, baseline: current, threshold: v.threshold });
-      }
+    // 5. The global rules: alert only, each at most once per its cooldown; the site's rate without what was just banned.
+    const gctx = banned.length > 0 ? context(nowSec, ctx.population) : ctx;
+    for (const g of rules.global) {
+      const last = lastGlobal.get(g.rule.name) ?? -Infinity;
+      if (nowSec - last < g.rule.cooldown(g.settings)) continue;
+      const hit = g.rule.judge(gctx, g.settings);
+      if (hit === null) continue;
+      lastGlobal.set(g.rule.name, nowSec);
+      out.push({
+        kind: 'global_alert', at: nowSec, rate: gctx.global.rate, z: hit.z, rule: hit.condition, by: g.rule.name, baseline: current,
+        threshold: hit.threshold, value: hit.value,
+      });
     }
     return out;
+  };
+
+  /**
+   * The lowest rate over the main window (req/s) at which a client is banned now, untightened: the lowest request gate
+   * of the rules in mode ban, for status displays (rounded to 1e-6, the gates sit just below their threshold).
+   */
+  const banRateOf = (at: number): number => {
+    const ctx = context(at, emptyPopulation);
+    let min = Infinity;
+    for (const r of rules.client) {
+      if (r.mode !== 'ban') continue;
+      for (const g of r.rule.gates(r.settings, ctx, 1)) if (g.signal === 'total' && g.window === 'main' && g.min < min) min = g.min;
+    }
+    return Math.round((min / W) * 1e6) / 1e6;
+  };
+
+  /** True when one gate is met by the slot (a sum of at least its min, and more than nothing). */
+  const passes = (gs: Gate[], slot: number, at: number): boolean => {
+    for (const g of gs) {
+      const v = sumOf(windows, slot, g.signal, g.window, at);
+      if (v >= g.min && v > 0) return true;
+    }
+    return false;
+  };
+
+  /**
+   * Asks the enabled client rules, in order, about one client: the first in mode ban that fires bans; otherwise the
+   * first in mode alert (or a ban that only a modifier in mode alert made) alerts. Null: nothing fired.
+   */
+  const judge = (client: SlotView, ctx: TickContext): { kind: 'ban' | 'alert'; rule: string; hit: RuleHit; tightened: boolean } | null => {
+    let factor = 1;
+    let alertFactor = 1;
+    for (const m of rules.modifiers) {
+      const f = m.rule.factor(client, ctx, m.settings);
+      factor *= f;
+      if (m.mode === 'ban') alertFactor *= f;
+    }
+    let alert: { kind: 'alert'; rule: string; hit: RuleHit; tightened: boolean } | null = null;
+    for (const r of rules.client) {
+      const f = r.rule.tightenable ? factor : 1;
+      const hit = r.rule.judge(client, ctx, r.settings, f);
+      if (hit === null) continue;
+      if (r.mode === 'ban') {
+        // A modifier in mode alert may tighten, but not ban: the rule must fire without its factor too.
+        if (f === (r.rule.tightenable ? alertFactor : 1)) return { kind: 'ban', rule: r.rule.name, hit, tightened: f < 1 };
+        const strict = r.rule.judge(client, ctx, r.settings, r.rule.tightenable ? alertFactor : 1);
+        if (strict !== null) return { kind: 'ban', rule: r.rule.name, hit: strict, tightened: alertFactor < 1 };
+      }
+      alert ??= { kind: 'alert', rule: r.rule.name, hit, tightened: f < 1 };
+    }
+    return alert;
   };
 
   const canonical = (ip: string): string => {
@@ -221,7 +315,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
           const c = b.ips[ip];
           // Entries come from nginx unchecked (checking 100k of them separately costs tens of ms): skip bad ones here.
           if (!Array.isArray(c) || c.length < 3 || !(c[0] > 0)) continue;
-          windows.add(t, ip, c[0], (c[1] || 0) + (c[2] || 0));
+          windows.add(t, ip, c);
           if (checkBans && bans.has(ip)) {
             total -= c[0];
             errors -= c[1] + c[2];
@@ -287,7 +381,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
         for (let slot = 0; slot < limit; slot++) {
           const r = windows.requests(slot);
           if (r <= 0 || (top.length === topN && r <= minRequests)) continue;
-          const ip = windows.ipAt(slot);
+          const ip = windows.keyAt(slot);
           if (ip === undefined) continue;
           top.push({ ip, rate: r / W, errorRate: windows.errors(slot) / W });
           top.sort((a, b) => b.rate - a.rate);
@@ -300,8 +394,12 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
         globalRate: g.rate,
         globalErrorRate: g.errorRate,
         baseline: current,
-        thresholds: { zscore: cfg.zscore, multiplier: cfg.multiplier, maxIpRate: cfg.maxIpRate, errorSurge: cfg.errorSurge, tightenFactor: cfg.tightenFactor },
-        banRate: banRate(current, thresholds),
+        thresholds: {
+          zscore: cfg.detection.zscore, multiplier: cfg.detection.multiplier, maxIpRate: cfg.detection.max_ip_rate,
+          errorSurge: cfg.detection.error_surge, tightenFactor: cfg.detection.tighten_factor,
+        },
+        banRate: banRateOf(Math.floor(nowSec)),
+        rules: ruleInfo(cfg.detection),
         topIps: top,
         activeIps: windows.size,
         activeBans: [...bans.values()].map((b) => ({ ...b })),

@@ -1,5 +1,6 @@
 // Shared types of the pure decision core: what comes in (per-second counts), what goes out (decisions).
 // Times are epoch seconds (numbers) everywhere in the core; the clock is injected, never read here.
+import type { RuleInfo } from './rules/info.js';
 
 /**
  * Request counts for one client in one second: total requests, of which 4xx, of which 5xx, of which auth failures
@@ -64,11 +65,11 @@ export interface Baseline {
   computedAt: number;
 }
 
-/** Which rule fired. */
-export type Rule = 'zscore' | 'multiplier' | 'ceiling' | 'manual';
-
-/** Every rule a ban can carry, for validating filters (API, CLI, history queries). */
-export const RULES: readonly Rule[] = ['zscore', 'multiplier', 'ceiling', 'manual'];
+/**
+ * Which rule fired: the name of a client rule of the registry (enforcer/core/rules/registry.ts), or `manual` for an
+ * operator's ban. Validate input with `isBanRule`; list them with `banRuleNames()`.
+ */
+export type Rule = string;
 
 /** A ban, decided by the core or asked for by an operator. `until` null means permanent. */
 export interface BanDecision {
@@ -93,9 +94,29 @@ export interface BanDecision {
   reason?: string;
   /** The threshold in force for `rule` when decided (after tightening), for audit lines and alerts. */
   threshold?: number;
+  /** The rule's measured value that went over `threshold` (z-score, multiple, req/s, failures...), when decided by a rule. */
+  value?: number;
   /** Fleet mode: the node that made the decision, and the decision's id in the fleet (docs/fleet.md). */
   node?: string;
   fleetId?: string;
+}
+
+/**
+ * A client rule in mode `alert` fired (or a ban only error-surge tightening made, with error_surge in mode `alert`):
+ * audited and alerted, never enforced; at most once per client and rule per `detection.alert_cooldown`.
+ */
+export interface RuleAlertDecision {
+  kind: 'rule_alert';
+  ip: string;
+  at: number;
+  rule: Rule;
+  rate: number;
+  errorRate: number;
+  z: number;
+  value: number;
+  threshold: number;
+  tightened: boolean;
+  baseline: Baseline;
 }
 
 /** An unban: the ban ran out, an operator lifted it, or (fleet mode) the fleet no longer holds it. */
@@ -115,10 +136,15 @@ export interface GlobalAlertDecision {
   at: number;
   rate: number;
   z: number;
-  rule: Exclude<Rule, 'manual'>;
+  /** The condition of the global rule that fired (`zscore` or `multiplier` for `global_surge`). */
+  rule: string;
+  /** The global rule (registry name) that decided; absent means `global_surge`. */
+  by?: string;
   baseline: Baseline;
   /** The threshold in force for `rule` when decided, for audit lines and alerts. */
   threshold?: number;
+  /** The measured value that went over `threshold`. */
+  value?: number;
 }
 
 /** The baseline was recomputed (once per recompute interval). */
@@ -130,7 +156,7 @@ export interface BaselineDecision {
   globalRate: number;
 }
 
-export type Decision = BanDecision | UnbanDecision | GlobalAlertDecision | BaselineDecision;
+export type Decision = BanDecision | UnbanDecision | GlobalAlertDecision | RuleAlertDecision | BaselineDecision;
 
 /** An active ban as the core tracks it (restored from the database at start). */
 export interface ActiveBan {
@@ -162,6 +188,8 @@ export interface EngineStatus {
   topIps: Array<{ ip: string; rate: number; errorRate: number }>;
   activeIps: number;
   activeBans: ActiveBan[];
+  /** Every registered rule with its mode and thresholds (the dashboard legend, `warden status`). */
+  rules: RuleInfo[];
 }
 
 /** The injected clock. */

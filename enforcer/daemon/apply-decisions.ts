@@ -1,6 +1,6 @@
 // Carries the core's decisions out: firewall first (an attacker is stopped before anything else), then the database,
 // the audit log and the alert queue. A per-item failure is logged and audited; the loop always goes on.
-import type { Decision, BanDecision, UnbanDecision, GlobalAlertDecision, BaselineDecision } from '../core/types.js';
+import type { Decision, BanDecision, UnbanDecision, GlobalAlertDecision, BaselineDecision, RuleAlertDecision } from '../core/types.js';
 import type { FirewallBackend, CommitResult } from '../adapters/firewall/port.js';
 
 /** The parts of the store that decisions write to. */
@@ -17,6 +17,7 @@ export interface DecisionAudit {
   ban(d: BanDecision): void;
   unban(d: UnbanDecision): void;
   globalAlert(d: GlobalAlertDecision): void;
+  ruleAlert(d: RuleAlertDecision): void;
   baseline(d: BaselineDecision): void;
   failure(what: string, detail: string): void;
 }
@@ -26,7 +27,7 @@ export interface DecisionSinks {
   firewall: FirewallBackend;
   store: DecisionStore;
   audit: DecisionAudit;
-  notify: (d: BanDecision | UnbanDecision | GlobalAlertDecision) => void;
+  notify: (d: BanDecision | UnbanDecision | GlobalAlertDecision | RuleAlertDecision) => void;
   log: { warn(msg: string): void; error(msg: string): void; info(msg: string): void };
   dryRun: boolean;
   /** Offences older than this no longer count towards the ladder. */
@@ -38,6 +39,8 @@ export interface ApplyResult {
   bans: number;
   unbans: number;
   alerts: number;
+  /** Alerts of rules in mode alert (never enforced). */
+  ruleAlerts: number;
   firewall: CommitResult | null;
 }
 
@@ -60,7 +63,7 @@ function guard(sinks: DecisionSinks, what: string, fn: () => void): void {
  * @example await applyDecisions(engine.tick(nowSec), sinks);
  */
 export async function applyDecisions(decisions: Decision[], sinks: DecisionSinks): Promise<ApplyResult> {
-  const result: ApplyResult = { bans: 0, unbans: 0, alerts: 0, firewall: null };
+  const result: ApplyResult = { bans: 0, unbans: 0, alerts: 0, ruleAlerts: 0, firewall: null };
   if (decisions.length === 0) return result;
 
   // 1. The firewall, in one batch.
@@ -114,6 +117,13 @@ export async function applyDecisions(decisions: Decision[], sinks: DecisionSinks
           guard(sinks, 'audit', () => sinks.audit.globalAlert(d));
           guard(sinks, 'alert', () => sinks.notify(d));
           sinks.log.warn(`global surge: ${d.rate.toFixed(2)} req/s against baseline ${d.baseline.mean.toFixed(2)} (${d.rule})`);
+          break;
+        case 'rule_alert':
+          // A rule in mode alert: audited and alerted, never enforced nor recorded as a ban.
+          result.ruleAlerts++;
+          guard(sinks, 'audit', () => sinks.audit.ruleAlert(d));
+          guard(sinks, 'alert', () => sinks.notify(d));
+          sinks.log.warn(`${d.rule} (mode alert) fired for ${d.ip}: value ${d.value.toFixed(2)} over ${d.threshold}, not banned`);
           break;
         case 'baseline':
           // The per-minute database row is written by the scheduler's snapshot job; a recomputation is audited.

@@ -11,6 +11,7 @@ import { createEngine, engineConfigFrom, type Engine } from '../core/engine.js';
 import { buildMatcher } from '../net/cidr.js';
 import { hostAddresses } from '../net/host-addresses.js';
 import { createPoller, type PollResult } from '../adapters/nginx-poller.js';
+import { ensureSecret, readSecret } from '../nginx/secret-file.js';
 import type { FirewallBackend } from '../adapters/firewall/port.js';
 import { createBackends } from '../adapters/firewall/create-backends.js';
 import { createComposite } from '../adapters/firewall/composite.js';
@@ -21,7 +22,7 @@ import { createHostStats } from '../adapters/host-stats.js';
 import { createLogger, type Logger } from '../adapters/logger.js';
 import { systemClock } from '../adapters/clock.js';
 import { applyDecisions } from './apply-decisions.js';
-import { reconcile } from './reconcile.js';
+import { correctDrift, reconcile } from './reconcile.js';
 import { startPollLoop, type PollLoop } from './poll-loop.js';
 import { startScheduler } from './scheduler.js';
 import { createWardenService, type DaemonParts } from './warden-service.js';
@@ -117,8 +118,33 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     }
   }
 
+  // The warden secret nginx includes: only the daemon may drain counts and change nginx bans (njs/api.ts).
+  const secretPath = config.nginx.secret_file;
+  let secret: string | null = null;
+  try {
+    const s = ensureSecret(secretPath);
+    secret = s.secret;
+    if (s.created) {
+      log.warn(`wrote a new warden secret to ${secretPath}: reload nginx (\`nginx -s reload\`) so that it knows it; ` +
+        'until then nginx refuses to hand over counts and to change bans');
+    }
+  } catch (err) {
+    log.error(`cannot read or create the warden secret ${secretPath} (${(err as Error).message}): nginx refuses polls ` +
+      'without it; create the folder (it is the one the warden nginx.conf lives in) or set `nginx.secret_file`, then restart');
+  }
+  const currentSecret = () => {
+    if (secret === null) {
+      try {
+        secret = readSecret(secretPath);
+      } catch {
+        secret = null;
+      }
+    }
+    return secret;
+  };
+
   // Enforcement backends; dry-run enforces nothing. An unusable backend is a startup error naming it.
-  const backends = opts.backends ?? (await createBackends(config, { log }));
+  const backends = opts.backends ?? (await createBackends(config, { log, secret: currentSecret }));
   const firewall = backends.length === 1 ? backends[0] : createComposite(backends, { log });
   await firewall.init();
   const rec = await reconcile(firewall, active, now0);
@@ -138,8 +164,10 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   const sinks = { firewall, store, audit, notify: (d: Parameters<typeof alerter.notify>[0]) => alerter.notify(d), log, dryRun: config.dry_run, offenceMemorySec: config.bans.offence_memory };
   let decisionsTotal = 0;
   let lastDecisionMs = 0;
+  const ruleAlerts: Record<string, number> = {};
   const apply = async (decisions: Decision[]) => {
     if (decisions.length === 0) return;
+    for (const d of decisions) if (d.kind === 'rule_alert') ruleAlerts[d.rule] = (ruleAlerts[d.rule] ?? 0) + 1;
     const t0 = clock.nowMs();
     await applyDecisions(decisions, sinks);
     lastDecisionMs = clock.nowMs() - t0;
@@ -158,7 +186,10 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   }
 
   let lastDownLog = 0;
-  const poll = createPoller({ url: config.nginx.url, timeoutMs: config.nginx.timeout_ms });
+  const poll = createPoller({
+    url: config.nginx.url, timeoutMs: config.nginx.timeout_ms, secret: currentSecret, ipv6Prefix: config.detection.ipv6_prefix,
+    warn: (msg) => log.warn(msg),
+  });
   const loop: PollLoop = startPollLoop({
     poll,
     nowMs: () => clock.nowMs(),
@@ -198,6 +229,24 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     },
   });
 
+  // The nginx ban dict against the database, every `nginx.ban_check_interval`: bans injected behind the daemon's back
+  // are removed (and audited), bans that went missing are put back.
+  const nginxFw = backends.find((b: FirewallBackend) => b.name === 'nginx');
+  let driftRunning = false;
+  const driftTimer = nginxFw ? setInterval(() => {
+    if (driftRunning || !loop.state.reachable) return;
+    driftRunning = true;
+    correctDrift(nginxFw, store.activeBans(), nowSec()).then((d) => {
+      for (const ip of d.strays) audit.failure('nginx ban drift', `removed ${ip} from the nginx ban dict: the database holds no such ban`);
+      if (d.missing.length) audit.failure('nginx ban drift', `re-added ${d.missing.length} active ban(s) the nginx ban dict lacked (first: ${d.missing[0]})`);
+      if (d.strays.length || d.missing.length) {
+        log.warn(`nginx ban dict drifted: removed ${d.strays.length} ban(s) the database does not hold, re-added ${d.missing.length}`);
+      }
+    }, (err: Error) => log.warn(`checking the nginx ban dict against the database failed: ${err.message}`))
+      .finally(() => { driftRunning = false; });
+  }, config.nginx.ban_check_interval * 1000) : null;
+  driftTimer?.unref();
+
   const hostStats = createHostStats();
   const stopCron = startScheduler([
     {
@@ -222,8 +271,9 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
   const parts: DaemonParts = {
     config, engine, store, firewall, audit, log, clock, alerter, hostStats, loop, startedAt, selfAddrs,
-    apply: fleet ? (ds) => fleet.own(ds) : apply, fleet, rebuildAllow, isAllowed: (ip) => isAllowed(ip), backendNames: backends.map((b: FirewallBackend) => b.name),
-    decisions: () => ({ total: decisionsTotal, lastMs: lastDecisionMs }),
+    apply: fleet ? (ds) => fleet.own(ds) : apply, fleet, rebuildAllow, isAllowed: (ip) => isAllowed(ip),
+    backendNames: backends.map((b: FirewallBackend) => b.name),
+    decisions: () => ({ total: decisionsTotal, lastMs: lastDecisionMs, ruleAlerts }),
   };
   const service = createWardenService(parts);
 
@@ -268,6 +318,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       stopped = true;
       await loop.stop();
       await fleet?.stop();
+      if (driftTimer) clearInterval(driftTimer);
       await stopCron();
       if (server) await new Promise<void>((r) => server!.close(() => r()));
       await alerter.flush(2000);

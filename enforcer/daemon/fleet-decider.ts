@@ -2,7 +2,9 @@
 // by scripts on the server), and while it does, feeds the fleet-wide counts of every second into an engine of its own
 // (the same engine and rules as a single host) and publishes that engine's decisions, fenced by its token.
 // A node that takes the lease over rebuilds the window from the counts kept in Valkey (docs/fleet.md, "The decider").
-import type { ActiveBan, Counts, Decision, EngineStatus, GlobalAlertDecision, OffenceRecord, SecondBucket } from '../core/types.js';
+import type {
+  ActiveBan, Counts, Decision, EngineStatus, GlobalAlertDecision, OffenceRecord, RuleAlertDecision, SecondBucket,
+} from '../core/types.js';
 import { createEngine, type Engine, type EngineConfig } from '../core/engine.js';
 import { decodeCounts } from '../core/fleet/counts-codec.js';
 import { checkWire, toWire, type WireDecision } from '../core/fleet/decision-wire.js';
@@ -24,7 +26,8 @@ export interface DeciderDeps {
   connected(): boolean;
   /** Offences this node's database remembers since `sinceSec` (every node records every fleet ban). */
   offences(sinceSec: number): OffenceRecord[];
-  onGlobalAlert(d: GlobalAlertDecision): void;
+  /** A global surge or a rule in `alert` mode seen on the fleet's sums: audited and alerted here. */
+  onGlobalAlert(d: GlobalAlertDecision | RuleAlertDecision): void;
   nextId(): string;
   /** Heartbeat JSON of this node (sent when the role changes). */
   heartbeat(): string;
@@ -141,7 +144,8 @@ export function startDecider(deps: DeciderDeps): Decider {
     for (const d of ds) {
       if (d.kind === 'ban' || d.kind === 'unban') {
         texts.push(JSON.stringify(toWire(d, { id: deps.nextId(), node, mode: 'fleet', ep: lease!.token })));
-      } else if (d.kind === 'global_alert') {
+      } else if (d.kind === 'global_alert' || d.kind === 'rule_alert') {
+        // Alerts (never enforced) are audited and sent by the deciding node only.
         deps.onGlobalAlert(d);
       }
     }

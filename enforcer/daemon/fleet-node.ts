@@ -3,7 +3,9 @@
 // Valkey is unreachable) and publishes them, queued until Valkey is back. Runs the decider loop beside it.
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
-import type { ActiveBan, BanDecision, Clock, Decision, EngineStatus, GlobalAlertDecision, UnbanDecision } from '../core/types.js';
+import type {
+  ActiveBan, BanDecision, Clock, Decision, EngineStatus, GlobalAlertDecision, RuleAlertDecision, UnbanDecision,
+} from '../core/types.js';
 import type { Engine, EngineConfig } from '../core/engine.js';
 import { encodeCounts } from '../core/fleet/counts-codec.js';
 import { checkWire, fromWire, toWire, type WireDecision } from '../core/fleet/decision-wire.js';
@@ -36,7 +38,7 @@ export interface FleetNodeDeps {
   /** The daemon's apply: firewall, database, audit log, alerts (one batch). */
   apply(ds: Decision[]): Promise<void>;
   isAllowed(ip: string): boolean;
-  onGlobalAlert(d: GlobalAlertDecision): void;
+  onGlobalAlert(d: GlobalAlertDecision | RuleAlertDecision): void;
 }
 
 /** The fleet as this node sees it (the API's view, without the node list). */

@@ -48,3 +48,37 @@ export async function reconcile(fw: FirewallBackend, active: StoredBan[], now: n
   const r = live.length || strays.length ? await fw.commit() : { added: 0, removed: 0, failed: [] };
   return { applied: live.length, expired, strays: strays.length, failed: r.failed.length };
 }
+
+/** What a drift check found and corrected. */
+export interface DriftResult {
+  /** Entries the backend held that the database does not (removed). */
+  strays: string[];
+  /** Active bans the backend lacked or held with another end (added). */
+  missing: string[];
+  failed: number;
+}
+
+/**
+ * Corrects drift between one backend and the database while the daemon runs (the nginx ban dict can be changed by
+ * anyone who reaches the internal listener with the secret, or emptied by an nginx restart): removes entries the
+ * database does not hold and adds active bans the backend lacks, leaving matching entries alone (so a periodic check
+ * of 100,000 bans sends nothing when nothing drifted).
+ * @example const d = await correctDrift(nginxBackend, store.activeBans(), nowSec); // d.strays: injected bans removed
+ */
+export async function correctDrift(fw: FirewallBackend, active: StoredBan[], now: number): Promise<DriftResult> {
+  const wanted = new Map<string, number | null>();
+  for (const b of active) if (b.planned_end === null || b.planned_end > now) wanted.set(b.ip, b.planned_end);
+  const present = await fw.list();
+  const seen = new Map<string, number | null>();
+  for (const e of present) seen.set(e.ip, e.until);
+  const strays: string[] = [];
+  for (const ip of seen.keys()) if (!wanted.has(ip)) strays.push(ip);
+  const missing: BanEntry[] = [];
+  for (const [ip, until] of wanted) {
+    if (!seen.has(ip) || seen.get(ip) !== until) missing.push({ ip, until });
+  }
+  if (strays.length) fw.remove(strays);
+  if (missing.length) fw.add(missing);
+  const r = strays.length || missing.length ? await fw.commit() : { failed: [] };
+  return { strays, missing: missing.map((m) => m.ip), failed: r.failed.length };
+}

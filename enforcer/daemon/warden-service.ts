@@ -10,6 +10,8 @@ import type { FleetNode } from './fleet-node.js';
 import type { ServiceError, WardenService } from '../api/service.js';
 import { normaliseIp, isLoopback } from '../net/ip.js';
 import { parseCidr } from '../net/cidr.js';
+import { banRuleNames } from '../core/rules/registry.js';
+import { ruleInfo } from '../core/rules/info.js';
 
 /** The running pieces the service reads and drives. */
 export interface DaemonParts {
@@ -32,7 +34,8 @@ export interface DaemonParts {
   fleet?: FleetNode | null;
   rebuildAllow(): void;
   isAllowed(ip: string): boolean;
-  decisions(): { total: number; lastMs: number };
+  /** Decisions applied, the last batch's duration, and alerts of rules in mode alert by rule since start. */
+  decisions(): { total: number; lastMs: number; ruleAlerts?: Readonly<Record<string, number>> };
 }
 
 /**
@@ -143,12 +146,21 @@ export function createWardenService(p: DaemonParts): WardenService {
     getMeta: (key) => p.store.getMeta(key),
     setMeta: (key, value) => p.store.setMeta(key, value),
 
+    rules: () => ruleInfo(p.config.detection),
+
     metrics() {
       const st = p.loop.state;
+      // Every rule a ban can carry has a series (0 until it bans), so dashboards and alerts can refer to it at once.
+      const bansTotalByRule: Record<string, number> = Object.fromEntries(banRuleNames().map((r) => [r, 0]));
+      Object.assign(bansTotalByRule, p.store.bansTotalByRule());
+      const rules = ruleInfo(p.config.detection);
+      const alerted = p.decisions().ruleAlerts ?? {};
       return {
         requestsSeen: st.requestsSeen,
         bansActive: p.engine.status(nowSec(), 0).activeBans.length,
-        bansTotalByRule: p.store.bansTotalByRule(),
+        bansTotalByRule,
+        ruleAlertsByRule: Object.fromEntries(rules.filter((r) => r.scope === 'client').map((r) => [r.name, alerted[r.name] ?? 0])),
+        ruleModes: rules.map((r) => ({ rule: r.name, mode: r.mode })),
         decisionLatencyMs: p.decisions().lastMs,
         pollErrors: st.pollErrors,
         droppedTotal: st.droppedTotal,

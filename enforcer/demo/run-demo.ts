@@ -170,7 +170,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     nginxDir = dir;
     chmodSync(dir, 0o755);
     cpSync(paths.site, join(dir, 'site'), { recursive: true });
-    installWardenFiles(paths.pkgRoot, dir, dirInNginx, `127.0.0.1:${internalPort}`);
+    const { secretFile } = installWardenFiles(paths.pkgRoot, dir, dirInNginx, `127.0.0.1:${internalPort}`);
+    // The demo daemon holds the secret this nginx includes.
+    config.nginx.secret_file = secretFile;
     writeFileSync(join(dir, 'nginx.conf'), renderDemoConf(readFileSync(paths.template, 'utf8'),
       { loadModule: nb.loadModule, dir: dirInNginx, sitePort, upstreamPort: upstream.port }));
     if (firstSignal) return await stopEarly();

@@ -114,7 +114,7 @@ export async function runFleetDemo(opts: FleetDemoOptions): Promise<number> {
       const { dir, dirInNginx } = makeNginxDir(nb, tmpdir(), `warden-demo-n${i}-`);
       chmodSync(dir, 0o755);
       cpSync(paths.site, join(dir, 'site'), { recursive: true });
-      installWardenFiles(paths.pkgRoot, dir, dirInNginx, `127.0.0.1:${internalPort}`);
+      const { secretFile } = installWardenFiles(paths.pkgRoot, dir, dirInNginx, `127.0.0.1:${internalPort}`);
       writeFileSync(join(dir, 'nginx.conf'), renderDemoConf(readFileSync(paths.template, 'utf8'),
         { loadModule: nb.loadModule, dir: dirInNginx, sitePort, upstreamPort: upstream.port }));
       const ng = await launchNginx({ nb, dir, dirInNginx, waitPorts: [sitePort, internalPort], workers: 1 });
@@ -123,7 +123,8 @@ export async function runFleetDemo(opts: FleetDemoOptions): Promise<number> {
       const nodeDir = join(fleetDir, `node${i}`);
       const config: Config = {
         ...base,
-        nginx: { ...base.nginx, url: `http://127.0.0.1:${internalPort}` },
+        // Each daemon holds the secret its own nginx includes.
+        nginx: { ...base.nginx, url: `http://127.0.0.1:${internalPort}`, secret_file: secretFile },
         storage: { database: join(nodeDir, 'warden.db'), audit_log: join(nodeDir, 'audit.log') },
         api: { ...base.api, listen: `127.0.0.1:${await freePort()}`, password_hash: passwordHash },
         fleet: { url: `redis://127.0.0.1:${vport}`, node: `demo${i}`, prefix: '{warden-demo}:', mode: 'standalone', hosts: [],

@@ -114,7 +114,29 @@ export function buildMatcher(cidrs: string[]): (ip: string) => boolean {
   const v4Prefixes = [...v4.entries()].map(([p, set]) => ({ mask: p === 0 ? 0 : (0xffffffff << (32 - p)) >>> 0, set }));
   const v6Prefixes = [...v6.entries()].map(([p, set]) => ({ prefix: p, set }));
   const v4Re = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+  // A client key that is a network (an IPv6 client counted per prefix, `2001:db8:1:2::/64`) is allowed when it
+  // overlaps any allow-listed network: a prefix holding one allow-listed address is never banned (never lock out the
+  // admin), at the price of not banning the rest of that prefix.
+  const all = cidrs.map((e) => to16(parseCidr(typeof e === 'string' ? e.trim() : e) as Cidr));
+  const overlaps = (key: string): boolean => {
+    const c = parseCidr(key);
+    if (!c) return false;
+    const k = to16(c);
+    for (const a of all) {
+      const bits = Math.min(a.prefix, k.prefix);
+      let same = true;
+      for (let i = 0; i < 16 && same; i++) {
+        const keep = Math.max(0, Math.min(8, bits - 8 * i));
+        if (keep === 0) break;
+        const mask = (0xff << (8 - keep)) & 0xff;
+        same = (a.base[i] & mask) === (k.base[i] & mask);
+      }
+      if (same) return true;
+    }
+    return false;
+  };
   return (ip: string): boolean => {
+    if (typeof ip === 'string' && ip.indexOf('/') > 0) return overlaps(ip);
     let b: Uint8Array | null = null;
     let n = -1;
     const m = typeof ip === 'string' ? v4Re.exec(ip) : null;

@@ -1,6 +1,7 @@
 // Runs an nginx found by locate.ts on a config directory: the directory where nginx can see it (inside the chroot root
 // when chrooted), the warden include rewritten for it, start in the foreground, wait for its ports, stop by pid.
 // Used by `warden demo` and by the test harness.
+import { ensureSecret, secretFileText } from './secret-file.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -67,21 +68,28 @@ export function wardenConfFor(pkgRoot: string, dirInNginx: string, internalListe
   let text = readFileSync(join(pkgRoot, 'nginx.conf'), 'utf8');
   const jsPath = /^js_path\s+"[^"]*";/m;
   const listen = /^(\s*)listen 127\.0\.0\.1:9181;/m;
+  const secret = /^include \/etc\/nginx\/warden\/secret\.con\[f\];/m;
   if (!jsPath.test(text) || !listen.test(text)) throw new Error('nginx.conf: expected `js_path "...";` and `listen 127.0.0.1:9181;` lines');
-  text = text.replace(jsPath, `js_path "${dirInNginx}/";`).replace(listen, `$1listen ${internalListen};`);
+  text = text.replace(jsPath, `js_path "${dirInNginx}/";`).replace(listen, `$1listen ${internalListen};`)
+    .replace(secret, `include ${dirInNginx}/secret.con[f];`);
   return edit ? edit(text) : text;
 }
 
 /**
- * Copies the built njs bundles, the rewritten include (as warden.conf) and nginx-server.conf into `dir`.
- * @example installWardenFiles(root, dir, dirInNginx, '127.0.0.1:9181'); // then `include <dirInNginx>/warden.conf;`
+ * Copies the built njs bundles, the rewritten include (as warden.conf) and nginx-server.conf into `dir`, and writes a
+ * new warden secret there (secret.conf, which the include includes); returns the secret and its file (host path).
+ * @example const { secretFile } = installWardenFiles(root, dir, dirInNginx, '127.0.0.1:9181'); // `include <dirInNginx>/warden.conf;`
  */
 export function installWardenFiles(pkgRoot: string, dir: string, dirInNginx: string, internalListen: string,
-  edit?: (t: string) => string): void {
+  edit?: (t: string) => string, useSecret?: string): { secret: string; secretFile: string } {
   copyFileSync(join(pkgRoot, 'dist/njs/warden.js'), join(dir, 'warden.js'));
   copyFileSync(join(pkgRoot, 'dist/njs/warden-internal.js'), join(dir, 'warden-internal.js'));
   writeFileSync(join(dir, 'warden.conf'), wardenConfFor(pkgRoot, dirInNginx, internalListen, edit));
   copyFileSync(join(pkgRoot, 'nginx-server.conf'), join(dir, 'nginx-server.conf'));
+  const secretFile = join(dir, 'secret.conf');
+  if (useSecret) writeFileSync(secretFile, secretFileText(useSecret), { mode: 0o600 });
+  const { secret } = ensureSecret(secretFile);
+  return { secret, secretFile };
 }
 
 /** Options of launchNginx. */

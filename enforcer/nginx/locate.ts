@@ -77,8 +77,11 @@ export function runNginx(b: { bin: string; root: string }, args: string[], ns?: 
   return { status: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
 }
 
-/** Checks that `bin` (in `root`) loads a config with js_shared_dict_zone (njs >= 0.8); returns the binary or a reason. */
-export function probeNginx(bin: string, root: string): NginxBinary | string {
+/**
+ * Checks that `bin` (in `root`) loads a config with js_shared_dict_zone (njs >= 0.8), and `httpExtra` in http {}
+ * (e.g. `js_engine qjs;`); returns the binary or a reason.
+ */
+export function probeNginx(bin: string, root: string, httpExtra = ''): NginxBinary | string {
   const v = runNginx({ bin, root }, ['-v']);
   if (v.status !== 0) return `\`${bin}\` does not run: ${v.out.trim()}`;
   const mod = jsModuleCandidates.find((p) => existsSync(hostPath(root, p)));
@@ -88,7 +91,7 @@ export function probeNginx(bin: string, root: string): NginxBinary | string {
   try {
     const tryConf = (loadModule: string) => {
       writeFileSync(join(dirHost, 'nginx.conf'),
-        `${loadModule}\nerror_log ${dirIn}/error.log;\npid ${dirIn}/nginx.pid;\nevents {}\nhttp { js_shared_dict_zone zone=probe:64k; }\n`);
+        `${loadModule}\nerror_log ${dirIn}/error.log;\npid ${dirIn}/nginx.pid;\nevents {}\nhttp { ${httpExtra} js_shared_dict_zone zone=probe:64k; }\n`);
       return runNginx({ bin, root }, ['-t', '-p', `${dirIn}/`, '-c', `${dirIn}/nginx.conf`]);
     };
     const lines = mod ? [`load_module ${mod};`, ''] : [''];
@@ -98,7 +101,8 @@ export function probeNginx(bin: string, root: string): NginxBinary | string {
       if (r.status === 0) return { bin, root, loadModule: lm, version: v.out.trim() };
       last = r.out.trim();
     }
-    return `\`${bin}\` has no njs >= 0.8 (js_shared_dict_zone refused): ${last.split('\n')[0]}`;
+    const what = httpExtra ? `njs >= 0.8 with \`${httpExtra}\`` : 'njs >= 0.8 (js_shared_dict_zone refused)';
+    return `\`${bin}\` has no ${what}: ${last.split('\n')[0]}`;
   } finally {
     rmSync(dirHost, { recursive: true, force: true });
   }
@@ -108,12 +112,46 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Builds the trixie root once (temp dir + rename, guarded by a lock directory); returns a reason on failure. */
-function buildTrixieRoot(trixieRoot: string, log: (line: string) => void): string | false {
-  const nginxIn = join(trixieRoot, 'usr/sbin/nginx');
+/** A Debian root with nginx and njs that can be built with mmdebstrap. */
+export interface DebianRootSpec {
+  /** Debian suite (`trixie`: nginx 1.26 + njs 0.8; `sid`: nginx 1.30 + njs 1.0 with QuickJS). */
+  suite: string;
+  /** Packages for `--include=`. */
+  include: string[];
+  /** `--aptopt=` values. */
+  aptOptions: string[];
+  /** Rough size, for the progress line. */
+  about: string;
+}
+
+/**
+ * The Debian roots warden can build: trixie (njs 0.8, what Debian 13 and Ubuntu 24.04 users have; the demo's and the
+ * tests' default) and sid (njs 1.0 with both engines, as nginx.org packages; the tests' engine matrix). The sid mirror's
+ * Release file can be expired, which apt refuses without Check-Valid-Until false.
+ */
+export const DEBIAN_ROOTS: Record<'trixie' | 'sid', DebianRootSpec> = {
+  trixie: { suite: 'trixie', include: ['nginx', 'libnginx-mod-http-js'], aptOptions: [], about: 'about 15 s and 130 MB' },
+  sid: {
+    suite: 'sid', include: ['nginx', 'libnginx-mod-http-js', 'njs'], aptOptions: ['Acquire::Check-Valid-Until "false"'],
+    about: 'about 35 s and 130 MB',
+  },
+};
+
+/** The mmdebstrap argv that builds `spec` into `dir`. */
+export function mmdebstrapArgs(spec: DebianRootSpec, dir: string): string[] {
+  return ['--variant=apt', ...spec.aptOptions.map((o) => `--aptopt=${o}`), `--include=${spec.include.join(',')}`, spec.suite, dir];
+}
+
+/**
+ * Builds a Debian root with nginx under `root` once (temp dir + rename, guarded by a lock directory `<root>.lock` so
+ * that parallel test processes and worktrees sharing .cache build it once); returns a reason on failure, else false.
+ * @example const failed = buildDebianRoot(DEBIAN_ROOTS.sid, '.cache/nginx-sid', console.log);
+ */
+export function buildDebianRoot(spec: DebianRootSpec, root: string, log: (line: string) => void): string | false {
+  const nginxIn = join(root, 'usr/sbin/nginx');
   if (existsSync(nginxIn)) return false;
-  const lock = `${trixieRoot}.lock`;
-  mkdirSync(dirname(trixieRoot), { recursive: true });
+  const lock = `${root}.lock`;
+  mkdirSync(dirname(root), { recursive: true });
   const deadline = Date.now() + 600_000;
   for (;;) {
     try {
@@ -127,17 +165,16 @@ function buildTrixieRoot(trixieRoot: string, log: (line: string) => void): strin
   }
   try {
     if (existsSync(nginxIn)) return false;
-    log(`building a Debian trixie root with nginx and njs under ${trixieRoot} (once, about 15 s and 130 MB)...`);
-    const tmp = `${trixieRoot}.tmp-${process.pid}`;
+    log(`building a Debian ${spec.suite} root with nginx and njs under ${root} (once, ${spec.about})...`);
+    const tmp = `${root}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
-    const r = spawnSync('mmdebstrap', ['--variant=apt', '--include=nginx,libnginx-mod-http-js', 'trixie', tmp],
-      { encoding: 'utf8', timeout: 600_000 });
+    const r = spawnSync('mmdebstrap', mmdebstrapArgs(spec, tmp), { encoding: 'utf8', timeout: 600_000 });
     if (r.status !== 0) {
       rmSync(tmp, { recursive: true, force: true });
       return `mmdebstrap failed (install it with apt-get install mmdebstrap): ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' ')}`;
     }
-    rmSync(trixieRoot, { recursive: true, force: true });
-    renameSync(tmp, trixieRoot);
+    rmSync(root, { recursive: true, force: true });
+    renameSync(tmp, root);
     return false;
   } finally {
     rmSync(lock, { recursive: true, force: true });
@@ -180,7 +217,7 @@ export function locateNginx(opts: LocateOptions = {}): NginxBinary | string {
     reasons.push('not root: cannot use or build a Debian trixie root');
     return `no nginx with njs >= 0.8: ${reasons.join('; ')}. To fix: ${NGINX_INSTALL_HINT}`;
   }
-  const built = buildTrixieRoot(trixieRoot, opts.log ?? (() => undefined));
+  const built = buildDebianRoot(DEBIAN_ROOTS.trixie, trixieRoot, opts.log ?? (() => undefined));
   if (built) return `no nginx with njs >= 0.8: ${[...reasons, built].join('; ')}. To fix: ${NGINX_INSTALL_HINT}`;
   const r = probeNginx('/usr/sbin/nginx', trixieRoot);
   return typeof r === 'string' ? `trixie root ${trixieRoot}: ${r}` : r;

@@ -8,6 +8,8 @@ export interface LogEvent {
   /** Normalised client address. */
   ip: string;
   status: number;
+  /** The request URI as sent (path and query, `$request_uri`), when the line has it. */
+  uri?: string;
 }
 
 const MONTHS: Record<string, number> = {
@@ -15,7 +17,16 @@ const MONTHS: Record<string, number> = {
 };
 const TIME_LOCAL_RE = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/;
 // addr ident user [time] "request" status ...; the request may hold escaped quotes.
-const COMBINED_RE = /^(\S+) \S+ \S+ \[([^\]]+)\] "(?:[^"\\]|\\.)*" (\d{3})(?: |$)/;
+const COMBINED_RE = /^(\S+) \S+ \S+ \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3})(?: |$)/;
+
+/** The URI of a request line (`GET /x?y HTTP/1.1` -> `/x?y`), undefined when it has none; nginx's \xHH escapes undone. */
+function uriOf(request: string): string | undefined {
+  const a = request.indexOf(' ');
+  if (a < 0) return undefined;
+  const b = request.lastIndexOf(' ');
+  const uri = b > a && /^HTTP\/\d/.test(request.slice(b + 1)) ? request.slice(a + 1, b) : request.slice(a + 1);
+  return uri.replace(/\\x([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+}
 
 /**
  * Epoch seconds of an nginx `$time_local` such as `17/May/2015:10:05:03 +0000`, or null.
@@ -71,12 +82,14 @@ export function parseLine(line: string): LogEvent | null {
     const t = jsonTime(r);
     const status = Number(r.status);
     if (!ip || t === null || !Number.isInteger(status) || status < 100 || status > 999) return null;
-    return { t, ip, status };
+    const uri = typeof r.request_uri === 'string' ? r.request_uri : typeof r.request === 'string' ? uriOf(r.request) : undefined;
+    return uri === undefined ? { t, ip, status } : { t, ip, status, uri };
   }
   const m = COMBINED_RE.exec(s);
   if (!m) return null;
   const ip = normaliseIp(m[1]);
   const t = parseTimeLocal(m[2]);
   if (!ip || t === null) return null;
-  return { t, ip, status: +m[3] };
+  const uri = uriOf(m[3]);
+  return uri === undefined ? { t, ip, status: +m[4] } : { t, ip, status: +m[4], uri };
 }

@@ -7,6 +7,10 @@ import { hostAddresses as readHostAddresses } from '../net/host-addresses.js';
 import { readLog } from './read-log.js';
 import { floodEvents, type FloodSpec } from './inject-flood.js';
 import { formatText, toJson } from './format-decision.js';
+import { join } from 'node:path';
+import { packageRoot } from '../nginx/locate.js';
+import { loadPathClasses } from './path-classes.js';
+import { addEvent } from './client-counts.js';
 
 /** Options of a replay. */
 export interface ReplayOptions {
@@ -20,6 +24,11 @@ export interface ReplayOptions {
   variant?: 'default' | 'original';
   /** A synthetic flood (or several) to add to the log. */
   inject?: FloodSpec | FloodSpec[];
+  /**
+   * The nginx config holding the warden path maps ($warden_sensitive, $warden_static): the operator's edited
+   * /etc/nginx/warden/nginx.conf, or by default the nginx.conf of this package.
+   */
+  nginxConf?: string;
   /** The host's own addresses for the allow-list when `allow_self` (default: this machine's). */
   hostAddresses?: string[];
   out: (line: string) => void;
@@ -44,6 +53,8 @@ export interface ReplaySummary {
   bannedIps: string[];
   unbans: number;
   globalAlerts: number;
+  /** Alerts of rules in mode `alert` (present only when there were some). */
+  ruleAlerts?: number;
   baselineRecomputes: number;
   activeBansAtEnd: number;
   finalBaseline: Baseline;
@@ -71,6 +82,8 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   const self = config.allow_self ? (opts.hostAddresses ?? readHostAddresses()) : [];
   const isAllowed = buildMatcher(['127.0.0.0/8', '::1', ...self, ...config.allowlist]);
   const engine = createEngine(cfg, { isAllowed });
+  const classes = loadPathClasses(opts.nginxConf ?? join(packageRoot(), 'nginx.conf'));
+  const prefix = config.detection.ipv6_prefix;
 
   const log = await readLog(opts.file);
   const events = log.events;
@@ -90,7 +103,6 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   }
   events.sort((a, b) => a.t - b.t);
 
-  const th = { zscore: cfg.zscore, multiplier: cfg.multiplier, maxIpRate: cfg.maxIpRate, tightenFactor: cfg.tightenFactor };
   const t0 = events.length ? events[0].t : 0;
   const simOf = (t: number) => t0 + Math.floor((t - t0) / speed);
   const logOf = (sim: number) => t0 + (sim - t0) * speed;
@@ -99,6 +111,7 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   let bans = 0;
   let unbans = 0;
   let globalAlerts = 0;
+  let ruleAlerts = 0;
   let recomputes = 0;
   const banned = new Set<string>();
   const expiries: number[] = [];
@@ -113,10 +126,11 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
         banned.add(d.ip);
         if (d.until !== null) expiries.push(d.until);
       } else if (d.kind === 'unban') unbans++;
+      else if (d.kind === 'rule_alert') ruleAlerts++;
       else globalAlerts++;
       const logT = logOf(d.at);
       if (opts.json) opts.out(JSON.stringify(toJson(d, logT)));
-      else opts.out(formatText(d, logT, th) ?? '');
+      else opts.out(formatText(d, logT) ?? '');
     }
   };
 
@@ -143,18 +157,11 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   while (i < events.length) {
     const sim = simOf(events[i].t);
     const perIp: Record<string, Counts> = {};
-    const global: Counts = [0, 0, 0];
+    const global: Counts = [0, 0, 0, 0, 0];
     for (; i < events.length && simOf(events[i].t) === sim; i++) {
-      const e = events[i];
-      const c = perIp[e.ip] ?? (perIp[e.ip] = [0, 0, 0]);
-      const k = e.status >= 500 ? 2 : e.status >= 400 ? 1 : 0;
-      c[0]++;
-      global[0]++;
-      if (k) {
-        c[k]++;
-        global[k]++;
-      }
-      ips.add(e.ip);
+      // The client key and classes nginx would count (IPv6 per prefix; auth failures and probes from the path maps).
+      const key = addEvent(perIp, global, events[i], classes, prefix);
+      if (key !== null) ips.add(key);
     }
     advanceTo(sim);
     engine.ingest([{ t: sim, global, ips: perIp }]);
@@ -190,13 +197,14 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
     finalBaseline: engine.baseline(),
     elapsedMs: Math.round(performance.now() - started),
   };
+  if (ruleAlerts > 0) summary.ruleAlerts = ruleAlerts;
   if (opts.json) {
     opts.out(JSON.stringify({ summary }));
   } else {
     const b = summary.finalBaseline;
     opts.out(`summary: ${summary.requests} requests (${summary.injected} injected) from ${summary.ips} addresses, ${summary.lines} lines, ${summary.skipped} skipped`);
     opts.out(`summary: log ${summary.firstTime ?? '-'} .. ${summary.lastTime ?? '-'} (${summary.logSeconds}s), simulated ${summary.simulatedSeconds}s at speed ${speed}, variant ${variant}`);
-    opts.out(`summary: ${bans} ban(s) of ${banned.size} address(es)${banned.size ? `: ${[...banned].slice(0, 20).join(', ')}${banned.size > 20 ? ', ...' : ''}` : ''}; ${unbans} unban(s); ${globalAlerts} global alert(s); ${summary.activeBansAtEnd} still banned at the end`);
+    opts.out(`summary: ${bans} ban(s) of ${banned.size} address(es)${banned.size ? `: ${[...banned].slice(0, 20).join(', ')}${banned.size > 20 ? ', ...' : ''}` : ''}; ${unbans} unban(s); ${globalAlerts} global alert(s)${ruleAlerts ? `; ${ruleAlerts} rule alert(s) (mode alert)` : ''}; ${summary.activeBansAtEnd} still banned at the end`);
     opts.out(`summary: final baseline ${b.mean.toFixed(2)} req/s (stddev ${b.stddev.toFixed(2)}, ${b.source}${b.hour !== undefined ? ` hour ${b.hour}` : ''}, ${b.samples} samples); ${recomputes} recomputations; took ${summary.elapsedMs} ms`);
     for (const s of log.skippedSamples) opts.out(`summary: skipped line ${s.line}: ${s.text}`);
   }

@@ -9,7 +9,7 @@ import type { Clock, Decision } from '../../enforcer/core/types.js';
 import { buildMatcher } from '../../enforcer/net/cidr.js';
 import { openStore, type WardenStore } from '../../enforcer/adapters/store/warden-store.js';
 import type { BanEntry, FirewallBackend } from '../../enforcer/adapters/firewall/port.js';
-import { applyDecisions } from '../../enforcer/daemon/apply-decisions.js';
+import { applyDecisions, type DecisionAudit } from '../../enforcer/daemon/apply-decisions.js';
 import { createWardenService } from '../../enforcer/daemon/warden-service.js';
 import type { PollLoop } from '../../enforcer/daemon/poll-loop.js';
 import type { WardenService } from '../../enforcer/api/service.js';
@@ -36,6 +36,8 @@ export interface ServiceFixture {
   firewall: Map<string, number | null>;
   /** The host's own address used by the fixture. */
   selfAddr: string;
+  /** Applies decisions as the daemon does (firewall, store, audit, alert counters). */
+  apply(decisions: Decision[]): Promise<void>;
   close(): void;
 }
 
@@ -66,10 +68,16 @@ function memoryFirewall(): FirewallBackend & { entries: Map<string, number | nul
  * Builds the service over a fresh temp database. `allowlist` goes into the config's allow-list; `nowMs` starts the clock.
  * @example const fx = createServiceFixture({ allowlist: ['10.9.0.0/16'] }); t.after(() => fx.close());
  */
-export function createServiceFixture(opts: { allowlist?: string[]; dbPath?: string; nowMs?: number } = {}): ServiceFixture {
+export function createServiceFixture(opts: {
+  allowlist?: string[]; dbPath?: string; nowMs?: number;
+  /** `detection` settings of the config (rule modes...). */
+  detection?: Record<string, unknown>;
+  /** A real audit log to write decisions to (default: none). */
+  audit?: DecisionAudit;
+} = {}): ServiceFixture {
   const dir = mkdtempSync(join(tmpdir(), 'warden-api-'));
   const dbPath = opts.dbPath ?? join(dir, 'warden.db');
-  const config = parseConfig({ allowlist: opts.allowlist ?? [], storage: { database: dbPath } }, {});
+  const config = parseConfig({ allowlist: opts.allowlist ?? [], storage: { database: dbPath }, detection: opts.detection ?? {} }, {});
   const clock = manualClock(opts.nowMs);
   const store = openStore(dbPath);
   const selfAddr = '192.0.2.10';
@@ -82,7 +90,12 @@ export function createServiceFixture(opts: { allowlist?: string[]; dbPath?: stri
   const engine = createEngine(engineConfigFrom(config), { isAllowed: (ip) => isAllowed(ip) });
   const firewall = memoryFirewall();
   const log = { info() {}, warn() {}, error() {} };
-  const audit = { ban() {}, unban() {}, globalAlert() {}, baseline() {}, failure() {} };
+  const audit: DecisionAudit = opts.audit ?? { ban() {}, unban() {}, globalAlert() {}, ruleAlert() {}, baseline() {}, failure() {} };
+  const ruleAlerts: Record<string, number> = {};
+  const apply = async (decisions: Decision[]) => {
+    for (const d of decisions) if (d.kind === 'rule_alert') ruleAlerts[d.rule] = (ruleAlerts[d.rule] ?? 0) + 1;
+    await applyDecisions(decisions, { firewall, store, audit, notify: () => {}, log, dryRun: false });
+  };
   const loopState = {
     reachable: true, lastPollAt: clock.nowMs() / 1000, lastError: null, droppedTotal: 3, droppedLastPoll: 0,
     requestsSeen: 1234, pollErrors: 0,
@@ -97,15 +110,13 @@ export function createServiceFixture(opts: { allowlist?: string[]; dbPath?: stri
     startedAt: clock.nowMs() / 1000 - 3725,
     selfAddrs: [selfAddr],
     backendNames: ['memory'],
-    apply: async (decisions: Decision[]) => {
-      await applyDecisions(decisions, { firewall, store, audit, notify: () => {}, log, dryRun: false });
-    },
+    apply,
     rebuildAllow,
     isAllowed: (ip: string) => isAllowed(ip),
-    decisions: () => ({ total: 0, lastMs: 1 }),
+    decisions: () => ({ total: 0, lastMs: 1, ruleAlerts }),
   });
   return {
-    service, store, engine, clock, firewall: firewall.entries, selfAddr,
+    service, store, engine, clock, firewall: firewall.entries, selfAddr, apply,
     close() {
       store.close();
       rmSync(dir, { recursive: true, force: true });

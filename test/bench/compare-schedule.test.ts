@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { makePlan, maxInWindow, replayAddress } from '../../bench/compare/schedule.js';
 import { attackOutcome, finalFailures } from '../../bench/compare/outcome.js';
 import { fail2banFiles, fail2banMissing } from '../../bench/compare/fail2ban.js';
+import { needCommands } from '../harness/tools.js';
 
 const root = process.env.WARDEN_ROOT ?? process.cwd();
 const logFile = join(root, 'test/fixtures/semicomplete-2015-access.log');
@@ -81,7 +82,7 @@ test('attackOutcome: latency from the first request to the first dropped one of 
 });
 
 test('the fail2ban filters: every line of the real log matches the rate filter, none the 401 filter (real fail2ban-regex)',
-  { skip: fail2banMissing() ?? false }, () => {
+  { skip: needCommands('fail2ban-regex', 'fail2ban-server', 'fail2ban-client') || (fail2banMissing() ?? false) }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'warden-f2b-regex-'));
     try {
       const files = fail2banFiles({ port: 80, accessLog: logFile, rateMaxretry: 385, rateFindtime: 60, backend: 'polling' });

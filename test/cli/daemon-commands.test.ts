@@ -26,6 +26,7 @@ test('status, ban, bans, history and unban work against a running daemon; histor
     'enforcement: { backends: [dry-run] }',
     'storage: { database: state/warden.db, audit_log: state/audit.log }',
     `api: { listen: "127.0.0.1:${apiPort}" }`,
+    'detection: { rules: { ceiling: { mode: alert } } }',
   ].join('\n'));
   let out = '';
   const daemon = spawn(process.execPath, [bin, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_CONFIG: '' } });
@@ -44,6 +45,15 @@ test('status, ban, bans, history and unban work against a running daemon; histor
   assert.equal(status.code, 0, status.err);
   assert.match(status.out, /nginx:\s+UNREACHABLE/);
   assert.match(status.out, /bans:\s+0 active/);
+  // Every rule of the registry with its mode and its settings in force.
+  assert.match(status.out, /^rules: +\(an IP is banned above 2\.50 req\/s over the window\)$/m);
+  assert.match(status.out, /^ {2}zscore {8}ban {4}z > 3$/m);
+  assert.match(status.out, /^ {2}multiplier {4}ban {4}rate > 5x mean$/m);
+  assert.match(status.out, /^ {2}ceiling {7}alert {2}rate > 30 req\/s$/m);
+  assert.match(status.out, /^ {2}global_surge {2}alert {2}site z > 3 or > 5x mean, every 120s at most$/m);
+  const badRule = warden(['history', '--rule', 'bogus', '--config', cfg]);
+  assert.equal(badRule.code, 2, badRule.out + badRule.err);
+  assert.match(badRule.err, /--rule expects one of zscore, multiplier, ceiling, manual, got `bogus`/);
 
   const ban = warden(['ban', '192.0.2.55', '--for', '2h', '--reason', 'seen in logs', '--config', cfg]);
   assert.equal(ban.code, 0, ban.err);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findNginx, freePort, nginxSkipReason, startNginx, type RunningNginx } from '../harness/nginx.js';
 import { netnsSkipReason, sh } from '../harness/netns.js';
+import { needCommands } from '../harness/tools.js';
 import { checkAuditLog, checkDatabase, checkLogrotate, checkSystemdUnit } from '../../enforcer/cli/commands/doctor.js';
 import { parseConfig } from '../../enforcer/config/load.js';
 
@@ -57,7 +58,7 @@ test('every section of docs/install.md that doctor points at exists as an anchor
   assert.deepEqual(dangling, [], `docs/install.md links to missing sections ${dangling.join(', ')}`);
 });
 
-test('doctor warns when a DOCKER-USER chain exists but is not hooked, and not once it is (inside a test namespace)', { skip: netnsSkipReason() }, async (t) => {
+test('doctor warns when a DOCKER-USER chain exists but is not hooked, and not once it is (inside a test namespace)', { skip: netnsSkipReason() || needCommands('iptables') }, async (t) => {
   const ns = `wds-${process.pid.toString(36)}-doc`;
   const tmp = tempDir();
   sh('ip', ['netns', 'add', ns]);
@@ -113,11 +114,14 @@ test('doctor on a real nginx: nginx backend without realip warns; with realip it
   });
   const bare = await startNginx({ workers: 1, servers: ['include {dir}/nginx-server.conf; location / { return 200; }'] });
   started.push(bare);
-  const cfg1 = await config(tmp.dir, 'a.yaml', ['dry_run: false', `nginx: { url: "${bare.internalUrl}" }`, 'enforcement: { backends: [nginx] }']);
+  const cfg1 = await config(tmp.dir, 'a.yaml', ['dry_run: false', `nginx: { url: "${bare.internalUrl}", secret_file: "${bare.secretFile}" }`, 'enforcement: { backends: [nginx] }']);
   const r1 = doctor(cfg1, ['--nginx', nginxWrapper(tmp.dir, bare)]);
   assert.match(r1.out, / ok {3}counters endpoint: /, r1.out);
   assert.match(r1.out, / ok {3}njs version: 0\.(8|9)\.|\n ok {3}njs version: [1-9]/);
   assert.match(r1.out, / ok {3}nginx include: the warden include is loaded/);
+  assert.match(r1.out, / ok {3}njs module version: counters protocol 2/);
+  assert.match(r1.out, / ok {3}IPv6 prefix: \/64 in nginx and in warden.yaml/);
+  assert.match(r1.out, / ok {3}warden secret: nginx and .* agree/);
   const realip = finding(r1.out, /^WARN {2}realip: /);
   assert.ok(realip, r1.out);
   assert.match(realip, /the nginx backend is used \(behind a proxy or CDN\?\) but nginx has no real_ip_header/);
@@ -127,7 +131,7 @@ test('doctor on a real nginx: nginx backend without realip warns; with realip it
   const proxied = await startNginx({ workers: 1, httpExtra: 'set_real_ip_from 10.0.0.0/8; real_ip_header X-Forwarded-For;',
     servers: ['location / { return 200; }'] });
   started.push(proxied);
-  const cfg2 = await config(tmp.dir, 'b.yaml', ['dry_run: false', `nginx: { url: "${proxied.internalUrl}" }`, 'enforcement: { backends: [nginx] }']);
+  const cfg2 = await config(tmp.dir, 'b.yaml', ['dry_run: false', `nginx: { url: "${proxied.internalUrl}", secret_file: "${proxied.secretFile}" }`, 'enforcement: { backends: [nginx] }']);
   const r2 = doctor(cfg2, ['--nginx', nginxWrapper(tmp.dir, proxied)]);
   assert.match(r2.out, /^ ok {3}realip: nginx takes client addresses from real_ip_header$/m, r2.out);
   const snippet = finding(r2.out, /^WARN {2}in-nginx bans: /);
@@ -138,7 +142,7 @@ test('doctor on a real nginx: nginx backend without realip warns; with realip it
 test('doctor warns when the running daemon saw every request of the last minute come from one private address', { skip: nginxSkipReason() }, async (t) => {
   const tmp = tempDir();
   const ng = await startNginx({ workers: 1, servers: ['location / { return 200; }'] });
-  const cfg = await config(tmp.dir, 'w.yaml', ['dry_run: true', `nginx: { url: "${ng.internalUrl}" }`, 'enforcement: { backends: [dry-run] }']);
+  const cfg = await config(tmp.dir, 'w.yaml', ['dry_run: true', `nginx: { url: "${ng.internalUrl}", secret_file: "${ng.secretFile}" }`, 'enforcement: { backends: [dry-run] }']);
   let out = '';
   const daemon = spawn(process.execPath, [bin, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_CONFIG: '' } });
   daemon.stdout.on('data', (b) => { out += b; });

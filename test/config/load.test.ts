@@ -21,14 +21,20 @@ function errorOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string {
 test('defaults: every setting is filled in as documented', () => {
   const c = parseConfig({}, {});
   assert.deepEqual(c.detection, {
-    window: 60, baseline_window: 1800, recompute_interval: 60, hourly_slots: true, hour_slot_min_samples: 600,
+    ipv6_prefix: 64, window: 60, baseline_window: 1800, recompute_interval: 60, hourly_slots: true, hour_slot_min_samples: 600,
     mean_floor: 1, stddev_floor: 0.5, error_mean_floor: 0.1, zscore: 3, multiplier: 5, max_ip_rate: 30, error_surge: 3, tighten_factor: 0.5,
-    min_requests: 10, global_cooldown: 120,
+    min_requests: 10, global_cooldown: 120, short_window: 5, alert_cooldown: 600,
+    rules: {
+      zscore: { mode: 'ban' }, multiplier: { mode: 'ban' }, ceiling: { mode: 'ban' }, error_surge: { mode: 'ban' },
+      global_surge: { mode: 'alert' },
+    },
   });
   assert.deepEqual(c.bans.ladder, [600, 1800, 7200, null]);
   assert.equal(c.bans.offence_memory, 30 * 86400);
   assert.equal(c.dry_run, false);
   assert.equal(c.nginx.poll_interval, 1);
+  assert.equal(c.nginx.ban_check_interval, 60);
+  assert.match(c.nginx.secret_file, /^\/etc\/nginx\/warden\/secret\.conf$/);
   assert.deepEqual(c.allowlist, []);
   assert.equal(c.allow_self, true);
   assert.deepEqual(c.enforcement.backends, ['ipset']);
@@ -81,6 +87,14 @@ test('each kind of bad value gives one exact line naming the key, the expectatio
     [{ api: { listen: 'localhost' } }, 'Expected `api.listen` to be HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080, got `"localhost"`'],
     [{ api: { tokens: ['short'] } }, 'Expected `api.tokens.0` to be a token of at least 16 characters, got `"short"`'],
     [{ detection: { zscroe: 3 } }, 'Unknown key `detection.zscroe` in config'],
+    [{ detection: { rules: { zscore: { mode: 'maybe' } } } }, 'Expected `detection.rules.zscore.mode` to be one of ban, alert, off, got `"maybe"`'],
+    [{ detection: { rules: { global_surge: { mode: 'ban' } } } }, 'Expected `detection.rules.global_surge.mode` to be one of alert, off, got `"ban"`'],
+    [{ detection: { rules: { bogus: { mode: 'ban' } } } }, 'Unknown key `detection.rules.bogus` in config'],
+    [{ detection: { rules: { ceiling: { mode: 'ban', max: 3 } } } }, 'Unknown key `detection.rules.ceiling.max` in config'],
+    [{ detection: { rules: { ceiling: 'off' } } }, 'Expected `detection.rules.ceiling` to be a mapping of keys to values, got `"off"`'],
+    [{ detection: { rules: [] } }, 'Expected `detection.rules` to be a mapping of rule names to their settings, got `[]`'],
+    [{ detection: { short_window: 0 } }, 'Expected `detection.short_window` to be a duration such as 30s, 10m, 2h or 30d (or a number of seconds > 0), got `0`'],
+    [{ alerts: { events: ['alert'] } }, 'Expected `alerts.events.0` to be one of ban, unban, global_alert, rule_alert, got `"alert"`'],
     [{ detections: {} }, 'Unknown key `detections` in config'],
     [{ enforcement: { nginx_status: 444 } }, 'Unknown key `enforcement.nginx_status` in config: removed (nothing read it); the answer to a banned client is set in nginx-server.conf (`return 403;` or `return 444;`)'],
     [[1, 2], 'Expected the config to be a mapping of keys to values, got `[1,2]`'],

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { configSchema } from '../../enforcer/config/schema.js';
 import { parseConfig } from '../../enforcer/config/load.js';
+import { ruleConfigRows } from '../../enforcer/core/rules/docs.js';
+import { allRules } from '../../enforcer/core/rules/registry.js';
 
 const root = process.env.WARDEN_ROOT ?? process.cwd();
 const bin = join(root, 'bin/warden.mjs');
@@ -62,9 +64,13 @@ test('the shipped warden.yaml sets every key of the schema, each with a comment 
   const lines = text.split('\n');
   const uncommented: string[] = [];
   for (const p of paths) {
-    const leaf = p.split('.').pop() as string;
-    const indent = p.includes('.') ? '  ' : '';
-    const i = lines.findIndex((l) => l.startsWith(`${indent}${leaf}:`));
+    // Each level of the path is found below its parent, indented two more spaces.
+    let i = -1;
+    p.split('.').forEach((k, depth) => {
+      const from = i + 1;
+      const at = lines.slice(from).findIndex((l) => l.startsWith(`${'  '.repeat(depth)}${k}:`));
+      i = at < 0 ? -Infinity : from + at;
+    });
     assert.ok(i >= 0, `no line for ${p}`);
     let j = i - 1;
     const commented = lines[i].includes(' #') || (j >= 0 && lines[j].trim().startsWith('#')) ||
@@ -138,4 +144,16 @@ test('the install guide\'s copy step gives the paths the systemd unit and logrot
   assert.match(unit, /^StateDirectory=nginx-warden$/m);
   assert.match(unit, /^LogsDirectory=nginx-warden$/m);
   assert.match(readFileSync(join(root, 'deploy/logrotate/nginx-warden'), 'utf8'), /^\/var\/log\/nginx-warden\/audit\.log \{$/m);
+});
+
+test('README documents every rule key exactly as the rule modules declare it (generated from the registry)', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const missing = ruleConfigRows().filter((row) => !readme.includes(row));
+  assert.deepEqual(missing, [], `README.md's configuration table lacks these rows (copy them in):\n${missing.join('\n')}`);
+});
+
+test('warden.yaml lists every registered rule under detection.rules with its default mode', () => {
+  const shipped = parseYaml(readFileSync(example, 'utf8')) as { detection: { rules: Record<string, { mode: string }> } };
+  for (const r of allRules()) assert.equal(shipped.detection.rules[r.name]?.mode, r.defaultMode, r.name);
+  assert.deepEqual(Object.keys(shipped.detection.rules), allRules().map((r) => r.name));
 });

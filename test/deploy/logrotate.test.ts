@@ -10,20 +10,23 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../harness/nginx.js';
+import { needCommands, needRoot } from '../harness/tools.js';
 
 const root = process.env.WARDEN_ROOT ?? process.cwd();
 const bin = join(root, 'bin/warden.mjs');
 const shipped = join(root, 'deploy/logrotate/nginx-warden');
 
 function logrotateSkipReason(): string | false {
-  if (spawnSync('sh', ['-c', 'command -v logrotate'], { stdio: 'ignore' }).status !== 0) {
-    return 'logrotate is not installed (.ci/run installs it: apt-get install logrotate)';
-  }
-  if (process.getuid?.() !== 0) return 'needs root: the shipped config creates the new file as root:adm (runs in CI as root)';
-  return false;
+  return needCommands('logrotate') || needRoot('the shipped config creates the new file as root:adm');
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `cond` every 20 ms until true (resolves true) or `timeoutMs` passed (false). */
+async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await sleep(20)) if (cond()) return true;
+  return cond();
+}
 
 /** The shipped config with the log path and the postrotate command made to fit this test. */
 function renderLogrotate(text: string, logPath: string, pid: number): string {
@@ -77,7 +80,8 @@ test('logrotate rotates the audit log of a running daemon, which reopens it on S
   const writer = (async () => {
     for (const ip of during) await ban(ip);
   })();
-  await sleep(30);
+  // Rotate once the first of them is in the file, so the rotation happens while they are being written.
+  assert.ok(await waitUntil(() => readFileSync(audit, 'utf8').includes(' BAN 203.0.113.'), 10_000), 'the bans during the rotation never started');
   const lr = spawn('logrotate', ['-f', '-s', join(dir, 'logrotate.state'), conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   let lrErr = '';
   lr.stderr.on('data', (b) => { lrErr += b; });
@@ -85,8 +89,9 @@ test('logrotate rotates the audit log of a running daemon, which reopens it on S
   const rotated: { code: number | null; err: string } = await new Promise((resolve) => lr.once('exit', (code) => resolve({ code, err: lrErr })));
   await writer;
   assert.equal(rotated.code, 0, `logrotate failed: ${rotated.err}`);
-  // The HUP was sent by postrotate before logrotate exited; give the daemon's event loop a moment to act on it.
-  await sleep(300);
+  // The HUP was sent by postrotate before logrotate exited; the daemon says when it has reopened the file.
+  const reopened = (n: number) => (out.match(/^warden: SIGHUP: audit log reopened$/gm) ?? []).length >= n;
+  assert.ok(await waitUntil(() => reopened(1), 10_000), `the daemon did not reopen the audit log:\n${out}`);
   for (const ip of after) await ban(ip);
 
   const old = `${audit}.1`;
@@ -106,7 +111,7 @@ test('logrotate rotates the audit log of a running daemon, which reopens it on S
   const second = spawnSync('logrotate', ['-f', '-s', join(dir, 'logrotate.state'), conf], { encoding: 'utf8' });
   assert.equal(second.status, 0, second.stderr);
   assert.ok(existsSync(`${audit}.2.gz`), 'the older rotation is compressed');
-  await sleep(300);
+  assert.ok(await waitUntil(() => reopened(2), 10_000), `the daemon did not reopen the audit log again:\n${out}`);
   await ban('198.51.100.200');
   assert.deepEqual(bansIn(audit), ['198.51.100.200']);
 });

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { netnsSkipReason, sh } from '../harness/netns.js';
+import { needCommands } from '../harness/tools.js';
 import { createIpsetBackend } from '../../enforcer/adapters/firewall/ipset.js';
 import { createIptablesBackend } from '../../enforcer/adapters/firewall/iptables.js';
 import { createNftablesBackend } from '../../enforcer/adapters/firewall/nftables.js';
@@ -24,7 +25,7 @@ function uninstallSnippet(): string {
   return m[1];
 }
 
-test('the guide\'s uninstall commands remove every set, chain, jump and table the backends made', { skip: netnsSkipReason() }, async (t) => {
+test('the guide\'s uninstall commands remove every set, chain, jump and table the backends made', { skip: netnsSkipReason() || needCommands('ipset', 'nft', 'iptables', 'ip6tables') }, async (t) => {
   const ns = `wds-${process.pid.toString(36)}-uninst`;
   sh('ip', ['netns', 'add', ns]);
   t.after(() => { spawnSync('ip', ['netns', 'del', ns]); });

@@ -10,11 +10,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { netnsSkipReason, sh } from '../harness/netns.js';
+import { needCommands } from '../harness/tools.js';
 
 const root = process.env.WARDEN_ROOT ?? process.cwd();
 const bin = join(root, 'bin/warden.mjs');
-const hasSetpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { stdio: 'ignore' }).status === 0;
-const skip = netnsSkipReason() || (hasSetpriv ? false : 'setpriv (util-linux) is not installed');
+const skip = netnsSkipReason() || needCommands('setpriv', 'ipset', 'nft', 'iptables', 'ip6tables');
 
 /** `-all,+net_admin,+net_raw` from the unit's CapabilityBoundingSet. */
 function boundingSetArg(): string {

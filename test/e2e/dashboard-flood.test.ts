@@ -7,13 +7,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser, browserSkipReason } from '../harness/browser.js';
 import { startNginx, nginxSkipReason, repoRoot, type RunningNginx } from '../harness/nginx.js';
+import { needCommands } from '../harness/tools.js';
 import { startDaemon, type Daemon } from '../../enforcer/daemon/daemon.js';
 import { tempDir, testConfig, ab, steadyClient } from './helpers.js';
 
 declare const document: { getElementById(id: string): { textContent: string | null } | null };
 
 const ARTIFACTS = join(repoRoot, 'test-artifacts', 'e2e');
-const skip = nginxSkipReason() || (browserSkipReason());
+const skip = nginxSkipReason() || browserSkipReason() || needCommands('ab');
 
 test('browser: a real flood is banned on the live page within seconds, shows in history, and is unbanned from the page', { skip, timeout: 90_000 }, async (t) => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -25,7 +26,7 @@ test('browser: a real flood is banned on the live page within seconds, shows in 
     servers: ['include {dir}/nginx-server.conf; location / { return 200 "ok\\n"; }'] });
   cleanups.push(() => ng.stop());
   let password = '';
-  const daemon: Daemon = await startDaemon(testConfig(tmp.dir, { nginx: { url: ng.internalUrl }, enforcement: { backends: ['nginx'] } }),
+  const daemon: Daemon = await startDaemon(testConfig(tmp.dir, { nginx: { url: ng.internalUrl, secret_file: ng.secretFile }, enforcement: { backends: ['nginx'] } }),
     { onGeneratedPassword: (pw) => { password = pw; } });
   cleanups.push(() => daemon.stop());
   const bg = steadyClient(ng.url('/'), '198.51.100.31', 400);
@@ -47,10 +48,12 @@ test('browser: a real flood is banned on the live page within seconds, shows in 
   const flooder = '203.0.113.99';
   const t0 = Date.now();
   const flood = ab(ng.url('/'), 3000, 8, [`X-Forwarded-For: ${flooder}`]);
-  await page.waitForSelector(`#bans-table tr[data-ip="${flooder}"]`, { timeout: 8000 });
+  await page.waitForSelector(`#bans-table tr[data-ip="${flooder}"]`, { timeout: 15_000 });
   const seenMs = Date.now() - t0;
   t.diagnostic(`flood start -> ban visible on the dashboard: ${seenMs} ms`);
-  assert.ok(seenMs < 6000, `the ban took ${seenMs} ms to show`);
+  // A ban takes up to ~3 s (a completed second, the next 1 s poll) and the page refreshes every 2 s; the margin above
+  // that is for a shared, loaded machine (the time to the first drop is bench/compare's to measure).
+  assert.ok(seenMs < 12_000, `the ban took ${seenMs} ms to show`);
   await flood;
   assert.equal((await fetch(ng.url('/'), { headers: { 'X-Forwarded-For': flooder } })).status, 403);
   await page.waitForTimeout(1500);

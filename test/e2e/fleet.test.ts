@@ -40,7 +40,7 @@ interface Node {
 function configYaml(n: Node, redisUrl: string): string {
   return [
     'log_level: info',
-    `nginx: { url: "http://127.0.0.1:${n.ng.internalPort}" }`,
+    `nginx: { url: "http://127.0.0.1:${n.ng.internalPort}", secret_file: "${n.ng.secretFile}" }`,
     // A short window so the test is quick: the ceiling is 40 req/s over 5 s, for one host and for the fleet.
     'detection: { window: 5, zscore: 1000, multiplier: 1000, max_ip_rate: 40, min_requests: 10 }',
     'enforcement: { backends: [ipset], name: wdfleet }',

@@ -15,9 +15,9 @@ export function tempDir(prefix = 'warden-e2e-'): { dir: string; remove: () => vo
 /** A validated config for a daemon under test: its files in `dir`, API on a free port, quiet logs. */
 export function testConfig(dir: string, raw: Record<string, unknown>): Config {
   const base = { log_level: 'warn', storage: { database: join(dir, 'warden.db'), audit_log: join(dir, 'audit.log') },
-    api: { listen: '127.0.0.1:0' } };
+    api: { listen: '127.0.0.1:0' }, nginx: { secret_file: join(dir, 'secret.conf') } };
   const merged: Record<string, unknown> = { ...base, ...raw };
-  for (const k of ['storage', 'api'] as const) merged[k] = { ...base[k], ...(raw[k] as object | undefined) };
+  for (const k of ['storage', 'api', 'nginx'] as const) merged[k] = { ...base[k], ...(raw[k] as object | undefined) };
   return parseConfig(merged);
 }
 

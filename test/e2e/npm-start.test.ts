@@ -17,8 +17,9 @@ import { join } from 'node:path';
 import { findNginx, nginxSkipReason, repoRoot } from '../harness/nginx.js';
 import { portIsFree } from '../../enforcer/nginx/launch.js';
 import { waitFor } from './helpers.js';
+import { needCommands } from '../harness/tools.js';
 
-const skip = nginxSkipReason() || (spawnSync('git', ['--version']).status !== 0 ? 'git is not installed' : false);
+const skip = nginxSkipReason() || needCommands('git');
 
 /** Pids of every live process in process group `pgid`. */
 function groupMembers(pgid: number): number[] {
@@ -224,7 +225,8 @@ test('npm start on a clean clone: demo banner, login, demo:attack gets the flood
 /** Why the test below cannot run here, or false. */
 function noNginxSkip(): string | false {
   if (process.getuid?.() !== 0) return 'needs root to run a command as the user nobody';
-  if (spawnSync('runuser', ['--help']).status !== 0) return 'runuser is not installed';
+  const noRunuser = needCommands('runuser');
+  if (noRunuser) return noRunuser;
   const n = findNginx();
   if (typeof n !== 'string' && !n.root) return `this host has an nginx with njs >= 0.8 (${n.bin}): the demo would run as nobody`;
   return false;

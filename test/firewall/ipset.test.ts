@@ -4,10 +4,12 @@ import assert from 'node:assert/strict';
 import { createIpsetBackend } from '../../enforcer/adapters/firewall/ipset.js';
 import { BackendUnavailableError } from '../../enforcer/adapters/firewall/port.js';
 import { netnsSkipReason } from '../harness/netns.js';
+import { needCommands } from '../harness/tools.js';
 import { canConnect, fwOptions, memoryLogger, servedNetwork } from './helpers.js';
 import { timeoutAndBulkTests } from './timeout-and-bulk.js';
 
-const skip = netnsSkipReason();
+const commands = ['ipset', 'iptables', 'ip6tables', 'curl'];
+const skip = netnsSkipReason() || needCommands(...commands);
 const now = () => Math.floor(Date.now() / 1000);
 
 test('ipset: a banned client (IPv4 and IPv6) cannot connect, another can; unban restores it; init and add are idempotent', { skip }, async (t) => {
@@ -65,7 +67,7 @@ test('ipset: a banned client (IPv4 and IPv6) cannot connect, another can; unban 
   assert.ok(!net.exec(net.serverNs, 'iptables', ['-S', 'INPUT']).includes('WDT'), 'jump gone');
 });
 
-timeoutAndBulkTests('ipset', createIpsetBackend, 4);
+timeoutAndBulkTests('ipset', createIpsetBackend, 4, commands);
 
 test('ipset: a missing binary is a clear BackendUnavailableError; commit reports failures without throwing', async () => {
   const fw = createIpsetBackend({ name: 'wdt', hookChains: ['INPUT'], retries: 0, prefix: ['env', 'PATH=/nonexistent'], log: memoryLogger().log });

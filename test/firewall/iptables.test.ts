@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { createIptablesBackend, parseChainRules } from '../../enforcer/adapters/firewall/iptables.js';
 import { BackendUnavailableError } from '../../enforcer/adapters/firewall/port.js';
 import { createTestNetwork, netnsSkipReason } from '../harness/netns.js';
+import { needCommands } from '../harness/tools.js';
 import { canConnect, fwOptions, manyAddresses, memoryLogger, servedNetwork } from './helpers.js';
 
-const skip = netnsSkipReason();
+const skip = netnsSkipReason() || needCommands('iptables', 'ip6tables', 'iptables-restore', 'curl');
 const now = () => Math.floor(Date.now() / 1000);
 
 test('iptables: parses the per-IP rules of `iptables -S`', () => {

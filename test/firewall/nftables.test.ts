@@ -4,10 +4,12 @@ import assert from 'node:assert/strict';
 import { createNftablesBackend, nftCommitScript } from '../../enforcer/adapters/firewall/nftables.js';
 import { BackendUnavailableError } from '../../enforcer/adapters/firewall/port.js';
 import { createTestNetwork, netnsSkipReason } from '../harness/netns.js';
+import { needCommands } from '../harness/tools.js';
 import { canConnect, fwOptions, memoryLogger, servedNetwork } from './helpers.js';
 import { timeoutAndBulkTests } from './timeout-and-bulk.js';
 
-const skip = netnsSkipReason();
+const commands = ['nft', 'curl'];
+const skip = netnsSkipReason() || needCommands(...commands);
 const now = () => Math.floor(Date.now() / 1000);
 
 test('nftables: the commit script adds/deletes each touched element first, so absent removals never fail', () => {
@@ -92,7 +94,7 @@ test('nftables: hookChains with DOCKER-USER adds a forward-hook chain with the s
   assert.doesNotMatch(net.exec(net.serverNs, 'nft', ['list', 'ruleset']), /hook forward/);
 });
 
-timeoutAndBulkTests('nftables', createNftablesBackend, 6);
+timeoutAndBulkTests('nftables', createNftablesBackend, 6, commands);
 
 test('nftables: a missing binary is a clear BackendUnavailableError', async () => {
   const fw = createNftablesBackend({ name: 'wdt', hookChains: ['INPUT'], retries: 0, prefix: ['env', 'PATH=/nonexistent'], log: memoryLogger().log });

@@ -22,7 +22,7 @@ test('nginx backend: a banned client gets 403 behind a trusted X-Forwarded-For p
   t.after(async () => { await ng?.stop(); });
   ng = await startNginx({ workers: 2, httpExtra: realip, servers: [site] });
   const log = quietLog();
-  const fw = createNginxBackend({ url: ng.internalUrl, retries: 1 }, { log });
+  const fw = createNginxBackend({ url: ng.internalUrl, retries: 1, secret: () => ng.secret }, { log });
   await fw.init();
   assert.deepEqual(log.lines, [], 'init warned although nginx is up');
 
@@ -55,7 +55,7 @@ test('nginx backend: idempotent adds/removes, invalid addresses reported, a past
   let ng: RunningNginx | null = null;
   t.after(async () => { await ng?.stop(); });
   ng = await startNginx({ workers: 1, httpExtra: realip, servers: [site] });
-  const fw = createNginxBackend({ url: ng.internalUrl, retries: 0 }, { log: quietLog() });
+  const fw = createNginxBackend({ url: ng.internalUrl, retries: 0, secret: () => ng.secret }, { log: quietLog() });
   await fw.init();
   const until = Math.floor(Date.now() / 1000) + 600;
   fw.add([{ ip: '198.51.100.1', until }]);

@@ -5,16 +5,19 @@ import assert from 'node:assert/strict';
 import type { FirewallOptions } from '../../enforcer/adapters/firewall/exec.js';
 import type { FirewallBackend } from '../../enforcer/adapters/firewall/port.js';
 import { createTestNetwork, netnsSkipReason } from '../harness/netns.js';
+import { needCommands } from '../harness/tools.js';
 import { canConnect, fwOptions, manyAddresses, memoryLogger, servedNetwork } from './helpers.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 
 /**
- * Registers the two tests for a backend; `family` is the address family the expiry test bans.
- * @example timeoutAndBulkTests('ipset', createIpsetBackend, 4);
+ * Registers the two tests for a backend; `family` is the address family the expiry test bans; `commands` the system
+ * commands the backend runs (a missing one skips the tests by name).
+ * @example timeoutAndBulkTests('ipset', createIpsetBackend, 4, ['ipset', 'iptables', 'ip6tables', 'curl']);
  */
-export function timeoutAndBulkTests(label: string, create: (fw: FirewallOptions) => FirewallBackend, family: 4 | 6): void {
-  const skip = netnsSkipReason();
+export function timeoutAndBulkTests(label: string, create: (fw: FirewallOptions) => FirewallBackend, family: 4 | 6,
+  commands: string[]): void {
+  const skip = netnsSkipReason() || needCommands(...commands);
 
   test(`${label}: a ban with a 2 s timeout really expires in the kernel`, { skip }, async (t) => {
     const s = await servedNetwork(1);
@@ -43,6 +46,8 @@ export function timeoutAndBulkTests(label: string, create: (fw: FirewallOptions)
     t.diagnostic(`${label}: init + commit of 100,000 bans: ${ms.toFixed(0)} ms`);
     assert.deepEqual(r, { added: 100_000, removed: 0, failed: [] });
     assert.equal((await fw.list()).length, 100_000);
-    assert.ok(ms < 20_000, `took ${ms} ms`);
+    // One batch, not 100,000 commands (which takes minutes); the time itself is bench/enforce's to measure: on this shared
+    // machine the ipset commit alone has taken 17 s.
+    assert.ok(ms < 90_000, `took ${ms} ms`);
   });
 }

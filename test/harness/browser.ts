@@ -3,12 +3,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { needCommands } from './tools.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
 /** Why browser tests are skipped here, or false when chromium is installed. */
 export function browserSkipReason(): string | false {
-  return existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`;
+  return existsSync(CHROMIUM) ? false : needCommands('chromium') || `${CHROMIUM} is missing (apt-get install chromium)`;
 }
 
 /**

@@ -2,6 +2,7 @@
 // Every firewall rule a test makes lives inside these namespaces; nothing touches the root namespace's chains.
 // Addresses: 198.18.0.0/15 (RFC 2544, benchmarking) and 2001:db8::/32 (RFC 3849, documentation).
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { needCommands, needRoot } from './tools.js';
 
 /** True when this process can create namespaces (root with `ip` available). */
 export function canUseNetns(): boolean {
@@ -16,7 +17,7 @@ export function canUseNetns(): boolean {
 
 /** Why netns tests are skipped here, or false when they can run (for `test(name, { skip })`). */
 export function netnsSkipReason(): string | false {
-  return canUseNetns() ? false : 'needs root and iproute2 to create network namespaces (runs in CI as root)';
+  return needRoot('creates network namespaces') || needCommands('ip', 'bridge');
 }
 
 /** Runs a command, returning stdout; throws with stderr on failure. */

@@ -2,10 +2,11 @@
 // a system nginx, or a Debian trixie root built once with mmdebstrap), starts it through the product's launcher
 // (enforcer/nginx/launch.ts) on free loopback ports with a generated config that includes the REAL top-level nginx.conf
 // and the BUILT dist/njs/warden.js, and stops it by pid. Also a tiny upstream server for proxied/502 tests.
-import { existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { locateNginx, runNginx, type NginxBinary } from '../../enforcer/nginx/locate.js';
+import { findEngine, type FoundEngine } from './engines.js';
 import {
   childrenOf, freePort, installWardenFiles, launchNginx, makeNginxDir, startUpstream, wardenConfFor as wardenConfIn, type Upstream,
 } from '../../enforcer/nginx/launch.js';
@@ -20,14 +21,36 @@ export const repoRoot: string = process.env.WARDEN_ROOT ?? join(dirname(fileURLT
 export const trixieRoot: string = join(repoRoot, '.cache/nginx-trixie');
 
 let found: NginxBinary | string | undefined;
+let engine: FoundEngine | undefined;
 
 /**
- * Finds an nginx with njs >= 0.8, or the reason there is none (memoised; see locateNginx).
+ * Finds an nginx with njs >= 0.8, or the reason there is none (memoised): the engine WARDEN_TEST_ENGINE names
+ * (engines.ts: `trixie-njs`, `sid-njs`, `sid-qjs`, set by scripts/run-tests.mjs for the engine matrix), else
+ * locateNginx's (WARDEN_NGINX, a system nginx, the trixie root).
  * @example const n = findNginx(); if (typeof n === 'string') console.log('skip:', n);
  */
 export function findNginx(): NginxBinary | string {
-  if (found === undefined) found = locateNginx({ trixieRoot });
+  if (found !== undefined) return found;
+  const id = process.env.WARDEN_TEST_ENGINE;
+  if (id && process.env.WARDEN_TEST_ENGINE_MISSING) {
+    found = process.env.WARDEN_TEST_ENGINE_MISSING; // the runner found it missing already (scripts/run-tests.mjs)
+  } else if (id) {
+    const e = findEngine(id, join(repoRoot, '.cache'));
+    if (typeof e === 'string') found = e;
+    else {
+      engine = e;
+      found = e.nb;
+    }
+  } else {
+    found = locateNginx({ trixieRoot });
+  }
   return found;
+}
+
+/** The matrix engine the tests run on (WARDEN_TEST_ENGINE), or undefined for the default nginx. */
+export function testEngine(): FoundEngine | undefined {
+  findNginx();
+  return engine;
 }
 
 /** Why nginx tests are skipped here, or false when they can run (for `test(name, { skip: nginxSkipReason() })`). */
@@ -48,7 +71,7 @@ export interface ServerSpec {
 export interface StartNginxOptions {
   /** worker_processes, default 2. */
   workers?: number;
-  /** Extra directives in http {} after the warden include. */
+  /** Extra directives in http {} after the warden include; `{dir}` becomes the config directory as nginx sees it. */
   httpExtra?: string;
   /** Directives in the main context (e.g. `worker_rlimit_nofile 4096;`). */
   mainExtra?: string;
@@ -65,8 +88,17 @@ export interface StartNginxOptions {
   internalListen?: string;
   /** Edits the text of the warden nginx.conf before use (e.g. smaller zones). */
   editWardenConf?: (text: string) => string;
+  /**
+   * A folder with another version's nginx.conf, nginx-server.conf, warden.js and warden-internal.js to install instead
+   * of this checkout's (test/fixtures/njs-v1: the upgrade test).
+   */
+  wardenFiles?: string;
+  /** The warden secret to install (default: a new one); a daemon's own (`readSecret(config.nginx.secret_file)`). */
+  secret?: string;
   /** error_log level, default `notice`. */
   errorLogLevel?: string;
+  /** Extra files written into the config directory before the start (name -> text), e.g. a test's own njs module. */
+  files?: Record<string, string>;
 }
 
 /** A running nginx. */
@@ -78,9 +110,14 @@ export interface RunningNginx {
   internalPort: number;
   /** `http://127.0.0.1:<port><path>` of server `i` (default 0). */
   url(path?: string, i?: number): string;
-  /** Internal listener base URL and its counters endpoint. */
+  /** Internal listener base URL and its counters endpoint (protocol 2: `/counters?v=2`). */
   internalUrl: string;
   countersUrl: string;
+  /** The warden secret this nginx includes (secret.conf) and its file on the host ('' without warden). */
+  secret: string;
+  secretFile: string;
+  /** fetch() on the internal listener with the secret (`X-Warden-Secret`) added. */
+  internalFetch(path: string, init?: RequestInit): Promise<Response>;
   /** Master pid (stop by this pid). */
   pid: number;
   /** Worker pids right now. */
@@ -121,6 +158,7 @@ export async function startNginx(opts: StartNginxOptions): Promise<RunningNginx>
   const warden = opts.warden !== false;
   if (warden && !existsSync(bundle)) throw new Error(`${bundle} missing: run \`node build.mjs --only njs\` first`);
   const { dir, dirInNginx } = makeNginxDir(nb, join(repoRoot, '.cache'), 'warden-test-');
+  for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, name), text);
   const norm = (s: ServerSpec | string): ServerSpec => (typeof s === 'string' ? { body: s } : s);
   let servers = opts.servers.map(norm);
   const ports: number[] = [];
@@ -129,12 +167,17 @@ export async function startNginx(opts: StartNginxOptions): Promise<RunningNginx>
   const internalPort = warden ? (fixedInternal ? Number(fixedInternal[1]) : await freePort()) : 0;
   const internalListen = (opts.internalListen ?? '127.0.0.1:{port}').replace('{port}', String(internalPort));
   const workers = opts.workers ?? 2;
+  let secretInfo = { secret: '', secretFile: '' };
   const writeConfig = () => {
     const blocks = servers.map((s, i) => {
       const listens = (s.listen ?? ['127.0.0.1:{port}']).map((l) => `    listen ${l.replace('{port}', String(ports[i]))};`).join('\n');
       return `  server {\n${listens}\n${s.body.split('{dir}').join(dirInNginx)}\n  }`;
     });
-    if (warden) installWardenFiles(repoRoot, dir, dirInNginx, internalListen, opts.editWardenConf);
+    if (warden) secretInfo = installWardenFiles(repoRoot, dir, dirInNginx, internalListen, opts.editWardenConf, opts.secret);
+    if (warden && opts.wardenFiles) {
+      for (const f of ['warden.js', 'warden-internal.js', 'nginx-server.conf']) copyFileSync(join(opts.wardenFiles, f), join(dir, f));
+      writeFileSync(join(dir, 'warden.conf'), wardenConfIn(opts.wardenFiles, dirInNginx, internalListen, opts.editWardenConf));
+    }
     const t = `${dirInNginx}/tmp`;
     writeFileSync(join(dir, 'nginx.conf'), [
       nb.loadModule,
@@ -149,8 +192,9 @@ export async function startNginx(opts: StartNginxOptions): Promise<RunningNginx>
       `  client_body_temp_path ${t}/body; proxy_temp_path ${t}/proxy; fastcgi_temp_path ${t}/fcgi;`,
       `  uwsgi_temp_path ${t}/uwsgi; scgi_temp_path ${t}/scgi;`,
       '  default_type text/plain;',
+      engine?.spec.engine === 'qjs' ? '  js_engine qjs;' : '',
       warden ? `  include ${dirInNginx}/warden.conf;` : '',
-      opts.httpExtra ?? '',
+      (opts.httpExtra ?? '').split('{dir}').join(dirInNginx),
       ...blocks,
       '}',
       '',
@@ -169,7 +213,12 @@ export async function startNginx(opts: StartNginxOptions): Promise<RunningNginx>
     internalPort,
     url: (path = '/', i = 0) => `http://127.0.0.1:${ports[i]}${path}`,
     internalUrl,
-    countersUrl: `${internalUrl}/counters`,
+    countersUrl: `${internalUrl}/counters?v=2`,
+    secret: secretInfo.secret,
+    secretFile: secretInfo.secretFile,
+    internalFetch: (path, init) => fetch(`${internalUrl}${path}`, {
+      ...init, headers: { ...(init?.headers as Record<string, string> | undefined), 'X-Warden-Secret': secretInfo.secret },
+    }),
     pid,
     workers: () => childrenOf(pid),
     dir,
@@ -206,7 +255,8 @@ export async function withNginx<T>(opts: StartNginxOptions, fn: (ng: RunningNgin
   try {
     return await fn(ng);
   } catch (err) {
-    console.error(`--- nginx error log (${ng.dir}/error.log) ---\n${ng.errorLog()}--- end of nginx error log ---`);
+    const on = testEngine()?.label ?? (typeof found === 'string' ? '' : found?.version ?? '');
+    console.error(`--- nginx error log (${ng.dir}/error.log; ${on}) ---\n${ng.errorLog()}--- end of nginx error log ---`);
     throw err;
   } finally {
     await ng.stop();

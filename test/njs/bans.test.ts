@@ -11,7 +11,7 @@ test('a banned IP is refused by nginx, others are served, removing it restores s
   await withNginx({ workers: 2, httpExtra: trustLoopbackXff, servers: [site] }, async (ng) => {
     const get = async (ip: string) => (await fetch(ng.url('/'), { headers: { 'X-Forwarded-For': ip } })).status;
     const post = async (body: unknown) => {
-      const res = await fetch(`${ng.internalUrl}/bans`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+      const res = await ng.internalFetch('/bans', { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
       return { status: res.status, body: (await res.json()) as { added?: number; removed?: number; failed?: Array<{ ip: string }>; error?: string } };
     };
     const now = Math.floor(Date.now() / 1000);
@@ -39,7 +39,7 @@ test('a banned IP is refused by nginx, others are served, removing it restores s
     assert.equal(await get('fd00::10'), 200);
     assert.equal(await get('203.0.113.10'), 200, 'an expired ban is not enforced');
     assert.equal(await get('203.0.113.11'), 200);
-    const list = (await (await fetch(`${ng.internalUrl}/bans`)).json()) as { bans: Array<{ ip: string; until: number }> };
+    const list = (await (await ng.internalFetch('/bans')).json()) as { bans: Array<{ ip: string; until: number }> };
     assert.deepEqual(list.bans.sort((a, b) => a.ip.localeCompare(b.ip)), [
       { ip: '198.51.100.9', until: now + 600 },
       { ip: '2001:db8::9', until: now + 600 },
@@ -62,14 +62,14 @@ test('a banned IP is refused by nginx, others are served, removing it restores s
     assert.match(String(status.nginx), /^1\.\d+\.\d+$/);
     assert.equal(status.dropped_total, 0);
     assert.deepEqual(Object.keys(status.zones as object).sort(), ['warden_bans', 'warden_counts', 'warden_meta']);
-    assert.equal((await fetch(`${ng.internalUrl}/nope`)).status, 404);
+    assert.equal((await ng.internalFetch('/nope')).status, 404);
   });
 });
 
 test('the 444 alternative closes the connection of a banned client', { skip }, async () => {
   const site444 = 'if ($warden_banned) { return 444; }\n    location / { return 200 "ok\\n"; }';
   await withNginx({ workers: 1, httpExtra: trustLoopbackXff, servers: [site444] }, async (ng) => {
-    await fetch(`${ng.internalUrl}/bans`, { method: 'POST', body: JSON.stringify({ add: [{ ip: '203.0.113.44', until: 0 }] }) });
+    await ng.internalFetch('/bans', { method: 'POST', body: JSON.stringify({ add: [{ ip: '203.0.113.44', until: 0 }] }) });
     await assert.rejects(fetch(ng.url('/'), { headers: { 'X-Forwarded-For': '203.0.113.44' } }));
     assert.equal((await fetch(ng.url('/'), { headers: { 'X-Forwarded-For': '203.0.113.45' } })).status, 200);
   });

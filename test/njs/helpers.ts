@@ -1,6 +1,7 @@
 // Test helpers for the njs tests: load with ab, drain the counters endpoint, and add up what comes back.
 import { execFile } from 'node:child_process';
-import type { CounterBatch, Counts } from '../../enforcer/core/types.js';
+import type { Counts } from '../../enforcer/core/types.js';
+import { decodeCounters, type DecodedCounters } from '../../enforcer/adapters/counters-text.js';
 
 /** What a series of polls brought back, added up. */
 export interface Totals {
@@ -14,46 +15,53 @@ export interface Totals {
 
 /** Empty totals. */
 export function emptyTotals(): Totals {
-  return { global: [0, 0, 0], ips: {}, dropped: 0, polls: 0, seconds: {} };
+  return { global: [0, 0, 0, 0, 0], ips: {}, dropped: 0, polls: 0, seconds: {} };
 }
 
-/** Adds one counters answer into `into`. */
-export function addBatch(into: Totals, b: CounterBatch): void {
+/** Adds one decoded counters answer into `into` (all five fields; a client's counts read [total, 4xx, 5xx, auth, probe]). */
+export function addBatch(into: Totals, b: DecodedCounters): void {
   into.polls++;
   into.dropped += b.dropped;
   for (const bucket of b.buckets) {
     into.seconds[bucket.t] = (into.seconds[bucket.t] ?? 0) + 1;
-    for (let i = 0; i < 3; i++) into.global[i] = (into.global[i] ?? 0) + (bucket.g[i] ?? 0);
-    for (const [ip, c] of Object.entries(bucket.ip)) {
-      const t = (into.ips[ip] ??= [0, 0, 0]);
-      for (let i = 0; i < 3; i++) t[i] = (t[i] ?? 0) + (c[i] ?? 0);
+    for (let i = 0; i < 5; i++) into.global[i] = (into.global[i] ?? 0) + (bucket.global[i] ?? 0);
+    for (const [ip, c] of Object.entries(bucket.ips)) {
+      const t = (into.ips[ip] ??= [0, 0, 0, 0, 0]);
+      for (let i = 0; i < 5; i++) t[i] = (t[i] ?? 0) + (c[i] ?? 0);
     }
   }
 }
 
-/** GET /counters once (following more:true) and add it up. */
-export async function pollOnce(countersUrl: string, into: Totals): Promise<CounterBatch> {
+/** Where to drain: an nginx of the harness (its counters URL and secret). */
+export interface CountersSource {
+  countersUrl: string;
+  secret: string;
+}
+
+/** GET /counters?v=2 with the secret once (following more) and add it up; returns the last decoded answer. */
+export async function pollOnce(src: CountersSource, into: Totals): Promise<DecodedCounters> {
   for (;;) {
-    const res = await fetch(countersUrl);
-    if (res.status !== 200) throw new Error(`counters: HTTP ${res.status}: ${await res.text()}`);
-    const b = (await res.json()) as CounterBatch;
+    const res = await fetch(src.countersUrl, { headers: { 'X-Warden-Secret': src.secret } });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`counters: HTTP ${res.status}: ${text}`);
+    const b = decodeCounters(text);
     addBatch(into, b);
     if (!b.more) return b;
   }
 }
 
 /** Polls until every request made before the call has come back: waits past the current second, then drains. */
-export async function drainAll(countersUrl: string, into: Totals): Promise<void> {
+export async function drainAll(src: CountersSource, into: Totals): Promise<void> {
   await sleep(1100 - (Date.now() % 1000) + 50);
-  await pollOnce(countersUrl, into);
+  await pollOnce(src, into);
 }
 
 /** Polls every `everyMs` until stop() is called; returns a stop function that resolves after the last poll. */
-export function pollInBackground(countersUrl: string, into: Totals, everyMs = 250): () => Promise<void> {
+export function pollInBackground(src: CountersSource, into: Totals, everyMs = 250): () => Promise<void> {
   let running = true;
   const loop = (async () => {
     while (running) {
-      await pollOnce(countersUrl, into);
+      await pollOnce(src, into);
       await sleep(everyMs);
     }
   })();
@@ -63,9 +71,12 @@ export function pollInBackground(countersUrl: string, into: Totals, everyMs = 25
   };
 }
 
-/** ab with a bounded number of requests; resolves with the number of completed requests and of failed ones. */
-export async function ab(url: string, n: number, c: number, headers: string[] = []): Promise<{ complete: number; failed: number; non2xx: number }> {
-  const args = ['-q', '-k', '-n', String(n), '-c', String(c), ...headers.flatMap((h) => ['-H', h]), url];
+/**
+ * ab with a bounded number of requests; resolves with the number of completed requests and of failed ones.
+ * `extra`: more ab flags (`-r`: go on after a connection reset, as a reload causes).
+ */
+export async function ab(url: string, n: number, c: number, headers: string[] = [], extra: string[] = []): Promise<{ complete: number; failed: number; non2xx: number }> {
+  const args = ['-q', '-k', ...extra, '-n', String(n), '-c', String(c), ...headers.flatMap((h) => ['-H', h]), url];
   const out = await new Promise<string>((resolve, reject) => {
     execFile('ab', args, { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`ab ${args.join(' ')} failed: ${stderr || err.message}`, { cause: err }));

@@ -16,13 +16,17 @@ test('parseTimeLocal handles offsets and rejects junk', () => {
 test('combined format, including escaped quotes in the request', () => {
   assert.deepEqual(
     parseLine('83.149.9.216 - - [17/May/2015:10:05:03 +0000] "GET /presentations/ HTTP/1.1" 200 203023 "http://x/" "Mozilla/5.0"'),
-    { t: T, ip: '83.149.9.216', status: 200 },
+    { t: T, ip: '83.149.9.216', status: 200, uri: '/presentations/' },
   );
   assert.deepEqual(
     parseLine('2001:DB8::0001 - bob [17/May/2015:10:05:03 +0000] "GET /a\\"b HTTP/1.1" 404 0 "-" "-"'),
-    { t: T, ip: '2001:db8::1', status: 404 },
+    { t: T, ip: '2001:db8::1', status: 404, uri: '/a\\"b' },
   );
   assert.deepEqual(parseLine('::ffff:10.1.2.3 - - [17/May/2015:10:05:03 +0000] "-" 400 0'), { t: T, ip: '10.1.2.3', status: 400 });
+  // nginx writes other bytes as \xHH: the URI gets them back, as $request_uri held them.
+  assert.equal(parseLine('10.1.2.3 - - [17/May/2015:10:05:03 +0000] "GET /a\\x22b?q=%2e%2e HTTP/1.1" 404 0')?.uri, '/a"b?q=%2e%2e');
+  assert.equal(parseLine('{"remote_addr":"203.0.113.9","msec":"1","status":404,"request_uri":"/.env"}')?.uri, '/.env');
+  assert.equal(parseLine('{"remote_addr":"203.0.113.9","msec":"1","status":404,"request":"GET /.git/config HTTP/2.0"}')?.uri, '/.git/config');
 });
 
 test('nginx escape=json: remote_addr with time_iso8601, time_local or msec; status as string or number', () => {

@@ -468,3 +468,62 @@ test('a version-1 database (before the ceiling rule) migrates to the current ver
     check.close();
   }
 });
+
+test('a version-2 database migrates to version 3 (then 4) keeping every row, index, trigger and the view; then any rule name is stored', (t) => {
+  const path = tempDb(t);
+  // Version 2 exactly as the previous warden left it (its own SQL), with a row in every table.
+  mkdirSync(dirname(path), { recursive: true });
+  const raw = new Database(path);
+  raw.exec(MIGRATIONS[0].sql);
+  raw.exec(MIGRATIONS[1].sql);
+  raw.pragma('user_version = 2');
+  const insert = raw.prepare(`INSERT INTO bans (ip, ip_key, started_at, planned_end, ended_at, step, rule, rate, error_rate, baseline_mean,
+    baseline_stddev, baseline_source, z, tightened, source, reason, unban_reason, dry_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  insert.run('203.0.113.7', ipKey('203.0.113.7'), T, T + 600, T + 600, 1, 'zscore', 9.5, 0.5, 1, 0.5, 'floor', 17, 0, 'auto', null, 'expired', 0);
+  insert.run('203.0.113.7', ipKey('203.0.113.7'), T + 700, T + 2500, null, 2, 'ceiling', 31, 15.5, 1, 0.5, 'rolling', 60, 1, 'auto', null, null, 1);
+  insert.run('2001:db8::1', ipKey('2001:db8::1'), T + 800, null, null, 1, 'manual', 0, 0, 1, 0.5, 'floor', 0, 0, 'manual', 'by hand', null, 0);
+  assert.throws(() => insert.run('203.0.113.9', ipKey('203.0.113.9'), T, null, null, 1, 'toy_rule', 0, 0, 0, 0, '', 0, 0, 'auto', null, null, 0), /CHECK constraint/);
+  raw.prepare("INSERT INTO offences (ip, ip_key, count, first_at, last_at) VALUES ('203.0.113.7', ?, 2, ?, ?)").run(ipKey('203.0.113.7'), T, T + 700);
+  raw.prepare('INSERT INTO baselines (at, mean, stddev, error_mean, source, hour, samples, global_rate) VALUES (?, 2, 1, 0.1, ?, 12, 600, 3)').run(T, 'hour_slot');
+  raw.prepare("INSERT INTO alerts (at, kind, channel, ok, error, payload) VALUES (?, 'ban', 'webhook', 1, NULL, '{}')").run(T);
+  raw.prepare("INSERT INTO allowlist (cidr, note, created_at, created_by) VALUES ('10.0.0.0/8', 'office', ?, 'me')").run(T);
+  raw.prepare("INSERT INTO meta (key, value) VALUES ('session_secret', 'x')").run();
+  const before = raw.prepare('SELECT * FROM bans ORDER BY id').all();
+  const objectsBefore = raw.prepare("SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all();
+  raw.close();
+
+  const s = openStore(path);
+  try {
+    assert.equal(s.history({}).total, 3);
+    assert.deepEqual(s.bansTotalByRule(), { zscore: 1, ceiling: 1, manual: 1 });
+    assert.deepEqual(s.activeBans().map((b) => [b.ip, b.rule]).sort(), [['2001:db8::1', 'manual'], ['203.0.113.7', 'ceiling']]);
+  } finally {
+    s.close();
+  }
+  const check = new Database(path);
+  try {
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    assert.equal(check.pragma('integrity_check', { simple: true }), 'ok');
+    // Version 4 (fleet mode) adds two columns, empty on old rows, and their index.
+    const after = check.prepare('SELECT * FROM bans ORDER BY id').all() as Array<Record<string, unknown>>;
+    assert.ok(after.every((r) => r.node === null && r.fleet_id === null));
+    assert.deepEqual(after.map(({ node: _n, fleet_id: _f, ...rest }) => rest), before, 'every ban, every column, same ids');
+    const objectsAfter = check.prepare("SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all();
+    assert.deepEqual(objectsAfter.filter((o) => (o as { name: string }).name !== 'bans_fleet_id'), objectsBefore,
+      'the same tables, indexes, trigger and view');
+    for (const [table, n] of [['offences', 1], ['baselines', 1], ['alerts', 1], ['allowlist', 1], ['meta', 1], ['bans_view', 3]] as const) {
+      assert.equal(check.prepare(`SELECT count(*) FROM ${table}`).pluck().get(), n, table);
+    }
+    const sql = check.prepare("SELECT sql FROM sqlite_schema WHERE name = 'bans'").pluck().get() as string;
+    assert.doesNotMatch(sql, /rule IN/, 'no CHECK listing rule names');
+    // A rule added later needs no migration; the totals trigger counts it; the one-active-ban index still holds.
+    check.prepare(`INSERT INTO bans (ip, ip_key, started_at, rule, source) VALUES ('203.0.113.9', ?, ?, 'toy_rule', 'auto')`).run(ipKey('203.0.113.9'), T + 900);
+    assert.equal(check.prepare("SELECT total FROM ban_totals WHERE rule = 'toy_rule'").pluck().get(), 1);
+    assert.throws(() => check.prepare(`INSERT INTO bans (ip, ip_key, started_at, rule, source) VALUES ('203.0.113.9', ?, ?, 'zscore', 'auto')`)
+      .run(ipKey('203.0.113.9'), T + 901), /UNIQUE constraint failed/);
+    assert.throws(() => check.prepare(`INSERT INTO bans (ip, ip_key, started_at, rule, source) VALUES ('203.0.113.10', ?, ?, '', 'auto')`)
+      .run(ipKey('203.0.113.10'), T + 901), /CHECK constraint/);
+  } finally {
+    check.close();
+  }
+});

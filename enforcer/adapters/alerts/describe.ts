@@ -1,5 +1,6 @@
 // Shared wording of decisions for the audit log and alerts: rule value vs threshold, number formats, user-text cleaning.
-import type { BanDecision, GlobalAlertDecision } from '../../core/types.js';
+import type { BanDecision, GlobalAlertDecision, RuleAlertDecision } from '../../core/types.js';
+import { getRule } from '../../core/rules/registry.js';
 
 /** A number with two decimals; infinite values as `inf`. */
 export function num2(v: number): string {
@@ -15,24 +16,22 @@ export function thr(v: number): string {
 }
 
 /**
- * The rule's measured value: the z-score for `zscore`, rate over the baseline mean for `multiplier`, the rate (req/s)
- * for `ceiling`.
- * @example ruleValue({ rule: 'multiplier', rate: 40, baseline: { mean: 4 } }) === 10
+ * The rule's measured value: the decision's `value` when the rule gave one, else the rule module's `measure` (the
+ * z-score for `zscore`, rate over the baseline mean for `multiplier`, the rate for `ceiling`), else the z-score.
+ * @example ruleValue({ rule: 'multiplier', z: 0, rate: 40, baseline: { mean: 4 } }) === 10
  */
-export function ruleValue(d: Pick<BanDecision | GlobalAlertDecision, 'rule' | 'z' | 'rate' | 'baseline'>): number {
-  if (d.rule === 'multiplier') return d.baseline.mean > 0 ? d.rate / d.baseline.mean : Infinity;
-  if (d.rule === 'ceiling') return d.rate;
-  return d.z;
+export function ruleValue(d: Pick<BanDecision, 'rule' | 'z' | 'rate' | 'baseline'> & { value?: number }): number {
+  return d.value ?? getRule(d.rule)?.measure?.(d) ?? d.z;
 }
 
 /**
  * The condition that fired: `zscore=7.21>3.0`, `multiplier=12.40>10.0`, plus ` (error surge)` when tightened.
  * @example condition(ban) === 'zscore=7.21>1.5 (error surge)'
  */
-export function condition(d: BanDecision | GlobalAlertDecision, threshold?: number): string {
+export function condition(d: BanDecision | GlobalAlertDecision | RuleAlertDecision, threshold?: number): string {
   const t = threshold ?? d.threshold;
   let s = `${d.rule}=${num2(ruleValue(d))}${t === undefined ? '' : `>${thr(t)}`}`;
-  if (d.kind === 'ban' && d.tightened) s += ' (error surge)';
+  if (d.kind !== 'global_alert' && d.tightened) s += ' (error surge)';
   return s;
 }
 

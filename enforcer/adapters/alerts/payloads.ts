@@ -1,10 +1,10 @@
 // The alert bodies: a Slack incoming-webhook message (text + blocks) and a generic JSON webhook object.
-import type { BanDecision, UnbanDecision, GlobalAlertDecision } from '../../core/types.js';
+import type { BanDecision, UnbanDecision, GlobalAlertDecision, RuleAlertDecision } from '../../core/types.js';
 import { formatDuration } from '../../config/duration.js';
 import { condition, num2, sourceLabel, isoSec } from './describe.js';
 
 /** The decisions that can be alerted on. */
-export type AlertDecision = BanDecision | UnbanDecision | GlobalAlertDecision;
+export type AlertDecision = BanDecision | UnbanDecision | GlobalAlertDecision | RuleAlertDecision;
 
 /**
  * Escapes Slack mrkdwn control characters (&, <, >) so user text cannot inject links or mentions.
@@ -50,6 +50,11 @@ export function webhookPayload(d: AlertDecision): WebhookPayload {
         ...base, ip: d.ip, rule: d.rule, threshold: d.threshold ?? null, rate: d.rate, error_rate: d.errorRate, z: finite(d.z),
         baseline: bl(d.baseline), duration_sec: d.durationSec, step: d.step, source: d.source, reason: d.reason ?? null,
       };
+    case 'rule_alert':
+      return {
+        ...base, ip: d.ip, rule: d.rule, threshold: d.threshold, rate: d.rate, error_rate: d.errorRate, z: finite(d.z),
+        baseline: bl(d.baseline),
+      };
     case 'unban':
       return { ...base, ip: d.ip, reason: d.reason };
     case 'global_alert':
@@ -94,6 +99,19 @@ export function slackPayload(d: AlertDecision): SlackPayload {
       return {
         text: `Banned ${ip} for ${dur}: ${slackEscape(cond)}`,
         blocks: [section(`:no_entry: *Banned* \`${ip}\` for *${dur}*`, fields)],
+      };
+    }
+    case 'rule_alert': {
+      const ip = slackEscape(d.ip);
+      const cond = slackEscape(condition(d));
+      return {
+        text: `Alert on ${ip} (rule ${slackEscape(d.rule)} in mode alert, not banned): ${cond}`,
+        blocks: [section(`:mag: *Alert* \`${ip}\` (rule in mode alert: decided, not banned)`, [
+          `*Condition:* ${cond}`,
+          `*Rate:* ${num2(d.rate)} req/s (errors ${num2(d.errorRate)}/s)`,
+          baseline(d.baseline),
+          `*Time:* ${time}`,
+        ])],
       };
     }
     case 'unban': {

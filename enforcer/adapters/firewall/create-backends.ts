@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
  * `prefix` runs firewall commands through another command (tests: `['ip', 'netns', 'exec', NS]`).
  * @example const backends = createBackends(config, { log });
  */
-export async function createBackends(config: Config, deps: { log: Logger; prefix?: string[] }): Promise<FirewallBackend[]> {
+export async function createBackends(config: Config, deps: { log: Logger; prefix?: string[]; secret?: () => string | null }): Promise<FirewallBackend[]> {
   if (config.dry_run) return [createDryRunBackend(deps)];
   const e = config.enforcement;
   const fw = { name: e.name, hookChains: e.hook_chains, retries: e.retries, prefix: deps.prefix ?? [], log: deps.log };
@@ -19,7 +19,7 @@ export async function createBackends(config: Config, deps: { log: Logger; prefix
   for (const name of new Set(e.backends)) {
     switch (name) {
       case 'dry-run': out.push(createDryRunBackend(deps)); break;
-      case 'nginx': out.push(createNginxBackend({ url: config.nginx.url, retries: e.retries }, deps)); break;
+      case 'nginx': out.push(createNginxBackend({ url: config.nginx.url, retries: e.retries, secret: deps.secret }, deps)); break;
       case 'ipset': out.push((await import('./ipset.js')).createIpsetBackend(fw)); break;
       case 'nftables': out.push((await import('./nftables.js')).createNftablesBackend(fw)); break;
       case 'iptables': out.push((await import('./iptables.js')).createIptablesBackend(fw)); break;

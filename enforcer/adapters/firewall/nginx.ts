@@ -10,7 +10,7 @@ interface PostAnswer { added: number; removed: number; failed: Array<{ ip: strin
  * A backend speaking to the njs ban endpoints on nginx's internal listener (`GET/POST <url>/bans`).
  * @example const fw = createNginxBackend({ url: 'http://127.0.0.1:9181', timeoutMs: 2000, retries: 2 });
  */
-export function createNginxBackend(opts: { url: string; timeoutMs?: number; retries?: number },
+export function createNginxBackend(opts: { url: string; timeoutMs?: number; retries?: number; secret?: () => string | null },
   deps: { log: { warn(msg: string): void } }): FirewallBackend {
   const base = opts.url.replace(/\/+$/, '');
   const timeoutMs = opts.timeoutMs ?? 2000;
@@ -21,9 +21,12 @@ export function createNginxBackend(opts: { url: string; timeoutMs?: number; retr
     let last: Error | null = null;
     for (let attempt = 0; attempt <= retries; attempt++) {
       try {
+        const headers: Record<string, string> = {};
+        if (body) headers['content-type'] = 'application/json';
+        const secret = opts.secret?.();
+        if (secret) headers['X-Warden-Secret'] = secret;
         const res = await fetch(`${base}/bans`, {
-          method, signal: AbortSignal.timeout(timeoutMs),
-          headers: body ? { 'content-type': 'application/json' } : undefined, body: body ? JSON.stringify(body) : undefined,
+          method, signal: AbortSignal.timeout(timeoutMs), headers, body: body ? JSON.stringify(body) : undefined,
         });
         const text = await res.text();
         if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);

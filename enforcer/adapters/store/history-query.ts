@@ -3,7 +3,7 @@
 import { cidrRange, ipKey, normaliseIp } from '../../net/index.js';
 import { HistoryFilterError } from './errors.js';
 import type { HistoryFilter } from './types.js';
-import { RULES } from '../../core/types.js';
+import { banRuleNames, isBanRule } from '../../core/rules/registry.js';
 
 /** Rows per page when `limit` is not given, and the most one page may hold. */
 export const DEFAULT_LIMIT = 50;
@@ -104,7 +104,7 @@ export function buildHistoryQuery(filter: HistoryFilter = {}): HistoryQuery {
     conds.push('started_at < @until');
   }
   if (filter.rule !== undefined) {
-    if (!(RULES as readonly string[]).includes(filter.rule as string)) throw bad('rule', `one of ${RULES.join(', ')}`, filter.rule);
+    if (!isBanRule(filter.rule as string)) throw bad('rule', `one of ${banRuleNames().join(', ')}`, filter.rule);
     params.rule = filter.rule;
     conds.push('rule = @rule');
   }

@@ -13,8 +13,11 @@ export interface Migration {
 /** The rules version 1 allowed. */
 const V1_RULES = "'zscore', 'multiplier', 'manual'";
 
-/** The bans table, as `name`, allowing `rules` (SQL string literals). */
-const bansTable = (name: string, rules: string): string => `
+/**
+ * The bans table, as `name`, allowing `rules` (SQL string literals; versions 1 and 2 listed the rule names), or any
+ * rule name of 1 to 32 characters when `rules` is null (version 3 on: a new rule needs no migration).
+ */
+const bansTable = (name: string, rules: string | null): string => `
 CREATE TABLE ${name} (
   id              INTEGER PRIMARY KEY,
   ip              TEXT    NOT NULL,
@@ -23,7 +26,7 @@ CREATE TABLE ${name} (
   planned_end     INTEGER,
   ended_at        INTEGER,
   step            INTEGER NOT NULL DEFAULT 1,
-  rule            TEXT    NOT NULL CHECK (rule IN (${rules})),
+  rule            TEXT    NOT NULL CHECK (${rules === null ? 'length(rule) BETWEEN 1 AND 32' : `rule IN (${rules})`}),
   rate            REAL    NOT NULL DEFAULT 0,
   error_rate      REAL    NOT NULL DEFAULT 0,
   baseline_mean   REAL    NOT NULL DEFAULT 0,
@@ -145,6 +148,16 @@ ${BANS_INDEXES.slice(1)}${BANS_TOTAL_TRIGGER.slice(1)}${BANS_VIEW.slice(1)}`,
   },
   {
     version: 3,
+    description: 'rules come from the registry: bans rebuilt without a CHECK listing rule names',
+    sql: `
+DROP VIEW bans_view;
+${bansTable('bans_v3', null).slice(1)}INSERT INTO bans_v3 SELECT * FROM bans;
+DROP TABLE bans;
+ALTER TABLE bans_v3 RENAME TO bans;
+${BANS_INDEXES.slice(1)}${BANS_TOTAL_TRIGGER.slice(1)}${BANS_VIEW.slice(1)}`,
+  },
+  {
+    version: 4,
     description: 'fleet mode: the node that made each ban and its fleet decision id (docs/fleet.md)',
     sql: `
 ALTER TABLE bans ADD COLUMN node TEXT;

@@ -7,7 +7,8 @@ import { parseDuration, formatDuration } from '../../config/duration.js';
 import { openStore } from '../../adapters/store/warden-store.js';
 import { banRowsToCsv } from '../../adapters/store/csv.js';
 import type { BanRow, HistoryFilter } from '../../adapters/store/types.js';
-import { RULES, type Rule } from '../../core/types.js';
+import type { Rule } from '../../core/types.js';
+import { banRuleNames, isBanRule } from '../../core/rules/registry.js';
 
 function iso(sec: number | null): string {
   return sec === null ? '-' : new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
@@ -27,8 +28,8 @@ export async function runHistory(ctx: CommandContext): Promise<number> {
     filter.since = Math.floor(Date.now() / 1000 - s);
   }
   if (ctx.flags.rule) {
-    if (!(RULES as readonly string[]).includes(String(ctx.flags.rule))) {
-      ctx.err(`warden history: --rule expects one of ${RULES.join(', ')}, got \`${ctx.flags.rule}\``);
+    if (!isBanRule(String(ctx.flags.rule))) {
+      ctx.err(`warden history: --rule expects one of ${banRuleNames().join(', ')}, got \`${ctx.flags.rule}\``);
       return 2;
     }
     filter.rule = ctx.flags.rule as Rule;

@@ -4,7 +4,7 @@ import type { CommandContext } from '../context.js';
 import { resolveConfig } from '../../config/find.js';
 import { runReplay } from '../../replay/run-replay.js';
 
-/** Runs `warden replay LOGFILE [--json] [--speed N] [--variant default|original]`. */
+/** Runs `warden replay LOGFILE [--json] [--speed N] [--variant default|original] [--nginx-conf FILE]`. */
 export async function runReplayCommand(ctx: CommandContext): Promise<number> {
   const file = ctx.args[0];
   if (!file || ctx.args.length > 1) {
@@ -29,6 +29,14 @@ export async function runReplayCommand(ctx: CommandContext): Promise<number> {
     return 2;
   }
   const { config } = resolveConfig(ctx.flags.config as string | undefined);
-  await runReplay({ file, json: ctx.flags.json === true, config, speed, variant, out: ctx.out });
+  // The path maps nginx classifies with: the installed include if there is one, else this package's nginx.conf.
+  const nginxConf = (ctx.flags['nginx-conf'] as string | undefined)
+    ?? (existsSync('/etc/nginx/warden/nginx.conf') ? '/etc/nginx/warden/nginx.conf' : undefined);
+  try {
+    await runReplay({ file, json: ctx.flags.json === true, config, speed, variant, nginxConf, out: ctx.out });
+  } catch (err) {
+    ctx.err(`warden replay: ${(err as Error).message}`);
+    return 2;
+  }
   return 0;
 }

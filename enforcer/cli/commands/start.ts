@@ -37,6 +37,9 @@ export async function runStart(ctx: CommandContext): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => daemon.reopenLogs());
+    process.on('SIGHUP', () => {
+      daemon.reopenLogs();
+      ctx.out('warden: SIGHUP: audit log reopened');
+    });
   });
 }

@@ -17,7 +17,13 @@ export async function runStatus(ctx: CommandContext): Promise<number> {
   ctx.out(`nginx:     ${s.nginx?.reachable ? 'reachable' : `UNREACHABLE${s.nginx?.lastError ? ` (${s.nginx.lastError})` : ''}`}${s.dryRun ? '   [dry-run]' : ''}`);
   ctx.out(`uptime:    ${s.uptimeSec !== undefined ? formatDuration(Math.round(s.uptimeSec)) : '?'}`);
   ctx.out(`rate:      ${s.globalRate.toFixed(2)} req/s   baseline ${b.mean.toFixed(2)} ± ${b.stddev.toFixed(2)} (${b.source}${b.hour !== undefined ? ` ${b.hour}h` : ''})`);
-  ctx.out(`rules:     z > ${s.thresholds.zscore} or > ${s.thresholds.multiplier}x mean${s.banRate !== undefined ? `  (an IP is banned above ${s.banRate.toFixed(2)} req/s)` : ''}`);
+  if (s.rules) {
+    ctx.out(`rules:${s.banRate !== undefined && Number.isFinite(s.banRate) ? `     (an IP is banned above ${s.banRate.toFixed(2)} req/s over the window)` : ''}`);
+    const w = Math.max(...s.rules.map((r) => r.name.length));
+    for (const r of s.rules) ctx.out(`  ${r.name.padEnd(w)}  ${r.mode.padEnd(5)}  ${r.thresholds}`);
+  } else {
+    ctx.out(`rules:     z > ${s.thresholds.zscore} or > ${s.thresholds.multiplier}x mean${s.banRate !== undefined ? `  (an IP is banned above ${s.banRate.toFixed(2)} req/s)` : ''}`);
+  }
   ctx.out(`bans:      ${s.activeBanCount ?? s.activeBans.length} active   dropped counts: ${s.dropped?.total ?? 0}`);
   if (s.fleet) {
     const f = s.fleet;

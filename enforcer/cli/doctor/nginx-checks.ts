@@ -3,6 +3,7 @@ import { checkAccessLogs } from '../../nginx/access-log-check.js';
 import { buildMatcher } from '../../net/cidr.js';
 import type { Config } from '../../config/schema.js';
 import { nginxDump } from '../commands/nginx-check.js';
+import { readSecret } from '../../nginx/secret-file.js';
 import { getJson, versionAtLeast, type Finding } from './finding.js';
 
 export async function checkNginxEndpoint(config: Config): Promise<Finding[]> {
@@ -23,9 +24,57 @@ export async function checkNginxEndpoint(config: Config): Promise<Finding[]> {
       out.push({ level: 'fail', what: 'njs version', detail: `${body.njs ?? 'unknown'} (needs >= 0.8.0 for js_shared_dict_zone)`,
         fix: 'install nginx and njs from nginx.org packages, or Debian 13 / Ubuntu 24.04 packages (libnginx-mod-http-js >= 0.8)', see: 'nginx-njs' });
     }
+    out.push(...await checkProtocol(config, base, r.body as StatusBody));
   } catch (err) {
     out.push({ level: 'fail', what: 'counters endpoint', detail: `${base} unreachable (${(err as Error).message})`,
       fix: 'add `include /etc/nginx/warden/nginx.conf;` inside http {} and run `nginx -t && nginx -s reload`', see: 'nginx-include' });
+  }
+  return out;
+}
+
+interface StatusBody { protocol?: number; ipv6_prefix?: number; secret?: boolean }
+
+/** The njs module's protocol version, its IPv6 prefix against `detection.ipv6_prefix`, and the warden secret. */
+async function checkProtocol(config: Config, base: string, st: StatusBody): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const upgrade = 'copy nginx.conf, dist/njs/warden.js and dist/njs/warden-internal.js of this version to /etc/nginx/warden/ and reload nginx';
+  if (st.protocol !== 2) {
+    out.push({ level: 'fail', what: 'njs module version', detail: `nginx runs an njs module of counters protocol ${st.protocol ?? 1}, this warden reads 2`,
+      fix: upgrade, see: 'upgrading' });
+    return out;
+  }
+  out.push({ level: 'ok', what: 'njs module version', detail: 'counters protocol 2' });
+  const want = config.detection.ipv6_prefix;
+  if (st.ipv6_prefix !== want) {
+    out.push({ level: 'fail', what: 'IPv6 prefix', detail: `nginx counts IPv6 clients per /${st.ipv6_prefix} but detection.ipv6_prefix is ${want}`,
+      fix: `set \`js_var $warden_ipv6_prefix ${want};\` in the warden nginx.conf and reload nginx, or detection.ipv6_prefix: ${st.ipv6_prefix}`, see: 'nginx-include' });
+  } else {
+    out.push({ level: 'ok', what: 'IPv6 prefix', detail: `/${want} in nginx and in warden.yaml` });
+  }
+  let secret: string | null = null;
+  try {
+    secret = readSecret(config.nginx.secret_file);
+  } catch (err) {
+    out.push({ level: 'fail', what: 'warden secret', detail: (err as Error).message, fix: 'delete the file and restart the daemon', see: 'nginx-include' });
+    return out;
+  }
+  if (!st.secret || secret === null) {
+    out.push({ level: 'fail', what: 'warden secret',
+      detail: secret === null ? `${config.nginx.secret_file} does not exist` : 'nginx has not loaded the warden secret',
+      fix: `start the daemon once (it writes ${config.nginx.secret_file}), check that the warden nginx.conf includes that file, and reload nginx`,
+      see: 'nginx-include' });
+    return out;
+  }
+  try {
+    const res = await fetch(`${base}/bans`, { headers: { 'X-Warden-Secret': secret }, signal: AbortSignal.timeout(2000) });
+    await res.text();
+    if (res.status === 200) out.push({ level: 'ok', what: 'warden secret', detail: `nginx and ${config.nginx.secret_file} agree` });
+    else {
+      out.push({ level: 'fail', what: 'warden secret', detail: `nginx refuses the secret in ${config.nginx.secret_file} (HTTP ${res.status})`,
+        fix: 'reload nginx after the secret file changed, and check that nginx includes that very file', see: 'nginx-include' });
+    }
+  } catch (err) {
+    out.push({ level: 'warn', what: 'warden secret', detail: `could not check it: ${(err as Error).message}`, see: 'nginx-include' });
   }
   return out;
 }

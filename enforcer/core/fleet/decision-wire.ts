@@ -1,7 +1,7 @@
 // Fleet decisions on the wire (the Valkey stream and the set of active bans): building them from the engine's
 // decisions, and checking every one a node receives before it is enforced (docs/fleet.md, "Safety").
 import type { Baseline, BanDecision, Rule, UnbanDecision } from '../types.js';
-import { RULES } from '../types.js';
+import { isBanRule } from '../rules/registry.js';
 import { normaliseIp, isLoopback } from '../../net/ip.js';
 
 /** How a decision came to be: the decider on the fleet's sums, one node alone (Valkey unreachable), an operator. */
@@ -142,7 +142,7 @@ export function checkWire(text: string, isAllowed: (ip: string) => boolean): { o
   if (!(o.until === null || isNum(o.until, 0, MAX_TIME))) return refuse('bad until');
   if (o.until !== null && (o.until as number) <= o.at) return refuse('until is not after at');
   if (!isNum(o.step, 1, 1_000_000) || !Number.isInteger(o.step)) return refuse('bad step');
-  if (typeof o.rule !== 'string' || !RULES.includes(o.rule as Rule)) return refuse(`unknown rule ${JSON.stringify(o.rule)?.slice(0, 40)}`);
+  if (typeof o.rule !== 'string' || !isBanRule(o.rule)) return refuse(`unknown rule ${JSON.stringify(o.rule)?.slice(0, 40)}`);
   if (!isNum(o.rate) || !isNum(o.errorRate)) return refuse('bad rate');
   if (typeof o.z !== 'number' || !Number.isFinite(o.z)) return refuse('bad z');
   if (o.src !== 'auto' && o.src !== 'manual') return refuse('bad src');

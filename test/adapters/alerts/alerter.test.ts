@@ -44,7 +44,7 @@ function make(opts: Partial<AlerterOptions>) {
   const logged: string[] = [];
   const clock = frozenClock(NOON * 1000);
   const alerter = createAlerter(
-    { slackUrl: '', webhookUrl: '', timeoutMs: 2000, retries: 0, events: ['ban', 'unban', 'global_alert'], backoffMs: () => 20, ...opts },
+    { slackUrl: '', webhookUrl: '', timeoutMs: 2000, retries: 0, events: ['ban', 'unban', 'global_alert'], backoffMs: () => 0, ...opts },
     { log: createLogger('info', (l) => logged.push(l), clock), clock, onResult: (r) => rows.push(r) },
   );
   return { alerter, rows, logged };
@@ -153,10 +153,11 @@ test('a hanging server times out', async (t) => {
   const took = performance.now() - t0;
   assert.equal(got.length, 2);
   assert.deepEqual(rows.map((r) => [r.ok, r.error]), [[0, 'timeout after 150 ms']]);
-  assert.ok(took >= 300 && took < 2000, `took ${took} ms`);
+  // Two attempts of 150 ms each; the upper bound only shows flush() did not give up (5 s) before the timeouts fired.
+  assert.ok(took >= 300 && took < 5000, `took ${took} ms`);
 });
 
-test('a dead port: logged (rate-limited), recorded ok=0, and notify never blocks nor throws', async () => {
+test('a dead port: logged (rate-limited), recorded ok=0, and notify never blocks nor throws', async (t) => {
   const port = await deadPort();
   const { alerter, rows, logged } = make({ slackUrl: `http://127.0.0.1:${port}/x`, retries: 1, queueLimit: 1000 });
   const times: number[] = [];
@@ -165,12 +166,12 @@ test('a dead port: logged (rate-limited), recorded ok=0, and notify never blocks
     assert.doesNotThrow(() => alerter.notify(autoBan({ at: NOON + i })));
     times.push(performance.now() - t0);
   }
+  // Never blocks: all 200 were queued in one synchronous loop, none was sent or recorded yet (a blocking notify would
+  // have sent and recorded them one by one). The time per call is a figure, not a test: this machine is shared.
+  assert.equal(alerter.pending(), 200);
+  assert.equal(rows.length, 0);
   times.sort((a, b) => a - b);
-  const median = times[100];
-  const mean = times.reduce((a, b) => a + b, 0) / times.length;
-  console.log(`notify: median ${(median * 1000).toFixed(1)} µs, mean ${(mean * 1000).toFixed(1)} µs, max ${(times[199] * 1000).toFixed(1)} µs`);
-  assert.ok(median < 0.1, `median ${median} ms`);
-  assert.ok(mean < 1, `mean ${mean} ms`);
+  t.diagnostic(`notify: median ${(times[100] * 1000).toFixed(1)} µs, max ${(times[199] * 1000).toFixed(1)} µs`);
   await alerter.flush(20_000);
   assert.equal(rows.length, 200);
   assert.ok(rows.every((r) => r.ok === 0 && /ECONNREFUSED/.test(r.error ?? '')), rows[0].error ?? '');
@@ -197,7 +198,8 @@ test('flush() gives up after its timeout; no channel configured means nothing qu
   alerter.notify(autoBan());
   const t0 = performance.now();
   await alerter.flush(100);
-  assert.ok(performance.now() - t0 < 1000);
+  // The request hangs for 5 s: returning well before that is giving up on time (a loose bound: the machine is shared).
+  assert.ok(performance.now() - t0 < 3000);
   assert.equal(alerter.pending(), 1);
   const none = make({});
   none.alerter.notify(autoBan());

@@ -1,0 +1,40 @@
+// The warden secret shared with nginx, kept in a file nginx includes (`js_var $warden_secret "<hex>";`).
+// Only a poller that sends it (the daemon) may drain counts or change nginx bans (njs/api.ts checks it).
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+const LINE = /^\s*js_var\s+\$warden_secret\s+"([0-9a-f]{64})"\s*;\s*$/m;
+
+/**
+ * The secret in `path`, or null when the file is missing; throws when it exists but holds no valid secret line.
+ * @example readSecret('/etc/nginx/warden/secret.conf') // '3f9a...' (64 hex digits)
+ */
+export function readSecret(path: string): string | null {
+  if (!existsSync(path)) return null;
+  const m = LINE.exec(readFileSync(path, 'utf8'));
+  if (!m) throw new Error(`${path} holds no \`js_var $warden_secret "<64 hex digits>";\` line: delete it and restart the daemon to make a new one`);
+  return m[1];
+}
+
+/**
+ * The text of a secret file for `secret` (what nginx includes).
+ * @example secretFileText('ab'.repeat(32))
+ */
+export function secretFileText(secret: string): string {
+  return '# The warden secret (written by the warden daemon): only a poller that sends it may drain counts or change\n' +
+    '# bans on the internal listener. Readable by root only; nginx reads it as root when it loads its config.\n' +
+    `js_var $warden_secret "${secret}";\n`;
+}
+
+/**
+ * Reads the secret in `path`, or writes a new random one (mode 0600) when the file is missing.
+ * @example const { secret, created } = ensureSecret('/etc/nginx/warden/secret.conf'); if (created) console.log('reload nginx');
+ */
+export function ensureSecret(path: string): { secret: string; created: boolean } {
+  const old = readSecret(path);
+  if (old !== null) return { secret: old, created: false };
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(path, secretFileText(secret), { mode: 0o600, flag: 'wx' });
+  chmodSync(path, 0o600);
+  return { secret, created: true };
+}
