@@ -15,6 +15,19 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string,
   return e;
 }
 
+/**
+ * A table cell for a client or ban key: the address, or a network (`2001:db8:1:2::/64`) marked with a `network` tag.
+ * @example tr.append(keyCell('203.0.113.0/24'))
+ */
+export function keyCell(ip: string): HTMLTableCellElement {
+  const td = el('td', ip, 'mono');
+  if (ip.indexOf('/') >= 0) {
+    td.append(' ', el('span', 'network', 'tag tag-network'));
+    td.title = `every address in ${ip}`;
+  }
+  return td;
+}
+
 /** A button that runs `onClick`. */
 export function button(text: string, cls: string, onClick: () => void): HTMLButtonElement {
   const b = el('button', text, cls);

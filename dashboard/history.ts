@@ -1,7 +1,7 @@
 // Ban history: the filter form, paging, and the CSV link.
 import type { HistoryRow } from '../enforcer/api/types.js';
 import { api } from './api.js';
-import { $, banner, el, setText } from './dom.js';
+import { $, banner, el, keyCell, setText } from './dom.js';
 import { fmtRate, fmtTime } from './format.js';
 
 const PAGE = 50;
@@ -26,7 +26,7 @@ export async function loadHistory(): Promise<void> {
     const h = await api<{ rows: HistoryRow[]; total: number }>('GET', `/api/v1/history?${q}`);
     $('history-table').querySelector('tbody')!.replaceChildren(...h.rows.map((r) => {
       const tr = el('tr');
-      tr.append(el('td', fmtTime(r.started_at)), el('td', r.ip, 'mono'), el('td', r.rule, `tag tag-${r.rule}`), el('td', r.source),
+      tr.append(el('td', fmtTime(r.started_at)), keyCell(r.ip), el('td', r.rule, `tag tag-${r.rule}`), el('td', r.source),
         el('td', fmtRate(r.rate)), el('td', r.z.toFixed(1)), el('td', String(r.step)),
         el('td', r.ended_at === null ? 'active' : `${fmtTime(r.ended_at)} (${r.unban_reason ?? ''})`),
         el('td', r.reason ?? '', 'reason'), el('td', r.node ?? '', 'mono'));

@@ -2,7 +2,7 @@
 import type { StatusResponse } from '../enforcer/api/types.js';
 import { ban, unban } from './actions.js';
 import { api } from './api.js';
-import { $, button, el, setText } from './dom.js';
+import { $, button, el, keyCell, setText } from './dom.js';
 import { drawRateChart, pushPoint, setZscore } from './charts.js';
 import { fmtBytes, fmtDur, fmtRate } from './format.js';
 import { renderRules } from './rules-view.js';
@@ -16,7 +16,7 @@ function renderBans(s: Status): void {
   tbody.replaceChildren(...rows.map((b) => {
     const tr = el('tr');
     tr.dataset.ip = b.ip;
-    tr.append(el('td', b.ip, 'mono'), el('td', b.rule, `tag tag-${b.rule}`), el('td', fmtRate(b.rate)), el('td', String(b.step)),
+    tr.append(keyCell(b.ip), el('td', b.rule, `tag tag-${b.rule}`), el('td', fmtRate(b.rate)), el('td', String(b.step)),
       el('td', b.until === null ? 'permanent' : fmtDur(b.until - s.now)));
     const td = el('td');
     td.append(button('Unban', 'small danger', () => void unban(b.ip)));
@@ -32,7 +32,7 @@ function renderTop(s: Status): void {
   const banned = new Set(s.activeBans.map((b) => b.ip));
   tbody.replaceChildren(...s.topIps.map((t) => {
     const tr = el('tr');
-    tr.append(el('td', t.ip, 'mono'), el('td', fmtRate(t.rate)), el('td', fmtRate(t.errorRate)));
+    tr.append(keyCell(t.ip), el('td', fmtRate(t.rate)), el('td', fmtRate(t.errorRate)));
     const td = el('td');
     if (banned.has(t.ip)) td.append(el('span', 'banned', 'tag'));
     else td.append(button('Ban', 'small', () => void ban(t.ip, '1h', 'banned from the dashboard (top IPs)')));

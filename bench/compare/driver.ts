@@ -1,4 +1,5 @@
-// The traffic driver of bench/compare, run inside the client namespace (every test address is on its veth):
+// The traffic driver of bench/compare and bench/live-flood, run inside the client namespace (every test address is on
+// its veth):
 //   node driver.js PLAN.json START_EPOCH_MS URL replay          replays the real log
 //   node driver.js PLAN.json START_EPOCH_MS URL attack <index>  runs one attack
 // Each request binds its source address (`localAddress`), so a ban drops that address's real packets. Prints one JSON
@@ -6,11 +7,11 @@
 // first dropped packet of a ban: every request from then on went unanswered).
 import { Agent, request } from 'node:http';
 import { readFileSync } from 'node:fs';
-import type { Attack, Plan } from './schedule.js';
+import type { Attack, DriverPlan } from './schedule.js';
 import { finalFailures, type AddressResult, type DriverResult } from './outcome.js';
 
 const [planFile, startArg, url, role, indexArg] = process.argv.slice(2);
-const plan = JSON.parse(readFileSync(planFile, 'utf8')) as Plan;
+const plan = JSON.parse(readFileSync(planFile, 'utf8')) as DriverPlan;
 const start = Number(startArg);
 const target = new URL(url);
 const agent = new Agent({ keepAlive: true, maxSockets: 4 });

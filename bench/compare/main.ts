@@ -6,18 +6,18 @@
 // requests (nginx + detector), memory. Needs root, fail2ban and an nginx with njs >= 0.8.
 // Run: npm run bench -- compare   (COMPARE_SPEED=1000 log seconds per second; COMPARE_ONLY=fail2ban|warden;
 // COMPARE_WARMUP=130 seconds before the first attack; COMPARE_PRINT_CONFIG=1 prints the fail2ban files)
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { netnsSkipReason, removeStaleNamespaces } from '../../test/harness/netns.js';
 import { nginxSkipReason, repoRoot, startNginx, type RunningNginx } from '../../test/harness/nginx.js';
-import { createBenchNetwork, type BenchNetwork } from './network.js';
+import { createBenchNetwork } from './network.js';
 import { makePlan, maxInWindow, type Plan } from './schedule.js';
-import { attackOutcome, type AttackOutcome, type BanLine, type DriverResult } from './outcome.js';
+import { attackOutcome, type AttackOutcome, type BanLine } from './outcome.js';
 import { fail2banBackend, fail2banFiles, fail2banMissing, startFail2ban, type JailTuning } from './fail2ban.js';
 import { startWarden, wardenConfig } from './warden.js';
 import { statusMiB, treeCpuSeconds, treePssMiB } from './measure.js';
+import { runDriver, waitReachable } from './run-driver.js';
 
 type SystemName = 'fail2ban' | 'warden';
 
@@ -56,23 +56,6 @@ function serverBody(withWarden: boolean): string {
   ].filter(Boolean).join('\n');
 }
 
-/** Runs a driver in the client namespace; resolves with its per-address results. */
-function driver(net: BenchNetwork, planFile: string, start: number, url: string, role: string[]): Promise<DriverResult> {
-  const js = join(repoRoot, 'dist/bench/compare/driver.js');
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', net.clientNs, process.execPath, js, planFile, String(start), url, ...role],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b) => (out += b));
-    child.stderr.on('data', (b) => (err += b));
-    child.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`driver ${role.join(' ')} exited ${code}: ${err}`));
-      else resolve(JSON.parse(out) as DriverResult);
-    });
-  });
-}
-
 /** What one system's run measured. */
 interface SystemResult {
   name: SystemName;
@@ -99,17 +82,6 @@ function lineCount(file: string): number {
   let n = 0;
   for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) n++;
   return n;
-}
-
-/** Waits (at most 10 s) until nginx answers a client address; a health check, so it is not in the access log count. */
-async function reachable(net: BenchNetwork, url: string, from: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const r = spawnSync('ip', ['netns', 'exec', net.clientNs, 'curl', '-sf', '-m', '1', '--interface', from, '-o', '/dev/null', url]);
-    if (r.status === 0) return;
-    if (Date.now() > deadline) throw new Error(`nginx at ${url} does not answer ${from} from the client namespace`);
-    await sleep(100);
-  }
 }
 
 async function runSystem(name: SystemName, tuning: Omit<JailTuning, 'port' | 'accessLog'>): Promise<SystemResult> {
@@ -142,10 +114,10 @@ async function runSystem(name: SystemName, tuning: Omit<JailTuning, 'port' | 'ac
     const planFile = join(tmp, 'plan.json');
     writeFileSync(planFile, JSON.stringify(plan));
     const url = `http://${net.serverV4}:${ng.port}/`;
-    await reachable(net, url, '198.18.0.2');
+    await waitReachable(net, url, '198.18.0.2');
     const start = Date.now() + 3000;
-    const runs = [driver(net, planFile, start, url, ['replay']),
-      ...plan.attacks.map((_, i) => driver(net, planFile, start, url, ['attack', String(i)]))];
+    const runs = [runDriver(net, planFile, start, url, ['replay']),
+      ...plan.attacks.map((_, i) => runDriver(net, planFile, start, url, ['attack', String(i)]))];
     await sleep(start - Date.now() - 100);
     const nginxPid = ng.pid;
     const cpu0 = { nginx: treeCpuSeconds(nginxPid), det: treeCpuSeconds(detectorPid) };

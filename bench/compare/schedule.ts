@@ -17,7 +17,7 @@ export interface ReplayRequest {
 
 /** One attack: its addresses send at a fixed pace (or as fast as they can) from `startMs` for `durationMs`. */
 export interface Attack {
-  name: 'flood' | 'scraper' | 'credential stuffing' | 'burst';
+  name: 'flood' | 'scraper' | 'credential stuffing' | 'burst' | 'background';
   description: string;
   addresses: string[];
   startMs: number;
@@ -60,6 +60,9 @@ export interface Plan {
   /** When the last traffic ends (ms after the start). */
   endMs: number;
 }
+
+/** What the driver needs of a plan: the replayed requests (possibly none) and the attacks. */
+export type DriverPlan = Pick<Plan, 'replay' | 'replayAddresses' | 'attacks'>;
 
 /** Options of makePlan. */
 export interface PlanOptions {

@@ -14,6 +14,11 @@ export interface RunningWarden {
   banned(): Set<string>;
   /** Ban lines of the audit log: epoch ms, address, the line. */
   banLog(): BanLine[];
+  /**
+   * The daemon's own `banned IP` log lines, with millisecond times: each is written once the ban's firewall batch was
+   * committed (the audit log's times are whole seconds).
+   */
+  banTimes(): BanLine[];
   output(): string;
   stop(): Promise<void>;
 }
@@ -81,6 +86,7 @@ export async function startWarden(net: BenchNetwork, dir: string, internalPort: 
       }
       return [...text.matchAll(/^\[(\S+)\] BAN (\S+) .*$/gm)].map((m) => ({ atMs: Date.parse(m[1]), ip: m[2], line: m[0] }));
     },
+    banTimes: () => [...out.matchAll(/^(\S+) INFO banned (\S+) .*$/gm)].map((m) => ({ atMs: Date.parse(m[1]), ip: m[2], line: m[0] })),
     output: () => out,
     stop,
   };

@@ -2,7 +2,7 @@
 // appended synchronously to a file that logrotate may move (reopen() on SIGHUP). Write failures are logged, never thrown.
 import { openSync, writeSync, closeSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { BanDecision, UnbanDecision, GlobalAlertDecision, BaselineDecision, Clock, RuleAlertDecision } from '../core/types.js';
+import type { BanDecision, UnbanDecision, GlobalAlertDecision, BaselineDecision, Clock, RuleAlertDecision, SparedDecision } from '../core/types.js';
 import { formatDuration } from '../config/duration.js';
 import type { Logger } from './logger.js';
 import { condition, num2, oneLine, sourceLabel, isoSec } from './alerts/describe.js';
@@ -19,6 +19,8 @@ export interface AuditLog {
   globalAlert(d: GlobalAlertDecision, threshold?: number): void;
   /** `BASELINE | mean=.. | stddev=.. | source=hour_slot(14) | samples=..`. */
   baseline(d: BaselineDecision): void;
+  /** `SPARED 2001:db8:1:2::/64 | ceiling | rate=.. | reason=allow-listed address inside`: a network not banned. */
+  spared(d: SparedDecision): void;
   /** `FAILURE | what | detail`. */
   failure(what: string, detail: string): void;
   /** Closes and reopens the file (after logrotate moved it). */
@@ -96,6 +98,9 @@ export function openAuditLog(path: string, deps: { clock: Clock; log: Pick<Logge
     baseline(d) {
       const b = d.baseline;
       write(`BASELINE | mean=${num2(b.mean)} | stddev=${num2(b.stddev)} | source=${sourceLabel(b)} | samples=${b.samples}`);
+    },
+    spared(d) {
+      write(`SPARED ${oneLine(d.ip)} | ${d.rule} | rate=${num2(d.rate)} | reason=allow-listed address inside`);
     },
     failure(what, detail) {
       write(`FAILURE | ${oneLine(what)} | ${oneLine(detail)}`);

@@ -8,7 +8,7 @@ import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import type { Clock } from '../core/types.js';
 import type { WardenService } from './service.js';
 import { createAuth, safeEqual, type AuthOptions, type Session } from './auth.js';
-import { allowBody, banBody, bulkBanBody, cidrField, firstError, historyQuery, ipField, loginBody, toHistoryFilter } from './validate.js';
+import { allowBody, banBody, bulkBanBody, cidrField, firstError, historyQuery, unbanKeyField, loginBody, toHistoryFilter } from './validate.js';
 import { metricsText } from './metrics-text.js';
 import { banRowsToCsv } from '../adapters/store/csv.js';
 
@@ -216,8 +216,9 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
     return c.json({ ok: true, banned: r.banned, refused: r.refused });
   });
 
-  app.delete('/api/v1/bans/:ip', async (c) => {
-    const p = ipField.safeParse(decodeURIComponent(c.req.param('ip')));
+  // `:ip{.+}`: a network's slash may come unencoded (`/api/v1/bans/2001:db8::/64`) or as %2F.
+  app.delete('/api/v1/bans/:ip{.+}', async (c) => {
+    const p = unbanKeyField.safeParse(decodeURIComponent(c.req.param('ip')));
     if (!p.success) return c.json({ error: firstError(p.error) }, 400);
     const r = await service.unban(p.data, c.get('actor'));
     if (!r.ok) return c.json({ error: r.error }, r.status);

@@ -40,7 +40,8 @@ export function metricsText(m: MetricsView): string {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${num(value)}`);
   };
   one('warden_requests_seen_total', 'counter', 'Requests counted by nginx and seen by the enforcer.', m.requestsSeen);
-  one('warden_bans_active', 'gauge', 'IPs banned right now.', m.bansActive);
+  one('warden_bans_active', 'gauge', 'IPs and networks banned right now.', m.bansActive);
+  one('warden_bans_active_networks', 'gauge', 'Networks (prefix bans such as a /64) among the active bans.', m.bansActiveNetworks);
   out.push('# HELP warden_bans_total Bans since the database was created, by rule.', '# TYPE warden_bans_total counter');
   for (const [rule, n] of Object.entries(m.bansTotalByRule)) out.push(`warden_bans_total{rule="${label(rule)}"} ${num(n)}`);
   out.push('# HELP warden_rule_alerts_total Alerts of rules in mode alert (decided, not enforced) since the daemon started, by rule.', '# TYPE warden_rule_alerts_total counter');

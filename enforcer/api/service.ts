@@ -1,5 +1,6 @@
 // The contract between the HTTP API and the daemon: everything the API reads or asks for goes through WardenService.
 import type { ActiveBan, EngineStatus } from '../core/types.js';
+import type { AllowEntry } from '../core/allow-list.js';
 import type { RuleInfo } from '../core/rules/info.js';
 import type { BanRow, BaselineRow, HistoryFilter } from '../adapters/store/types.js';
 
@@ -101,19 +102,14 @@ export interface HourlySlotView {
 }
 
 /** One allow-list entry; `source` tells whether it can be removed through the API (only 'api' ones). */
-export interface AllowView {
-  cidr: string;
-  note: string;
-  source: 'builtin' | 'config' | 'api';
-  /** When (epoch s) and by whom it was added, for 'api' entries. */
-  created_at?: number;
-  created_by?: string;
-}
+export type AllowView = AllowEntry;
 
 /** Counters exposed on /metrics. */
 export interface MetricsView {
   requestsSeen: number;
   bansActive: number;
+  /** Of bansActive, the bans of a network (a prefix such as 2001:db8:1:2::/64) rather than one address. */
+  bansActiveNetworks: number;
   bansTotalByRule: Record<string, number>;
   /** Alerts of client rules in mode alert since the daemon started, by rule. */
   ruleAlertsByRule: Record<string, number>;
@@ -139,9 +135,11 @@ export interface WardenService {
   /** The live status (cheap: called every few seconds by each open dashboard). */
   status(): StatusView;
   /**
-   * Bans `ip` (trimmed and normalised by the service) for `durationSec` seconds, or permanently when null.
-   * `actor` is who asked (e.g. 'session:1.2.3.4' or the client address); the service refuses (403) to ban loopback,
-   * this host, an allow-listed address or the caller's own address, and answers 409 when it is already banned.
+   * Bans `ip` (an address or a network such as `2001:db8::/64`, trimmed and normalised by the service) for
+   * `durationSec` seconds, or permanently when null. `actor` is who asked (e.g. 'session:1.2.3.4' or the client
+   * address); the service refuses (403) to ban loopback, this host, an allow-listed address or the caller's own
+   * address (or a network holding one), refuses (400) a network wider than MIN_BAN_PREFIX, and answers 409 when it
+   * is already banned.
    */
   ban(ip: string, durationSec: number | null, reason: string, actor: string): Promise<BanResult>;
   /**
@@ -150,7 +148,7 @@ export interface WardenService {
    */
   banMany(ips: string[], durationSec: number | null, reason: string, actor: string):
     Promise<{ banned: number; refused: Array<{ ip: string; error: string }> }>;
-  /** Lifts a ban; 404 when the IP is not banned. */
+  /** Lifts a ban of an address or a network; 404 when it is not banned (a network's ban is lifted by its CIDR). */
   unban(ip: string, actor: string): Promise<OkResult>;
   /** One page of ban history and the total matching. */
   history(filter: HistoryFilter): { rows: BanRow[]; total: number };

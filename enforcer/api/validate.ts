@@ -1,6 +1,6 @@
 // Input schemas of the API (zod): every body field and query parameter, with messages that name the field.
 import { z } from 'zod';
-import { normaliseIp, parseCidr } from '../net/index.js';
+import { banKeyProblem, normaliseBanKey, normaliseIp, parseCidr } from '../net/index.js';
 import { parseDuration } from '../config/duration.js';
 import type { HistoryFilter } from '../adapters/store/types.js';
 import { banRuleNames, isBanRule } from '../core/rules/registry.js';
@@ -17,6 +17,33 @@ export const ipField = z.string({ error: '`ip` must be an IPv4 or IPv6 address' 
     }
     return ip;
   });
+
+/** An address or a network, trimmed and canonical; with `refuseWide`, networks wider than MIN_BAN_PREFIX fail. */
+function keyField(refuseWide: boolean) {
+  return z.string({ error: '`ip` must be an IPv4 or IPv6 address or CIDR' }).max(100, { error: '`ip` is too long' })
+    .transform((s, ctx) => {
+      const key = normaliseBanKey(s.trim());
+      if (!key) {
+        ctx.addIssue({ code: 'custom', message: `\`ip\` must be an IPv4 or IPv6 address or CIDR, got \`${s.slice(0, 64)}\`` });
+        return z.NEVER;
+      }
+      const problem = refuseWide ? banKeyProblem(key) : null;
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: `\`ip\`: ${problem}` });
+        return z.NEVER;
+      }
+      return key;
+    });
+}
+
+/**
+ * What can be banned: an address or a network (`203.0.113.0/24`, `2001:db8:1:2::/64`), trimmed and canonical (host
+ * bits cleared, /32 and /128 as the address); networks wider than MIN_BAN_PREFIX (`0.0.0.0/0`, `::/0`) are refused.
+ */
+export const banKeyField = keyField(true);
+
+/** What can be unbanned: an address or a network of any width, canonical as in banKeyField. */
+export const unbanKeyField = keyField(false);
 
 /** An address or a CIDR, trimmed and canonical (e.g. `10.0.0.0/8`). */
 export function cidrField(name: string) {
@@ -53,15 +80,15 @@ function text(name: string) {
 
 /** POST /api/v1/bans */
 export const banBody = z.strictObject({
-  ip: ipField,
+  ip: banKeyField,
   duration: durationField.optional(),
   reason: text('reason').optional(),
 }, { error: 'the body must be a JSON object with `ip`' });
 
-/** POST /api/v1/bans/bulk: up to 100,000 addresses in one batch; each is checked by the service, bad ones reported. */
+/** POST /api/v1/bans/bulk: up to 100,000 addresses or networks in one batch; each is checked by the service, bad ones reported. */
 export const bulkBanBody = z.strictObject({
   ips: z.array(z.string({ error: '`ips` must be a list of IP address strings' }).max(100, { error: 'an entry of `ips` is too long' }),
-    { error: '`ips` must be a list of IP address strings' })
+    { error: '`ips` must be a list of IP address strings (addresses or CIDRs)' })
     .min(1, { error: '`ips` must hold at least one address' }).max(100_000, { error: '`ips` may hold at most 100000 addresses' }),
   duration: durationField.optional(),
   reason: text('reason').optional(),

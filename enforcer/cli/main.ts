@@ -51,19 +51,19 @@ const commands: Record<string, CommandSpec> = {
     run: async (ctx) => (await import('./commands/bans.js')).runBans(ctx),
   },
   ban: {
-    summary: 'ban an address now, or a whole list (one address per line) in one batch',
-    usage: 'warden ban IP | --file LIST [--for 2h | --permanent] [--reason TEXT] [--config FILE]',
+    summary: 'ban an address or a network (203.0.113.0/24, 2001:db8::/64) now, or a whole list (one per line) in one batch',
+    usage: 'warden ban IP|CIDR | --file LIST [--for 2h | --permanent] [--reason TEXT] [--config FILE]',
     options: { ...configOpt, for: { type: 'string' }, permanent: { type: 'boolean' }, reason: { type: 'string' }, file: { type: 'string' } },
     run: async (ctx) => (await import('./commands/ban.js')).runBan(ctx),
   },
   unban: {
-    summary: 'lift a ban now',
-    usage: 'warden unban IP [--config FILE]',
+    summary: 'lift a ban of an address or a network now',
+    usage: 'warden unban IP|CIDR [--config FILE]',
     options: configOpt,
     run: async (ctx) => (await import('./commands/ban.js')).runUnban(ctx),
   },
   history: {
-    summary: 'ban history (from the daemon, or from the database when it is down)',
+    summary: 'ban history (from the daemon, or from the database when it is down); --ip CIDR: bans inside it, and prefix bans covering it',
     usage: `warden history [--ip IP|CIDR] [--since 24h] [--rule ${banRuleNames().join('|')}] [--active] [--limit N] [--json|--csv] [--config FILE]`,
     options: {
       ...configOpt, ...json, ip: { type: 'string' }, since: { type: 'string' }, rule: { type: 'string' },

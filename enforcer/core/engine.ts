@@ -14,11 +14,15 @@ import { resolveRules } from './rules/resolve.js';
 import { ruleInfo } from './rules/info.js';
 import { zOf } from './rules/stats.js';
 import type { Gate, Population, RuleHit, TickContext, WindowName } from './rules/types.js';
-import { normaliseIp } from '../net/ip.js';
+import { banKeyProblem, normaliseBanKey } from '../net/cidr.js';
 
 export { engineConfigFrom, originalVariant, type EngineConfig } from './engine-config.js';
 
-/** What the engine needs from outside: the allow-list predicate (loopback, host addresses, configured CIDRs). */
+/**
+ * What the engine needs from outside: the allow-list predicate (loopback, host addresses, configured CIDRs). Given a
+ * network (a client key such as `2001:db8:1:2::/64`) it must say whether the network holds an allowed address
+ * (buildMatcher does): such a network is never banned.
+ */
 export interface EngineOptions {
   isAllowed: (ip: string) => boolean;
 }
@@ -38,7 +42,8 @@ export interface Engine {
   /** Restores hour-of-day slots saved earlier (optional; without it the slots learn again). */
   restoreHourlySlots(slots: Array<Pick<HourSlot, 'hour' | 'mean' | 'stddev' | 'samples'> & { errorMean?: number }>): void;
   /**
-   * An operator's ban (canonicalises `ip`; throws for an invalid or allow-listed one). It counts as an offence, so the
+   * An operator's ban of an address or a network (`203.0.113.0/24`, `2001:db8::/64`; canonicalised; throws for an
+   * invalid one, a network wider than MIN_BAN_PREFIX, an allow-listed address or a network holding one). It counts as an offence, so the
    * next automatic ban climbs the ladder; its own duration is the one given (null: permanent). Banning an IP already
    * banned replaces that ban (and counts again).
    */
@@ -71,6 +76,8 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
   const tracker = new BaselineTracker(cfg);
   const offences = new OffenceBook(cfg.offenceMemory);
   const bans = new Map<string, ActiveBan>();
+  /** Networks spared because they hold an allow-listed address: key -> when last audited (once per window). */
+  const spared = new Map<string, number>();
   let nextExpiry = Infinity;
   const rules = resolveRules(cfg.detection);
   const seconds: Record<WindowName, number> = { main: W, short: cfg.shortWindow, '10m': 600, '1h': 3600 };
@@ -186,6 +193,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       current = tracker.compute(nowSec);
       lastRecompute = nowSec;
       offences.prune(nowSec);
+      for (const [k, at] of spared) if (at <= nowSec - W) spared.delete(k);
       for (const [k, at] of lastAlert) if (nowSec - at >= cfg.alertCooldown) lastAlert.delete(k);
       out.push({ kind: 'baseline', at: nowSec, baseline: current, globalRate: globalRates(nowSec).rate });
     }
@@ -205,7 +213,15 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       const ip = windows.keyAt(slot);
       if (ip === undefined) continue;
       const d = judge(view.at(slot, ip, nowSec), ctx);
-      if (d === null || bans.has(ip) || isAllowed(ip)) continue;
+      if (d === null || bans.has(ip)) continue;
+      if (isAllowed(ip)) {
+        // An allow-listed address is skipped silently; a network (an IPv6 client's /64) holding one is spared and audited.
+        if (d.kind === 'ban' && ip.indexOf('/') >= 0 && (spared.get(ip) ?? -Infinity) <= nowSec - W) {
+          spared.set(ip, nowSec);
+          out.push({ kind: 'spared', ip, at: nowSec, rule: d.rule, rate: windows.requests(slot) / W, reason: 'allowlisted_inside' });
+        }
+        continue;
+      }
       if (d.kind === 'alert') {
         const k = `${d.rule}\0${ip}`;
         const last = lastAlert.get(k);
@@ -298,8 +314,10 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
   };
 
   const canonical = (ip: string): string => {
-    const n = normaliseIp(ip);
-    if (n === null) throw new Error(`not an IP address: ${JSON.stringify(ip)}`);
+    const n = normaliseBanKey(ip);
+    if (n === null) throw new Error(`not an IP address or CIDR: ${JSON.stringify(ip)}`);
+    const problem = banKeyProblem(n);
+    if (problem) throw new Error(problem);
     return n;
   };
 
@@ -340,7 +358,11 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
 
     manualBan(ip, nowSec, durationSec, reason) {
       const n = canonical(ip);
-      if (isAllowed(n)) throw new Error(`${n} is on the allow-list (loopback, this host or configured): not banning it`);
+      if (isAllowed(n)) {
+        throw new Error(n.indexOf('/') >= 0
+          ? `${n} holds an allow-listed address (loopback, this host or configured): not banning it`
+          : `${n} is on the allow-list (loopback, this host or configured): not banning it`);
+      }
       const slot = windows.slotOf(n);
       const requests = slot >= 0 ? windows.requests(slot) : 0;
       const errors = slot >= 0 ? windows.errors(slot) : 0;
@@ -356,7 +378,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
     },
 
     manualUnban(ip, nowSec) {
-      const n = normaliseIp(ip) ?? ip;
+      const n = normaliseBanKey(ip) ?? ip;
       if (!bans.delete(n)) return null;
       windows.forgive(n);
       recomputeExpiry();
@@ -369,7 +391,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
     },
 
     isBanned(ip) {
-      return bans.has(ip) || bans.has(normaliseIp(ip) ?? ip);
+      return bans.has(ip) || bans.has(normaliseBanKey(ip) ?? ip);
     },
 
     status(nowSec, topN = 10) {

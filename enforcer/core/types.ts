@@ -156,7 +156,21 @@ export interface BaselineDecision {
   globalRate: number;
 }
 
-export type Decision = BanDecision | UnbanDecision | GlobalAlertDecision | RuleAlertDecision | BaselineDecision;
+/**
+ * A client the rules would ban that is spared: a network (an IPv6 client's /64, say) holding an allow-listed address
+ * (the admin, loopback, this host). Such a network is never banned; the decision is audited once per window.
+ */
+export interface SparedDecision {
+  kind: 'spared';
+  ip: string;
+  at: number;
+  rule: Rule;
+  /** The client's rate (req/s over the window) when decided. */
+  rate: number;
+  reason: 'allowlisted_inside';
+}
+
+export type Decision = BanDecision | UnbanDecision | GlobalAlertDecision | RuleAlertDecision | BaselineDecision | SparedDecision;
 
 /** An active ban as the core tracks it (restored from the database at start). */
 export interface ActiveBan {

@@ -1,13 +1,13 @@
 // Carries the core's decisions out: firewall first (an attacker is stopped before anything else), then the database,
 // the audit log and the alert queue. A per-item failure is logged and audited; the loop always goes on.
-import type { Decision, BanDecision, UnbanDecision, GlobalAlertDecision, BaselineDecision, RuleAlertDecision } from '../core/types.js';
+import type { Decision, BanDecision, UnbanDecision, GlobalAlertDecision, BaselineDecision, RuleAlertDecision, SparedDecision } from '../core/types.js';
 import type { FirewallBackend, CommitResult } from '../adapters/firewall/port.js';
 
 /** The parts of the store that decisions write to. */
 export interface DecisionStore {
   insertBan(b: BanDecision, opts?: { dryRun?: boolean }): number;
   endBan(ip: string, at: number, reason: string): boolean;
-  bumpOffence(ip: string, at: number, memorySec?: number): number;
+  recordOffence(ip: string, count: number, at: number): void;
   /** Runs `fn` in one transaction: a batch of bans is one commit, not two per ban. */
   transaction<T>(fn: () => T): T;
 }
@@ -19,6 +19,7 @@ export interface DecisionAudit {
   globalAlert(d: GlobalAlertDecision): void;
   ruleAlert(d: RuleAlertDecision): void;
   baseline(d: BaselineDecision): void;
+  spared(d: SparedDecision): void;
   failure(what: string, detail: string): void;
 }
 
@@ -30,8 +31,6 @@ export interface DecisionSinks {
   notify: (d: BanDecision | UnbanDecision | GlobalAlertDecision | RuleAlertDecision) => void;
   log: { warn(msg: string): void; error(msg: string): void; info(msg: string): void };
   dryRun: boolean;
-  /** Offences older than this no longer count towards the ladder. */
-  offenceMemorySec?: number;
 }
 
 /** What one batch did. */
@@ -99,7 +98,7 @@ export async function applyDecisions(decisions: Decision[], sinks: DecisionSinks
           result.bans++;
           guard(sinks, `store ban ${d.ip}`, () => {
             sinks.store.insertBan(d, { dryRun: sinks.dryRun });
-            sinks.store.bumpOffence(d.ip, d.at, sinks.offenceMemorySec);
+            sinks.store.recordOffence(d.ip, d.step, d.at);
           });
           guard(sinks, 'audit', () => sinks.audit.ban(d));
           guard(sinks, 'alert', () => sinks.notify(d));
@@ -117,6 +116,10 @@ export async function applyDecisions(decisions: Decision[], sinks: DecisionSinks
           guard(sinks, 'audit', () => sinks.audit.globalAlert(d));
           guard(sinks, 'alert', () => sinks.notify(d));
           sinks.log.warn(`global surge: ${d.rate.toFixed(2)} req/s against baseline ${d.baseline.mean.toFixed(2)} (${d.rule})`);
+          break;
+        case 'spared':
+          guard(sinks, 'audit', () => sinks.audit.spared(d));
+          sinks.log.warn(`not banning ${d.ip} (${d.rule}, rate ${d.rate.toFixed(2)}/s): it holds an allow-listed address`);
           break;
         case 'rule_alert':
           // A rule in mode alert: audited and alerted, never enforced nor recorded as a ban.

@@ -8,7 +8,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from '../config/schema.js';
 import type { Clock, Decision } from '../core/types.js';
 import { createEngine, engineConfigFrom, type Engine } from '../core/engine.js';
-import { buildMatcher } from '../net/cidr.js';
+import { allowMatcher } from '../core/allow-list.js';
 import { hostAddresses } from '../net/host-addresses.js';
 import { createPoller, type PollResult } from '../adapters/nginx-poller.js';
 import { ensureSecret, readSecret } from '../nginx/secret-file.js';
@@ -90,12 +90,12 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   const audit = openAuditLog(config.storage.audit_log, { clock, log });
   const selfAddrs = opts.hostAddresses ?? (config.allow_self ? hostAddresses() : []);
 
-  // Never ban yourself: loopback, the host's own addresses, the configured and the API-added allow-list.
-  const allowFixed = ['127.0.0.0/8', '::1/128', ...selfAddrs, ...config.allowlist];
-  let isAllowed = buildMatcher([...allowFixed, ...store.allowlist().map((a) => a.cidr)]);
+  // Never ban yourself: loopback, the host's own addresses, the configured and the API-added allow-list (core/allow-list).
+  const allowParts = () => ({ selfAddrs, configured: config.allowlist, added: store.allowlist() });
+  let isAllowed = allowMatcher(allowParts());
   const engine = createEngine(engineConfigFrom(config), { isAllowed: (ip) => isAllowed(ip) });
   const rebuildAllow = () => {
-    isAllowed = buildMatcher([...allowFixed, ...store.allowlist().map((a) => a.cidr)]);
+    isAllowed = allowMatcher(allowParts());
     engine.setAllow((ip) => isAllowed(ip)); // banned IPs now allowed are unbanned at the next tick
   };
 
@@ -161,7 +161,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     },
     { log, clock, onResult: (row) => { try { store.insertAlert(row); } catch (err) { log.error(`store alert: ${(err as Error).message}`); } } },
   );
-  const sinks = { firewall, store, audit, notify: (d: Parameters<typeof alerter.notify>[0]) => alerter.notify(d), log, dryRun: config.dry_run, offenceMemorySec: config.bans.offence_memory };
+  const sinks = { firewall, store, audit, notify: (d: Parameters<typeof alerter.notify>[0]) => alerter.notify(d), log, dryRun: config.dry_run };
   let decisionsTotal = 0;
   let lastDecisionMs = 0;
   const ruleAlerts: Record<string, number> = {};

@@ -1,6 +1,7 @@
 // The daemon's face to the API: status, manual ban/unban, history, baseline and allow-list, on top of the running parts.
 import type { Config } from '../config/schema.js';
 import type { BanDecision, Clock, Decision } from '../core/types.js';
+import { allowEntries, selfEntries } from '../core/allow-list.js';
 import type { Engine } from '../core/engine.js';
 import type { FirewallBackend } from '../adapters/firewall/port.js';
 import type { WardenStore } from '../adapters/store/warden-store.js';
@@ -8,8 +9,8 @@ import type { HistoryFilter } from '../adapters/store/types.js';
 import type { PollLoop } from './poll-loop.js';
 import type { FleetNode } from './fleet-node.js';
 import type { ServiceError, WardenService } from '../api/service.js';
-import { normaliseIp, isLoopback } from '../net/ip.js';
-import { parseCidr } from '../net/cidr.js';
+import { normaliseIp } from '../net/ip.js';
+import { banKeyProblem, cidrContains, normaliseBanKey, parseCidr } from '../net/cidr.js';
 import { banRuleNames } from '../core/rules/registry.js';
 import { ruleInfo } from '../core/rules/info.js';
 
@@ -45,16 +46,24 @@ export interface DaemonParts {
 export function createWardenService(p: DaemonParts): WardenService {
   const nowSec = () => Math.floor(p.clock.nowMs() / 1000);
 
-  /** Never ban yourself: the same checks for one ban and for bulk loading. */
+  /**
+   * Never ban yourself: the same checks for one ban and for bulk loading. A network (`2001:db8::/64`) is refused when
+   * it holds loopback, this host, an allow-listed address or the caller's own address.
+   */
   const checkBannable = (rawIp: string, actor: string): { ok: true; ip: string } | ServiceError => {
-    const ip = normaliseIp(rawIp.trim());
-    if (!ip) return { ok: false, status: 400, error: `\`ip\` must be an IPv4 or IPv6 address, got \`${rawIp.slice(0, 64)}\`` };
-    if (isLoopback(ip) || p.selfAddrs.includes(ip)) {
-      return { ok: false, status: 403, error: `refusing to ban ${ip}: it is this host's own address` };
+    const ip = normaliseBanKey(rawIp.trim());
+    if (!ip) return { ok: false, status: 400, error: `\`ip\` must be an IPv4 or IPv6 address or CIDR, got \`${rawIp.slice(0, 64)}\`` };
+    const problem = banKeyProblem(ip);
+    if (problem) return { ok: false, status: 400, error: problem };
+    const net = ip.indexOf('/') >= 0;
+    const it = net ? 'it holds' : 'it is';
+    if (selfEntries(p.selfAddrs).some((a) => cidrContains(ip, a) || cidrContains(a, ip))) {
+      return { ok: false, status: 403, error: `refusing to ban ${ip}: ${it} this host's own address` };
     }
-    if (p.isAllowed(ip)) return { ok: false, status: 403, error: `refusing to ban ${ip}: it is on the allow-list` };
-    if (actor && normaliseIp(actor) === ip) {
-      return { ok: false, status: 403, error: `refusing to ban ${ip}: it is the address you are connected from` };
+    if (p.isAllowed(ip)) return { ok: false, status: 403, error: `refusing to ban ${ip}: ${net ? 'it holds an allow-listed address' : 'it is on the allow-list'}` };
+    const from = actor ? normaliseIp(actor) : null;
+    if (from && cidrContains(ip, from)) {
+      return { ok: false, status: 403, error: `refusing to ban ${ip}: ${it} the address you are connected from` };
     }
     if (p.engine.isBanned(ip)) return { ok: false, status: 409, error: `${ip} is already banned` };
     return { ok: true, ip };
@@ -96,7 +105,7 @@ export function createWardenService(p: DaemonParts): WardenService {
       for (const raw of ips) {
         const checked = checkBannable(raw, actor);
         if (!checked.ok) {
-          const ip = normaliseIp(raw.trim()) ?? raw.slice(0, 64);
+          const ip = normaliseBanKey(raw.trim()) ?? raw.slice(0, 64);
           refused.push({ ip, error: seen.has(ip) ? 'listed twice' : checked.error });
         } else if (seen.has(checked.ip)) {
           refused.push({ ip: checked.ip, error: 'listed twice' });
@@ -110,8 +119,8 @@ export function createWardenService(p: DaemonParts): WardenService {
     },
 
     async unban(rawIp) {
-      const ip = normaliseIp(rawIp.trim());
-      if (!ip) return { ok: false, status: 400, error: `\`ip\` must be an IPv4 or IPv6 address, got \`${rawIp.slice(0, 64)}\`` };
+      const ip = normaliseBanKey(rawIp.trim());
+      if (!ip) return { ok: false, status: 400, error: `\`ip\` must be an IPv4 or IPv6 address or CIDR, got \`${rawIp.slice(0, 64)}\`` };
       const d = p.engine.manualUnban(ip, nowSec());
       if (!d) return { ok: false, status: 404, error: `${ip} is not banned` };
       await p.apply([d]);
@@ -124,13 +133,7 @@ export function createWardenService(p: DaemonParts): WardenService {
     hourlySlots: () => p.engine.hourlySlots().map((s) => ({ hour: s.hour, mean: s.mean, stddev: s.stddev, samples: s.samples })),
 
     allowlist() {
-      const fixed = [
-        { cidr: '127.0.0.0/8', note: 'loopback', source: 'builtin' as const },
-        { cidr: '::1/128', note: 'loopback', source: 'builtin' as const },
-        ...p.selfAddrs.map((a) => ({ cidr: a, note: 'this host', source: 'builtin' as const })),
-        ...p.config.allowlist.map((c) => ({ cidr: c, note: 'config file', source: 'config' as const })),
-      ];
-      return [...fixed, ...p.store.allowlist().map((a) => ({ ...a, source: 'api' as const }))];
+      return allowEntries({ selfAddrs: p.selfAddrs, configured: p.config.allowlist, added: p.store.allowlist() });
     },
     async addAllow(cidr, note, actor) {
       if (!parseCidr(cidr)) return { ok: false, status: 400, error: `\`cidr\` must be an IP address or CIDR, got \`${cidr.slice(0, 64)}\`` };
@@ -155,9 +158,11 @@ export function createWardenService(p: DaemonParts): WardenService {
       Object.assign(bansTotalByRule, p.store.bansTotalByRule());
       const rules = ruleInfo(p.config.detection);
       const alerted = p.decisions().ruleAlerts ?? {};
+      const active = p.engine.status(nowSec(), 0).activeBans;
       return {
         requestsSeen: st.requestsSeen,
-        bansActive: p.engine.status(nowSec(), 0).activeBans.length,
+        bansActive: active.length,
+        bansActiveNetworks: active.reduce((n, b) => n + (b.ip.indexOf('/') >= 0 ? 1 : 0), 0),
         bansTotalByRule,
         ruleAlertsByRule: Object.fromEntries(rules.filter((r) => r.scope === 'client').map((r) => [r.name, alerted[r.name] ?? 0])),
         ruleModes: rules.map((r) => ({ rule: r.name, mode: r.mode })),

@@ -1,4 +1,5 @@
-// CIDR parsing, allow-list matchers compiled once, and CIDR ranges in the sortable ipKey space.
+// CIDR parsing, ban keys (an address or a network), containment, allow-list matchers compiled once, and CIDR ranges
+// in the sortable ipKey space.
 import { bytesToKey, ipToBytes, normaliseIp } from './ip.js';
 
 /** A parsed network: the base address with host bits cleared, and its prefix length. */
@@ -87,10 +88,106 @@ export function cidrRange(cidr: string): { lo: string; hi: string } {
   return { lo: bytesToKey(base), hi: bytesToKey(hi) };
 }
 
+/** True when two networks in the 16-byte space share an address (one contains the other). */
+function overlaps16(a: { base: Uint8Array; prefix: number }, b: { base: Uint8Array; prefix: number }): boolean {
+  const p = Math.min(a.prefix, b.prefix);
+  return bytesToKey(maskBytes(a.base, p)) === bytesToKey(maskBytes(b.base, p));
+}
+
+/**
+ * True when every address of `inner` is in `outer` (each an address or a CIDR); false when either is invalid.
+ * @example cidrContains('2001:db8:1:2::/64', '2001:db8:1:2::77') === true; cidrContains('10.0.0.0/24', '10.0.0.0/16') === false
+ */
+export function cidrContains(outer: string, inner: string): boolean {
+  const o = parseCidr(outer);
+  const i = parseCidr(inner);
+  if (!o || !i) return false;
+  const a = to16(o);
+  const b = to16(i);
+  return a.prefix <= b.prefix && overlaps16(a, b);
+}
+
+/**
+ * True when two addresses or CIDRs share at least one address; false when either is invalid.
+ * @example cidrOverlaps('10.0.0.0/8', '10.1.0.0/16') === true; cidrOverlaps('10.0.0.0/24', '10.0.1.0/24') === false
+ */
+export function cidrOverlaps(a: string, b: string): boolean {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  return x !== null && y !== null && overlaps16(to16(x), to16(y));
+}
+
+/**
+ * The canonical form of a ban key: an address (IPv4 dotted, IPv6 compressed, mapped IPv6 as IPv4) or a network
+ * (`203.0.113.0/24`, `2001:db8:1:2::/64`, host bits cleared). A full-length network (/32, /128) is its address.
+ * Null when `s` is neither.
+ * @example normaliseBanKey('2001:DB8:1:2::9/64') === '2001:db8:1:2::/64'; normaliseBanKey('10.0.0.1/32') === '10.0.0.1'
+ */
+export function normaliseBanKey(s: string): string | null {
+  if (typeof s !== 'string') return null;
+  if (s.indexOf('/') < 0) return normaliseIp(s);
+  const c = parseCidr(s);
+  if (!c) return null;
+  if (c.prefix === (c.version === 4 ? 32 : 128)) return c.text.slice(0, c.text.indexOf('/'));
+  return c.text;
+}
+
+/**
+ * The widest network a ban may cover, per family: wider prefixes (e.g. `0.0.0.0/0`, `::/0`, `10.0.0.0/8`) are refused
+ * everywhere (API, CLI, engine), since one such ban would shut out a large part of the Internet.
+ */
+export const MIN_BAN_PREFIX = { 4: 16, 6: 32 } as const;
+
+/**
+ * Why a canonical ban key cannot be banned (a network wider than MIN_BAN_PREFIX), or null when it can.
+ * @example banKeyProblem('::/0') // 'refusing to ban ::/0: an IPv6 prefix must be /32 or longer'; banKeyProblem('10.0.0.0/24') === null
+ */
+export function banKeyProblem(key: string): string | null {
+  const c = key.indexOf('/') >= 0 ? parseCidr(key) : null;
+  if (!c || c.prefix >= MIN_BAN_PREFIX[c.version]) return null;
+  return `refusing to ban ${c.text}: an IPv${c.version} prefix must be /${MIN_BAN_PREFIX[c.version]} or longer`;
+}
+
+/** Where a ban key sits in SQLite: its base address's sortable key (32 hex digits, see ipKey) and its prefix length. */
+export interface BanKeyParts {
+  /** 32 hex digits of the (base) address in the 16-byte space. */
+  ipKey: string;
+  /** Prefix length in the 16-byte space: 128 for one address, 120 for an IPv4 /24, 64 for an IPv6 /64. */
+  prefixLen: number;
+}
+
+/**
+ * The `ip_key` and `prefix_len` columns of a ban key, so a network and its base address are different bans
+ * (`2001:db8:1:2::/64` is `{ ipKey: '20010db8000100020000000000000000', prefixLen: 64 }`, `2001:db8:1:2::` has 128).
+ * Throws for an invalid key.
+ * @example banKeyParts('10.0.0.0/24') // { ipKey: '00000000000000000000ffff0a000000', prefixLen: 120 }
+ */
+export function banKeyParts(key: string): BanKeyParts {
+  const n = normaliseBanKey(key);
+  if (n === null) throw new Error(`not an IP address or CIDR: ${JSON.stringify(key)}`);
+  const c = to16(parseCidr(n)!);
+  return { ipKey: bytesToKey(c.base), prefixLen: c.prefix };
+}
+
+/**
+ * The `ip_key`/`prefix_len` of every network (prefix length below 128, in the 16-byte space; from /0 for IPv4 as
+ * well) holding the address: what "the prefix bans covering an address" looks up. Throws for an invalid address.
+ * @example coveringKeys('10.0.0.1').some((k) => k.prefixLen === 120 && k.ipKey === '00000000000000000000ffff0a000000') === true
+ */
+export function coveringKeys(ip: string): BanKeyParts[] {
+  const b = ipToBytes(ip);
+  if (!b) throw new Error(`not an IP address: ${JSON.stringify(ip)}`);
+  const v4 = b[10] === 0xff && b[11] === 0xff && b.subarray(0, 10).every((x) => x === 0);
+  const out: BanKeyParts[] = [];
+  for (let p = v4 ? 96 : 0; p < 128; p++) out.push({ ipKey: bytesToKey(maskBytes(b, p)), prefixLen: p });
+  return out;
+}
+
 /**
  * Compiles a list of addresses/CIDRs (IPv4 and IPv6) into a fast predicate. A bad entry throws at build time,
  * naming it. An IPv6 network that covers ::ffff:0:0/96 also covers IPv4 (the same 16-byte space as ipKey).
- * Invalid input to the predicate is never matched.
+ * Given a network (`2001:db8:1:2::/64`), the predicate is true when the network holds any allowed address (so a
+ * prefix holding the admin's address is never banned). Invalid input to the predicate is never matched.
  * @example const allowed = buildMatcher(['127.0.0.0/8', '::1', '2001:db8::/32']); allowed('127.0.0.9') === true
  */
 export function buildMatcher(cidrs: string[]): (ip: string) => boolean {

@@ -32,6 +32,8 @@ export function formatText(d: Decision, logT: number): string | null {
     }
     case 'unban':
       return `${when} UNBAN ${d.ip} | ${d.reason}`;
+    case 'spared':
+      return `${when} SPARED ${d.ip} | ${d.rule} | rate=${num(d.rate)} | allow-listed address inside`;
     case 'global_alert':
       return `${when} GLOBAL_ALERT | ${d.rule}=${num(d.value ?? d.z)}${getRule(d.rule)?.unit ?? ''}>${num(d.threshold ?? NaN, 1)} | rate=${num(d.rate)} | baseline=${num(d.baseline.mean)}`;
     default:
@@ -50,6 +52,8 @@ export function toJson(d: Decision, logT: number): Record<string, unknown> | nul
         duration: d.durationSec, z: finite(d.z), step: d.step, tightened: d.tightened, error_rate: finite(d.errorRate),
         baseline_stddev: finite(d.baseline.stddev), baseline_source: d.baseline.source,
       };
+    case 'spared':
+      return { ...base, action: 'spared', ip: d.ip, rule: d.rule, rate: finite(d.rate), baseline: null, duration: null, reason: d.reason };
     case 'rule_alert':
       return {
         ...base, action: 'alert', ip: d.ip, rule: d.rule, rate: finite(d.rate), baseline: finite(d.baseline.mean),

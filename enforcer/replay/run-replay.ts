@@ -2,7 +2,7 @@
 import type { Config } from '../config/schema.js';
 import type { Baseline, Counts, Decision } from '../core/types.js';
 import { createEngine, engineConfigFrom, originalVariant } from '../core/engine.js';
-import { buildMatcher } from '../net/cidr.js';
+import { allowMatcher } from '../core/allow-list.js';
 import { hostAddresses as readHostAddresses } from '../net/host-addresses.js';
 import { readLog } from './read-log.js';
 import { floodEvents, type FloodSpec } from './inject-flood.js';
@@ -80,7 +80,7 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   let cfg = engineConfigFrom(config);
   if (variant === 'original') cfg = originalVariant(cfg);
   const self = config.allow_self ? (opts.hostAddresses ?? readHostAddresses()) : [];
-  const isAllowed = buildMatcher(['127.0.0.0/8', '::1', ...self, ...config.allowlist]);
+  const isAllowed = allowMatcher({ selfAddrs: self, configured: config.allowlist });
   const engine = createEngine(cfg, { isAllowed });
   const classes = loadPathClasses(opts.nginxConf ?? join(packageRoot(), 'nginx.conf'));
   const prefix = config.detection.ipv6_prefix;
@@ -127,7 +127,7 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
         if (d.until !== null) expiries.push(d.until);
       } else if (d.kind === 'unban') unbans++;
       else if (d.kind === 'rule_alert') ruleAlerts++;
-      else globalAlerts++;
+      else if (d.kind === 'global_alert') globalAlerts++;
       const logT = logOf(d.at);
       if (opts.json) opts.out(JSON.stringify(toJson(d, logT)));
       else opts.out(formatText(d, logT) ?? '');

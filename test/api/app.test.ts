@@ -179,7 +179,7 @@ test('invalid ban input is refused with 400 naming the field, and nothing change
   const cases: unknown[] = [
     { ip: '999.1.1.1' }, { ip: '1.2.3.4/99' }, { ip: '' }, { ip: '   ' }, { ip: null }, { ip: ['1.2.3.4'] }, { ip: 1234 },
     { ip: 'x'.repeat(10_000) }, { ip: "1.2.3.4' OR 1=1 --" }, { ip: '<script>alert(1)</script>' }, { ip: '١.٢.٣.٤' },
-    { ip: '1.2.3.4/32' }, {}, { duration: '1h' }, [], null, '"just a string"', { ip: '1.2.3.4', extra: 1 },
+    {}, { duration: '1h' }, [], null, '"just a string"', { ip: '1.2.3.4', extra: 1 },
   ];
   for (const c of cases) {
     const r = await bearer('POST', '/api/v1/bans', c);

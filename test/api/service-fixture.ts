@@ -90,7 +90,7 @@ export function createServiceFixture(opts: {
   const engine = createEngine(engineConfigFrom(config), { isAllowed: (ip) => isAllowed(ip) });
   const firewall = memoryFirewall();
   const log = { info() {}, warn() {}, error() {} };
-  const audit: DecisionAudit = opts.audit ?? { ban() {}, unban() {}, globalAlert() {}, ruleAlert() {}, baseline() {}, failure() {} };
+  const audit: DecisionAudit = opts.audit ?? { ban() {}, unban() {}, globalAlert() {}, ruleAlert() {}, baseline() {}, spared() {}, failure() {} };
   const ruleAlerts: Record<string, number> = {};
   const apply = async (decisions: Decision[]) => {
     for (const d of decisions) if (d.kind === 'rule_alert') ruleAlerts[d.rule] = (ruleAlerts[d.rule] ?? 0) + 1;

@@ -135,7 +135,7 @@ test('kill -9 with 1,000 active bans: after restart all are enforced once, expir
       const ban: BanDecision = { kind: 'ban', ip, at: now, until: now + (short ? 8 : 3600), durationSec: short ? 8 : 3600, step: 1,
         rule: 'zscore', rate: 50, errorRate: 0, z: 9, baseline, tightened: false, source: 'auto' };
       store.insertBan(ban);
-      store.bumpOffence(ip, now, 30 * 86400);
+      store.recordOffence(ip, 1, now);
     });
   });
   store.close();

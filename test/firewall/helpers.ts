@@ -62,3 +62,39 @@ export function fwOptions(net: TestNetwork, log: Logger, over: Partial<FirewallO
 export function manyAddresses(n: number): string[] {
   return Array.from({ length: n }, (_, i) => (i % 10 === 9 ? `2001:db8:1::${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}` : `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
 }
+
+/** Extra client addresses for prefix-ban tests: two inside one IPv4 /24 and IPv6 /64, one in a neighbouring prefix. */
+export const PREFIX_ADDRS = {
+  v4Banned: '198.18.10.0/24',
+  v6Banned: '2001:db8:77:a::/64',
+  /** Client 0: inside the banned prefixes. */
+  c0: { v4: '198.18.10.10', v6: '2001:db8:77:a::10' },
+  /** Client 1: another address of the banned prefixes, and one of the next prefixes. */
+  c1: { v4: '198.18.10.20', v6: '2001:db8:77:a:ffff::20', v4Other: '198.18.11.20', v6Other: '2001:db8:77:b::20' },
+};
+
+/**
+ * Gives clients 0 and 1 the PREFIX_ADDRS addresses (the IPv4 ones are inside the test network's /16; the IPv6 /64s get
+ * an on-link route in the server namespace) and waits until each one reaches the server.
+ */
+export async function addPrefixAddresses(net: TestNetwork): Promise<void> {
+  const add = (i: number, addr: string) => net.exec(net.clients[i].ns, 'ip', addr.includes(':')
+    ? ['-6', 'addr', 'add', `${addr}/64`, 'dev', `c${i}`, 'nodad'] : ['addr', 'add', `${addr}/16`, 'dev', `c${i}`]);
+  const { c0, c1 } = PREFIX_ADDRS;
+  for (const a of [c0.v4, c0.v6]) add(0, a);
+  for (const a of [c1.v4, c1.v6, c1.v4Other, c1.v6Other]) add(1, a);
+  net.exec(net.serverNs, 'ip', ['-6', 'route', 'add', '2001:db8:77::/48', 'dev', 'br0']);
+  // Each client reaches the server's /64 through its first address's on-link route.
+  for (const [i, a] of [[0, c0.v4], [0, c0.v6], [1, c1.v4], [1, c1.v6], [1, c1.v4Other], [1, c1.v6Other]] as const) {
+    for (let k = 0; !canConnectFrom(net, i, a); k++) {
+      if (k > 30) throw new Error(`client ${i} cannot reach the server from ${a}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  }
+}
+
+/** True when client `i` gets an HTTP answer from the server within 1 s, sending from its address `src`. */
+export function canConnectFrom(net: TestNetwork, i: number, src: string): boolean {
+  const host = src.includes(':') ? `[${net.serverV6}]` : net.serverV4;
+  return net.tryExec(net.clients[i].ns, 'curl', ['-s', '-o', '/dev/null', '-m', '1', '--interface', src, `http://${host}:${PORT}/`]).status === 0;
+}

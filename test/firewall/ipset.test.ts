@@ -7,6 +7,8 @@ import { netnsSkipReason } from '../harness/netns.js';
 import { needCommands } from '../harness/tools.js';
 import { canConnect, fwOptions, memoryLogger, servedNetwork } from './helpers.js';
 import { timeoutAndBulkTests } from './timeout-and-bulk.js';
+import { prefixBanTests } from './prefix-bans.js';
+import { createLogger } from '../../enforcer/adapters/logger.js';
 
 const commands = ['ipset', 'iptables', 'ip6tables', 'curl'];
 const skip = netnsSkipReason() || needCommands(...commands);
@@ -81,3 +83,54 @@ test('ipset: a missing binary is a clear BackendUnavailableError; commit reports
   assert.equal(r.failed.length, 1);
   assert.match(r.failed[0].error, /not found/);
 });
+
+prefixBanTests('ipset', createIpsetBackend);
+
+test('ipset: an older version\'s hash:ip sets are upgraded to hash:net at init, keeping every ban and its time left', { skip }, async (t) => {
+  const s = await servedNetwork(2);
+  t.after(s.close);
+  const { net } = s;
+  const [c0, c1] = net.clients;
+  // What the previous version left: hash:ip sets with bans (one timed, one permanent) hooked into WDT.
+  const ns = (cmd: string, args: string[], input?: string) => net.exec(net.serverNs, cmd, args, input);
+  for (const [f, inet, bin] of [[4, 'inet', 'iptables'], [6, 'inet6', 'ip6tables']] as const) {
+    ns('ipset', ['create', `wdt${f}`, 'hash:ip', 'family', inet, 'hashsize', '4096', 'maxelem', '1048576', 'timeout', '0']);
+    ns(bin, ['-N', 'WDT']);
+    ns(bin, ['-A', 'WDT', '-m', 'set', '--match-set', `wdt${f}`, 'src', '-j', 'DROP']);
+    ns(bin, ['-I', 'INPUT', '1', '-j', 'WDT']);
+  }
+  ns('ipset', ['restore'], `add wdt4 ${c0.v4} timeout 600\nadd wdt6 ${c0.v6} timeout 0\n`);
+  for (const f of [4, 6] as const) assert.equal(canConnect(net, 0, f), false, `IPv${f} banned before the upgrade`);
+
+  const { log, lines } = createLoggerLines();
+  const fw = createIpsetBackend(fwOptions(net, log));
+  await fw.init();
+  for (const f of [4, 6] as const) {
+    assert.match(ns('ipset', ['-t', 'list', `wdt${f}`]), /Type: hash:net/);
+    assert.equal(net.tryExec(net.serverNs, 'ipset', ['list', `wdt${f}-up`]).status !== 0, true, 'temporary set gone');
+    const rules = ns(f === 4 ? 'iptables' : 'ip6tables', ['-S', 'WDT']).split('\n').filter((l) => l.includes('--match-set'));
+    assert.deepEqual(rules, [`-A WDT -m set --match-set wdt${f} src -j DROP`]);
+    assert.equal(canConnect(net, 0, f), false, `IPv${f} still banned after the upgrade`);
+    assert.equal(canConnect(net, 1, f), true, `IPv${f} client 1 served`);
+  }
+  const listed = await fw.list();
+  assert.deepEqual(listed.map((e) => e.ip).sort(), [c0.v4, c0.v6].sort());
+  const v4 = listed.find((e) => e.ip === c0.v4)!;
+  assert.ok(v4.until !== null && v4.until - now() > 590 && v4.until - now() <= 600, `time left kept: ${JSON.stringify(v4)}`);
+  assert.equal(listed.find((e) => e.ip === c0.v6)?.until, null);
+  assert.ok(lines.some((l) => /upgraded set wdt4 from hash:ip to hash:net .*1 ban\(s\) kept/.test(l)), lines.join('\n'));
+
+  // The upgraded set takes a prefix ban of client 1's /64; a second init changes nothing.
+  fw.add([{ ip: `${c1.v6.split('::')[0]}::/64`, until: null }]);
+  assert.equal((await fw.commit()).added, 1);
+  await fw.init();
+  assert.equal((await fw.list()).length, 3);
+  assert.equal(canConnect(net, 1, 6), false, 'client 1 dropped by the /64 ban');
+  await fw.destroy();
+});
+
+/** A logger at info level that keeps its lines. */
+function createLoggerLines(): { log: ReturnType<typeof createLogger>; lines: string[] } {
+  const lines: string[] = [];
+  return { log: createLogger('info', (l) => lines.push(l)), lines };
+}

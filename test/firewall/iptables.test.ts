@@ -6,6 +6,7 @@ import { BackendUnavailableError } from '../../enforcer/adapters/firewall/port.j
 import { createTestNetwork, netnsSkipReason } from '../harness/netns.js';
 import { needCommands } from '../harness/tools.js';
 import { canConnect, fwOptions, manyAddresses, memoryLogger, servedNetwork } from './helpers.js';
+import { prefixBanTests } from './prefix-bans.js';
 
 const skip = netnsSkipReason() || needCommands('iptables', 'ip6tables', 'iptables-restore', 'curl');
 const now = () => Math.floor(Date.now() / 1000);
@@ -88,4 +89,18 @@ test('iptables: a missing binary is a clear BackendUnavailableError', async () =
   const fw = createIptablesBackend({ name: 'wdt', hookChains: ['INPUT'], retries: 0, prefix: ['env', 'PATH=/nonexistent'], log: memoryLogger().log });
   await assert.rejects(fw.init(), (err: Error) => err instanceof BackendUnavailableError &&
     err.message === 'backend `iptables`: `iptables` not found: apt-get install iptables');
+});
+
+prefixBanTests('iptables', createIptablesBackend);
+
+test('iptables: a network rule parses as its CIDR, an address rule (/32, /128) as the address', () => {
+  const rules = parseChainRules([
+    '-A WARDEN-IP -s 203.0.113.0/24 -m comment --comment "until=0" -j DROP',
+    '-A WARDEN-IP -s 2001:db8:1:2::/64 -m comment --comment "until=1700000000" -j DROP',
+    '-A WARDEN-IP -s 198.18.1.1/32 -m comment --comment "until=0" -j DROP',
+    '-A WARDEN-IP -s 2001:db8::1/128 -m comment --comment "until=0" -j DROP',
+  ].join('\n'), 'WARDEN-IP');
+  assert.deepEqual(rules.map((r) => [r.ip, r.until]), [
+    ['203.0.113.0/24', null], ['2001:db8:1:2::/64', 1700000000], ['198.18.1.1', null], ['2001:db8::1', null],
+  ]);
 });

@@ -1,12 +1,13 @@
 // The nftables backend against real nft inside test namespaces, checked with real TCP connections.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createNftablesBackend, nftCommitScript } from '../../enforcer/adapters/firewall/nftables.js';
+import { createNftablesBackend, nftCommitScript, parseNftSetJson } from '../../enforcer/adapters/firewall/nftables.js';
 import { BackendUnavailableError } from '../../enforcer/adapters/firewall/port.js';
 import { createTestNetwork, netnsSkipReason } from '../harness/netns.js';
 import { needCommands } from '../harness/tools.js';
 import { canConnect, fwOptions, memoryLogger, servedNetwork } from './helpers.js';
 import { timeoutAndBulkTests } from './timeout-and-bulk.js';
+import { prefixBanTests } from './prefix-bans.js';
 
 const commands = ['nft', 'curl'];
 const skip = netnsSkipReason() || needCommands(...commands);
@@ -100,4 +101,54 @@ test('nftables: a missing binary is a clear BackendUnavailableError', async () =
   const fw = createNftablesBackend({ name: 'wdt', hookChains: ['INPUT'], retries: 0, prefix: ['env', 'PATH=/nonexistent'], log: memoryLogger().log });
   await assert.rejects(fw.init(), (err: Error) => err instanceof BackendUnavailableError &&
     err.message === 'backend `nftables`: `nft` not found: apt-get install nftables');
+});
+
+prefixBanTests('nftables', createNftablesBackend);
+
+test('nftables: networks go to one interval set per prefix length, created with their drop rules when first needed', () => {
+  const created = new Set<string>();
+  const s = nftCommitScript('w', [
+    { ip: '2001:db8:1:2::/64', family: 6, op: 'add', until: null },
+    { ip: '203.0.113.0/24', family: 4, op: 'add', until: 1600 },
+    { ip: '2001:db8:1::/48', family: 6, op: 'remove' },
+    { ip: '198.18.1.1', family: 4, op: 'add', until: null },
+  ], 1000, { known: new Set(['net6_48']), forward: true, created });
+  assert.equal(s, [
+    'add element inet w ban4 { 198.18.1.1 }',
+    'delete element inet w ban4 { 198.18.1.1 }',
+    'add element inet w ban4 { 198.18.1.1 }',
+    'add set inet w net4_24 { type ipv4_addr; flags interval, timeout; size 1048576; }',
+    'add rule inet w input ip saddr @net4_24 drop',
+    'add rule inet w forward ip saddr @net4_24 drop',
+    'add element inet w net4_24 { 203.0.113.0/24 }',
+    'delete element inet w net4_24 { 203.0.113.0/24 }',
+    'add element inet w net4_24 { 203.0.113.0/24 timeout 600s }',
+    'add element inet w net6_48 { 2001:db8:1::/48 }',
+    'delete element inet w net6_48 { 2001:db8:1::/48 }',
+    'add set inet w net6_64 { type ipv6_addr; flags interval, timeout; size 1048576; }',
+    'add rule inet w input ip6 saddr @net6_64 drop',
+    'add rule inet w forward ip6 saddr @net6_64 drop',
+    'add element inet w net6_64 { 2001:db8:1:2::/64 }',
+    'delete element inet w net6_64 { 2001:db8:1:2::/64 }',
+    'add element inet w net6_64 { 2001:db8:1:2::/64 }',
+    '',
+  ].join('\n'));
+  assert.deepEqual([...created].sort(), ['net4_24', 'net6_64']);
+  assert.deepEqual(parseNftSetJson('{"nftables":[{"set":{"name":"net6_64","elem":[{"elem":{"val":{"prefix":{"addr":"2001:db8::","len":64}},"timeout":100,"expires":99}},{"prefix":{"addr":"2001:db8:1::","len":64}}]}}]}', 1000),
+    [{ ip: '2001:db8::/64', until: 1099 }, { ip: '2001:db8:1::/64', until: null }]);
+});
+
+test('nftables: a restart keeps the network sets and their rules once each; forward chain gets them too', { skip }, async (t) => {
+  const net = createTestNetwork(1);
+  t.after(() => net.destroy());
+  const fw = createNftablesBackend(fwOptions(net, memoryLogger().log, { hookChains: ['INPUT', 'DOCKER-USER'] }));
+  await fw.init();
+  fw.add([{ ip: '2001:db8:5::/48', until: null }, { ip: '2001:db8:5:1::/64', until: null }, { ip: '203.0.113.0/24', until: null }]);
+  assert.deepEqual(await fw.commit(), { added: 3, removed: 0, failed: [] });
+  await createNftablesBackend(fwOptions(net, memoryLogger().log, { hookChains: ['INPUT', 'DOCKER-USER'] })).init();
+  const ruleset = net.exec(net.serverNs, 'nft', ['list', 'ruleset']);
+  for (const r of ['ip6 saddr @net6_48 drop', 'ip6 saddr @net6_64 drop', 'ip saddr @net4_24 drop']) {
+    assert.equal(ruleset.split(r).length - 1, 2, `${r} once in input and once in forward:\n${ruleset}`);
+  }
+  assert.deepEqual((await fw.list()).map((e) => e.ip).sort(), ['2001:db8:5:1::/64', '2001:db8:5::/48', '203.0.113.0/24']);
 });

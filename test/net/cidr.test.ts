@@ -1,7 +1,9 @@
 // Unit tests of CIDR parsing, allow-list matchers and key ranges.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCidr, cidrRange, buildMatcher } from '../../enforcer/net/cidr.js';
+import {
+  parseCidr, cidrRange, buildMatcher, normaliseBanKey, banKeyProblem, cidrContains, cidrOverlaps, banKeyParts, coveringKeys,
+} from '../../enforcer/net/cidr.js';
 import { ipKey } from '../../enforcer/net/ip.js';
 
 test('parseCidr: networks, plain addresses, host bits cleared', () => {
@@ -77,4 +79,78 @@ test('cidrRange gives the first and last key of a network', () => {
   assert.ok(lo <= k && k <= hi);
   assert.ok(!(lo <= ipKey('11.0.0.0') && ipKey('11.0.0.0') <= hi));
   assert.throws(() => cidrRange('1.2.3.4/40'), /not an IP address or CIDR/);
+});
+
+test('normaliseBanKey: addresses and networks in canonical form, full-length networks as addresses', () => {
+  assert.equal(normaliseBanKey('2001:DB8:1:2::9/64'), '2001:db8:1:2::/64');
+  assert.equal(normaliseBanKey('203.0.113.77/24'), '203.0.113.0/24');
+  assert.equal(normaliseBanKey('10.0.0.1/32'), '10.0.0.1');
+  assert.equal(normaliseBanKey('2001:db8::1/128'), '2001:db8::1');
+  assert.equal(normaliseBanKey('::ffff:203.0.113.0/120'), '203.0.113.0/24');
+  assert.equal(normaliseBanKey('::FFFF:10.0.0.1'), '10.0.0.1');
+  assert.equal(normaliseBanKey('0.0.0.0/0'), '0.0.0.0/0');
+  for (const bad of ['', 'x', '1.2.3.4/33', '2001:db8::/129', '10.0.0.0/8/8', ' 10.0.0.1']) assert.equal(normaliseBanKey(bad), null, bad);
+});
+
+test('banKeyProblem refuses 0.0.0.0/0, ::/0 and other absurdly wide networks', () => {
+  assert.match(banKeyProblem('0.0.0.0/0')!, /refusing to ban 0\.0\.0\.0\/0: an IPv4 prefix must be \/16 or longer/);
+  assert.match(banKeyProblem('::/0')!, /refusing to ban ::\/0: an IPv6 prefix must be \/32 or longer/);
+  assert.match(banKeyProblem('10.0.0.0/8')!, /\/16 or longer/);
+  assert.match(banKeyProblem('2001::/16')!, /\/32 or longer/);
+  for (const ok of ['10.0.0.0/16', '203.0.113.0/24', '2001:db8::/32', '2001:db8:1:2::/64', '10.0.0.1', '2001:db8::1']) {
+    assert.equal(banKeyProblem(ok), null, ok);
+  }
+});
+
+test('cidrContains and cidrOverlaps, across addresses, networks and families', () => {
+  assert.equal(cidrContains('2001:db8:1:2::/64', '2001:db8:1:2::77'), true);
+  assert.equal(cidrContains('2001:db8:1:2::/64', '2001:db8:1:3::1'), false);
+  assert.equal(cidrContains('2001:db8::/32', '2001:db8:1:2::/64'), true);
+  assert.equal(cidrContains('2001:db8:1:2::/64', '2001:db8::/32'), false);
+  assert.equal(cidrContains('10.0.0.0/24', '10.0.0.255'), true);
+  assert.equal(cidrContains('10.0.0.0/24', '10.0.1.0'), false);
+  assert.equal(cidrContains('10.0.0.0/24', '::ffff:10.0.0.5'), true);
+  assert.equal(cidrContains('10.0.0.1', '10.0.0.1'), true);
+  assert.equal(cidrContains('::/0', '10.0.0.1'), true);
+  assert.equal(cidrContains('10.0.0.0/24', 'nope'), false);
+  assert.equal(cidrOverlaps('10.0.0.0/8', '10.1.0.0/16'), true);
+  assert.equal(cidrOverlaps('10.1.0.0/16', '10.0.0.0/8'), true);
+  assert.equal(cidrOverlaps('10.0.0.0/24', '10.0.1.0/24'), false);
+  assert.equal(cidrOverlaps('2001:db8:1:2::/64', '2001:db8:1:2::1'), true);
+  assert.equal(cidrOverlaps('2001:db8:1:2::/64', '10.0.0.0/8'), false);
+});
+
+test('banKeyParts keeps a network and its base address apart; coveringKeys lists every network holding an address', () => {
+  assert.deepEqual(banKeyParts('2001:db8:1:2::'), { ipKey: '20010db8000100020000000000000000', prefixLen: 128 });
+  assert.deepEqual(banKeyParts('2001:db8:1:2::/64'), { ipKey: '20010db8000100020000000000000000', prefixLen: 64 });
+  assert.deepEqual(banKeyParts('2001:db8:1:2::5/128'), { ipKey: ipKey('2001:db8:1:2::5'), prefixLen: 128 });
+  assert.deepEqual(banKeyParts('10.0.0.0/24'), { ipKey: '00000000000000000000ffff0a000000', prefixLen: 120 });
+  assert.deepEqual(banKeyParts('10.0.0.1'), { ipKey: ipKey('10.0.0.1'), prefixLen: 128 });
+  assert.throws(() => banKeyParts('nope'), /not an IP address or CIDR/);
+  const has = (list: Array<{ ipKey: string; prefixLen: number }>, key: string) => {
+    const k = banKeyParts(key);
+    return list.some((x) => x.ipKey === k.ipKey && x.prefixLen === k.prefixLen);
+  };
+  const cov = coveringKeys('2001:db8:1:2::77');
+  assert.equal(cov.length, 128);
+  assert.ok(has(cov, '2001:db8:1:2::/64'));
+  assert.ok(has(cov, '2001:db8::/32'));
+  assert.ok(!has(cov, '2001:db8:1:3::/64'));
+  const cov4 = coveringKeys('10.0.0.9');
+  assert.equal(cov4.length, 32);
+  assert.ok(has(cov4, '10.0.0.0/24'));
+  assert.ok(has(cov4, '10.0.0.8/29'));
+  assert.ok(!has(cov4, '10.0.1.0/24'));
+  assert.throws(() => coveringKeys('10.0.0.0/24'), /not an IP address/);
+});
+
+test('buildMatcher given a network: true when the network holds an allowed address', () => {
+  const m = buildMatcher(['127.0.0.0/8', '::1', '2001:db8:1:2::10', '203.0.113.7']);
+  assert.equal(m('2001:db8:1:2::/64'), true);
+  assert.equal(m('2001:db8:1:3::/64'), false);
+  assert.equal(m('2001:db8::/32'), true);
+  assert.equal(m('203.0.113.0/24'), true);
+  assert.equal(m('203.0.114.0/24'), false);
+  assert.equal(m('::/64'), true, '::1 is in ::/64');
+  assert.equal(m('1.2.3.4/99'), false);
 });

@@ -44,8 +44,8 @@ test('reopening keeps bans, offences, baselines, alerts, allow-list and meta (re
   let s = openStore(path);
   const id = s.insertBan(ban('203.0.113.7', T));
   s.insertBan(ban('2001:DB8::0:1', T + 1, null, { rule: 'manual', source: 'manual', reason: 'by hand' }));
-  assert.equal(s.bumpOffence('203.0.113.7', T), 1);
-  assert.equal(s.bumpOffence('203.0.113.7', T + 5), 2);
+  s.recordOffence('203.0.113.7', 1, T);
+  s.recordOffence('203.0.113.7', 2, T + 5);
   s.insertBaseline({ at: T, mean: 5, stddev: 2, error_mean: 0.1, source: 'rolling', hour: null, samples: 60, global_rate: 4 });
   s.insertAlert({ at: T, kind: 'ban', channel: 'slack', ok: 0, error: 'timeout', payload: '{}' });
   s.addAllow('10.1.2.3/8', 'office', 'admin', T);
@@ -63,7 +63,8 @@ test('reopening keeps bans, offences, baselines, alerts, allow-list and meta (re
     assert.equal(active[1].planned_end, null);
     assert.equal(active[1].reason, 'by hand');
     assert.deepEqual(s.offences(T), [{ ip: '203.0.113.7', count: 2, lastAt: T + 5 }]);
-    assert.equal(s.bumpOffence('203.0.113.7', T + 10), 3, 'the ladder climbs across restarts');
+    s.recordOffence('203.0.113.7', 3, T + 10);
+    assert.deepEqual(s.offences(T), [{ ip: '203.0.113.7', count: 3, lastAt: T + 10 }], 'the ladder climbs across restarts');
     assert.equal(s.baselineHistory(0).length, 1);
     assert.equal(s.recentAlerts(10)[0].error, 'timeout');
     assert.deepEqual(s.allowlist(), [{ cidr: '10.0.0.0/8', note: 'office', created_at: T, created_by: 'admin' }]);
@@ -148,14 +149,15 @@ test('activeBans includes expired-but-not-ended bans; dry-run is recorded', (t) 
   assert.ok(rows[0].planned_end! < T);
 });
 
-test('bumpOffence with a memory restarts a forgotten count at 1', (t) => {
+test('recordOffence keeps the count the core decided (a forgotten offence starting again at 1 included), and refuses bad input', (t) => {
   const s = openStore(tempDb(t));
   t.after(() => s.close());
-  assert.equal(s.bumpOffence('192.0.2.9', T, 3600), 1);
-  assert.equal(s.bumpOffence('192.0.2.9', T + 3600, 3600), 2);
-  assert.equal(s.bumpOffence('192.0.2.9', T + 3600 + 3601, 3600), 1);
+  s.recordOffence('192.0.2.9', 1, T);
+  s.recordOffence('192.0.2.9', 2, T + 3600);
+  s.recordOffence('192.0.2.9', 1, T + 7201);
   assert.deepEqual(s.offences(T), [{ ip: '192.0.2.9', count: 1, lastAt: T + 7201 }]);
-  assert.throws(() => s.bumpOffence('nope', T), /not an IP address/);
+  assert.throws(() => s.recordOffence('nope', 1, T), /not an IP address/);
+  assert.throws(() => s.recordOffence('192.0.2.9', 0, T), /count must be a whole number >= 1/);
 });
 
 /** 40 bans: 10.0.0.0..9 (v4), 2001:db8:1::0..9 and 2001:db8:2::0..9 (v6), 192.0.2.0..9; rates 1..40. */
@@ -305,8 +307,8 @@ test('prune: old ended bans go; permanent, active and within-offence-memory bans
   s.insertBan(ban('192.0.2.4', now - 180 * DAY, 10 * DAY));
   // Recent -> kept.
   s.insertBan(ban('192.0.2.5', now - DAY));
-  s.bumpOffence('192.0.2.1', now - 150 * DAY);
-  s.bumpOffence('192.0.2.2', now - 100 * DAY);
+  s.recordOffence('192.0.2.1', 1, now - 150 * DAY);
+  s.recordOffence('192.0.2.2', 1, now - 100 * DAY);
   s.insertBaseline({ at: now - 31 * DAY, mean: 1, stddev: 1, error_mean: 0, source: 'floor', hour: null, samples: 0, global_rate: 0 });
   s.insertBaseline({ at: now - 29 * DAY, mean: 1, stddev: 1, error_mean: 0, source: 'floor', hour: 3, samples: 0, global_rate: 0 });
   s.insertAlert({ at: now - 91 * DAY, kind: 'ban', channel: 'webhook', ok: 1, error: null, payload: '{}' });
@@ -469,7 +471,7 @@ test('a version-1 database (before the ceiling rule) migrates to the current ver
   }
 });
 
-test('a version-2 database migrates to version 3 (then 4) keeping every row, index, trigger and the view; then any rule name is stored', (t) => {
+test('a version-2 database migrates (through version 3) keeping every row, index, trigger and the view; then any rule name is stored', (t) => {
   const path = tempDb(t);
   // Version 2 exactly as the previous warden left it (its own SQL), with a row in every table.
   mkdirSync(dirname(path), { recursive: true });
@@ -502,15 +504,17 @@ test('a version-2 database migrates to version 3 (then 4) keeping every row, ind
   }
   const check = new Database(path);
   try {
+    // Up to the latest version (later migrations run too); the columns version 2 had keep every value.
     assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     assert.equal(check.pragma('integrity_check', { simple: true }), 'ok');
-    // Version 4 (fleet mode) adds two columns, empty on old rows, and their index.
-    const after = check.prepare('SELECT * FROM bans ORDER BY id').all() as Array<Record<string, unknown>>;
-    assert.ok(after.every((r) => r.node === null && r.fleet_id === null));
-    assert.deepEqual(after.map(({ node: _n, fleet_id: _f, ...rest }) => rest), before, 'every ban, every column, same ids');
-    const objectsAfter = check.prepare("SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all();
-    assert.deepEqual(objectsAfter.filter((o) => (o as { name: string }).name !== 'bans_fleet_id'), objectsBefore,
-      'the same tables, indexes, trigger and view');
+    const v2Columns = Object.keys((before as Array<Record<string, unknown>>)[0]);
+    const after = (check.prepare('SELECT * FROM bans ORDER BY id').all() as Array<Record<string, unknown>>)
+      .map((r) => Object.fromEntries(v2Columns.map((c) => [c, r[c]])));
+    assert.deepEqual(after, before, 'every ban, every column, same ids');
+    // Every object version 2 had is still there (later versions may add some: version 4 adds bans_ip_prefix).
+    const objectsAfter = check.prepare("SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all() as Array<{ type: string; name: string }>;
+    const has = new Set(objectsAfter.map((o) => `${o.type} ${o.name}`));
+    for (const o of objectsBefore as Array<{ type: string; name: string }>) assert.ok(has.has(`${o.type} ${o.name}`), `${o.type} ${o.name} kept`);
     for (const [table, n] of [['offences', 1], ['baselines', 1], ['alerts', 1], ['allowlist', 1], ['meta', 1], ['bans_view', 3]] as const) {
       assert.equal(check.prepare(`SELECT count(*) FROM ${table}`).pluck().get(), n, table);
     }
@@ -523,6 +527,112 @@ test('a version-2 database migrates to version 3 (then 4) keeping every row, ind
       .run(ipKey('203.0.113.9'), T + 901), /UNIQUE constraint failed/);
     assert.throws(() => check.prepare(`INSERT INTO bans (ip, ip_key, started_at, rule, source) VALUES ('203.0.113.10', ?, ?, '', 'auto')`)
       .run(ipKey('203.0.113.10'), T + 901), /CHECK constraint/);
+  } finally {
+    check.close();
+  }
+});
+
+test('a prefix ban and a ban of its base address are different bans, each with its own active row', (t) => {
+  const s = openStore(tempDb(t));
+  try {
+    s.insertBan(ban('2001:db8:1:2::/64', T));
+    s.insertBan(ban('2001:db8:1:2::', T + 1));
+    s.insertBan(ban('203.0.113.0/24', T + 2));
+    s.insertBan(ban('203.0.113.0', T + 3));
+    assert.deepEqual(s.activeBans().map((b) => b.ip), ['2001:db8:1:2::/64', '2001:db8:1:2::', '203.0.113.0/24', '203.0.113.0']);
+    // Canonical on the way in: host bits cleared, upper case lowered; a second ban of the same network supersedes.
+    s.insertBan(ban('2001:DB8:1:2::99/64', T + 10));
+    assert.deepEqual(s.activeBans().map((b) => [b.ip, b.started_at]),
+      [['2001:db8:1:2::', T + 1], ['203.0.113.0/24', T + 2], ['203.0.113.0', T + 3], ['2001:db8:1:2::/64', T + 10]]);
+    assert.equal(s.endBan('2001:db8:1:2::/64', T + 20, 'manual'), true);
+    assert.deepEqual(s.activeBans().map((b) => b.ip), ['2001:db8:1:2::', '203.0.113.0/24', '203.0.113.0']);
+    assert.equal(s.endBan('203.0.113.0', T + 20, 'manual'), true);
+    assert.deepEqual(s.activeBans().map((b) => b.ip), ['2001:db8:1:2::', '203.0.113.0/24']);
+    s.recordOffence('2001:db8:1:2::/64', 2, T + 5);
+    s.recordOffence('2001:db8:1:2::', 1, T + 5);
+    assert.deepEqual(s.offences(T).map((o) => [o.ip, o.count]), [['2001:db8:1:2::/64', 2], ['2001:db8:1:2::', 1]], 'the address has its own offence count');
+    assert.throws(() => s.insertBan(ban('2001:db8::/999', T)), /not an IP address or CIDR/);
+  } finally {
+    s.close();
+  }
+});
+
+test('history by CIDR: the bans inside a prefix; by address or prefix: also the prefix bans covering it', (t) => {
+  const s = openStore(tempDb(t));
+  try {
+    const keys = ['2001:db8:1:2::/64', '2001:db8:1:2::7', '2001:db8:1:3::/64', '2001:db8::/32', '2001:db8:1::/48', '2001:db9::1',
+      '203.0.113.0/24', '203.0.113.9', '203.0.112.0/23', '198.51.100.0/24', '10.0.0.0/16'];
+    keys.forEach((k, i) => s.insertBan(ban(k, T + i)));
+    const ips = (f: HistoryFilter) => s.history({ ...f, sort: 'started_at', order: 'asc' }).rows.map((r) => r.ip);
+    // Inside the /48: its networks and addresses (and the /48 itself); covering it: the /32.
+    assert.deepEqual(ips({ ip: '2001:db8:1::/48' }), ['2001:db8:1:2::/64', '2001:db8:1:2::7', '2001:db8:1:3::/64', '2001:db8::/32', '2001:db8:1::/48']);
+    // An address: its own ban and every prefix ban holding it (the /64 that shuts it out, the /48, the /32).
+    assert.deepEqual(ips({ ip: '2001:db8:1:2::7' }), ['2001:db8:1:2::/64', '2001:db8:1:2::7', '2001:db8::/32', '2001:db8:1::/48']);
+    assert.deepEqual(ips({ ip: '2001:db8:1:2::8' }), ['2001:db8:1:2::/64', '2001:db8::/32', '2001:db8:1::/48']);
+    assert.deepEqual(ips({ ip: '2001:db8:1:2::/64' }), ['2001:db8:1:2::/64', '2001:db8:1:2::7', '2001:db8::/32', '2001:db8:1::/48']);
+    assert.deepEqual(ips({ ip: '2001:db9::1' }), ['2001:db9::1']);
+    assert.deepEqual(ips({ ip: '203.0.113.9' }), ['203.0.113.0/24', '203.0.113.9', '203.0.112.0/23']);
+    assert.deepEqual(ips({ ip: '203.0.113.0/24' }), ['203.0.113.0/24', '203.0.113.9', '203.0.112.0/23']);
+    assert.deepEqual(ips({ ip: '203.0.0.0/16' }), ['203.0.113.0/24', '203.0.113.9', '203.0.112.0/23']);
+    assert.deepEqual(ips({ ip: '10.0.5.5' }), ['10.0.0.0/16']);
+    assert.deepEqual(ips({ ip: '10.1.0.0/16' }), []);
+    // With the other filters and the totals.
+    assert.equal(s.history({ ip: '2001:db8::/32', limit: 2 }).total, 5);
+    assert.deepEqual(ips({ ip: '2001:db8:1:2::7', activeOnly: true, since: T + 3 }), ['2001:db8::/32', '2001:db8:1::/48']);
+    assert.deepEqual([...s.iterateHistory({ ip: '203.0.113.9', sort: 'started_at', order: 'asc' })].map((r) => r.ip),
+      ['203.0.113.0/24', '203.0.113.9', '203.0.112.0/23']);
+    // Sorting by ip: a network right after its base address.
+    assert.deepEqual(s.history({ ip: '2001:db8:1:2::/64', sort: 'ip', order: 'asc' }).rows.map((r) => r.ip),
+      ['2001:db8::/32', '2001:db8:1::/48', '2001:db8:1:2::/64', '2001:db8:1:2::7']);
+  } finally {
+    s.close();
+  }
+});
+
+test('a version-2 database migrates to version 4 keeping every row, index, trigger and the view, and takes prefix bans', (t) => {
+  const path = tempDb(t);
+  // Versions 1 and 2 exactly as an older warden left them, with an active and an ended ban, offences and totals.
+  mkdirSync(dirname(path), { recursive: true });
+  const raw = new Database(path);
+  for (const m of MIGRATIONS.filter((x) => x.version <= 2)) raw.exec(m.sql);
+  raw.pragma('user_version = 2');
+  const insert = raw.prepare(`INSERT INTO bans (ip, ip_key, started_at, planned_end, ended_at, step, rule, source)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  insert.run('2001:db8:1:2::', ipKey('2001:db8:1:2::'), T, T + 600, T + 600, 1, 'zscore', 'auto');
+  insert.run('2001:db8:1:2::', ipKey('2001:db8:1:2::'), T + 700, null, null, 2, 'ceiling', 'auto');
+  insert.run('203.0.113.7', ipKey('203.0.113.7'), T + 800, T + 1400, null, 1, 'manual', 'manual');
+  raw.prepare("INSERT INTO offences (ip, ip_key, count, first_at, last_at) VALUES ('203.0.113.7', ?, 1, ?, ?)").run(ipKey('203.0.113.7'), T, T);
+  const before = raw.prepare("SELECT name FROM sqlite_schema WHERE tbl_name = 'bans' AND type IN ('index', 'trigger', 'view')").pluck().all() as string[];
+  raw.close();
+
+  const s = openStore(path);
+  try {
+    assert.deepEqual(s.activeBans().map((b) => [b.ip, b.step, b.rule]), [['2001:db8:1:2::', 2, 'ceiling'], ['203.0.113.7', 1, 'manual']]);
+    assert.equal(s.history({}).total, 3);
+    assert.deepEqual(s.bansTotalByRule(), { zscore: 1, ceiling: 1, manual: 1 });
+    assert.deepEqual(s.offences(0).map((o) => [o.ip, o.count]), [['203.0.113.7', 1]]);
+    // The /64 of the banned address is a ban of its own next to it; ending one leaves the other.
+    s.insertBan(ban('2001:db8:1:2::/64', T + 900));
+    assert.deepEqual(s.activeBans().map((b) => b.ip), ['2001:db8:1:2::', '203.0.113.7', '2001:db8:1:2::/64']);
+    assert.equal(s.endBan('2001:db8:1:2::', T + 950, 'manual'), true);
+    assert.deepEqual(s.activeBans().map((b) => b.ip), ['203.0.113.7', '2001:db8:1:2::/64']);
+    assert.deepEqual(s.history({ ip: '2001:db8:1:2::5', sort: 'started_at', order: 'asc' }).rows.map((r) => r.ip), ['2001:db8:1:2::/64']);
+  } finally {
+    s.close();
+  }
+  const check = new Database(path, { readonly: true });
+  try {
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    assert.equal(check.pragma('integrity_check', { simple: true }), 'ok');
+    assert.deepEqual(check.prepare('SELECT ip, prefix_len FROM bans ORDER BY id').raw().all(),
+      [['2001:db8:1:2::', 128], ['2001:db8:1:2::', 128], ['203.0.113.7', 128], ['2001:db8:1:2::/64', 64]]);
+    assert.equal((check.prepare('SELECT count(*) FROM bans_view').pluck().get() as number), 4);
+    const after = check.prepare("SELECT name FROM sqlite_schema WHERE tbl_name = 'bans' AND type IN ('index', 'trigger', 'view')").pluck().all() as string[];
+    for (const n of before) assert.ok(after.includes(n), `${n} kept`);
+    assert.ok(after.includes('bans_ip_prefix'), 'the search index of version 4');
+    // One active ban per (ip_key, prefix_len): a raw duplicate of the active /64 is refused.
+    assert.equal(check.prepare("SELECT sql FROM sqlite_schema WHERE name = 'bans_one_active_per_ip'").pluck().get(),
+      'CREATE UNIQUE INDEX bans_one_active_per_ip ON bans (ip_key, prefix_len) WHERE ended_at IS NULL');
   } finally {
     check.close();
   }

@@ -2,7 +2,7 @@
 // clear errors, the per-IP change queue, and bisecting a failed batch down to the entries that really fail.
 import { spawn } from 'node:child_process';
 import type { Clock } from '../../core/types.js';
-import { normaliseIp } from '../../net/ip.js';
+import { normaliseBanKey } from '../../net/cidr.js';
 import { systemClock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { BackendUnavailableError, type BanEntry, type CommitResult, type FirewallBackend } from './port.js';
@@ -124,12 +124,12 @@ export async function tryCommand(fw: FirewallOptions, backend: string, cmd: stri
   }
 }
 
-/** One pending change for an address (the last queued change for an IP wins). */
+/** One pending change for an address or a network (`ip` is canonical: `2001:db8:1:2::/64`); the last change per key wins. */
 export type Change = { ip: string; family: 4 | 6; op: 'add'; until: number | null } | { ip: string; family: 4 | 6; op: 'remove' };
 
 /**
- * The change queue every kernel backend uses: addresses normalised, the last change per IP wins, invalid addresses
- * reported as failures instead of breaking the batch.
+ * The change queue every kernel backend uses: addresses and networks normalised (normaliseBanKey), the last change per
+ * key wins, invalid keys reported as failures instead of breaking the batch.
  * @example const q = createChangeQueue(); q.add([{ ip: '198.18.1.1', until: null }]); const { changes, invalid } = q.take();
  */
 export function createChangeQueue(): {
@@ -140,9 +140,9 @@ export function createChangeQueue(): {
   let pending = new Map<string, Change>();
   let invalid: CommitResult['failed'] = [];
   const put = (raw: string, op: 'add' | 'remove', until: number | null) => {
-    const ip = normaliseIp(raw);
+    const ip = normaliseBanKey(raw);
     if (ip === null) {
-      invalid.push({ ip: String(raw), op, error: 'not an IP address' });
+      invalid.push({ ip: String(raw), op, error: 'not an IP address or CIDR' });
       return;
     }
     const family = ip.includes(':') ? 6 : 4;

@@ -1,11 +1,14 @@
-// The ipset backend: hash:ip sets `<name>4`/`<name>6` with per-entry timeouts, dropped by one rule each in the
-// dedicated iptables/ip6tables chain `<NAME>`, which INPUT (and other hook chains) jump to. Batches via `ipset restore`.
+// The ipset backend: hash:net sets `<name>4`/`<name>6` (addresses and networks such as 2001:db8:1:2::/64, overlapping
+// ones too) with per-entry timeouts, dropped by one rule each in the dedicated iptables/ip6tables chain `<NAME>`, which
+// INPUT (and other hook chains) jump to. Batches via `ipset restore`. A hash:ip set left by an earlier version is
+// upgraded in place at init without losing a ban or leaving a moment unprotected (see upgradeSet).
 import {
   appliedCounts, applyBisecting, batchingMethods, nowSeconds, runCommand, timeoutFor, tryCommand,
   type Change, type FirewallOptions,
 } from './exec.js';
 import { chainName, ensureChain, removeChain } from './iptables-chain.js';
 import type { BanEntry, FirewallBackend } from './port.js';
+import { normaliseBanKey } from '../../net/cidr.js';
 
 const BACKEND = 'ipset';
 
@@ -25,7 +28,7 @@ export function parseIpsetSave(text: string, sets: Set<string>, nowS: number): B
     if (f[0] !== 'add' || !sets.has(f[1]) || !f[2]) continue;
     const t = f.indexOf('timeout');
     const secs = t > 0 ? Number(f[t + 1]) : 0;
-    out.push({ ip: f[2], until: secs > 0 ? Math.floor(nowS) + secs : null });
+    out.push({ ip: normaliseBanKey(f[2]) ?? f[2], until: secs > 0 ? Math.floor(nowS) + secs : null });
   }
   return out;
 }
@@ -58,15 +61,60 @@ export function createIpsetBackend(fw: FirewallOptions): FirewallBackend {
   const sets = ipsetNames(fw.name);
   const chain = chainName(fw.name);
   const ipset = (args: string[], input?: string) => runCommand(fw, BACKEND, 'ipset', args, { input });
+  // `timeout 0` at create: entries may carry their own timeout; `timeout 0` on an entry = permanent.
+  const create = (set: string, family: 4 | 6) => ipset(['create', set, 'hash:net', 'family', family === 4 ? 'inet' : 'inet6',
+    'hashsize', '4096', 'maxelem', '1048576', 'timeout', '0', '-exist']);
+  const dropRule = (set: string) => ['-m', 'set', '--match-set', set, 'src', '-j', 'DROP'];
+  const bin = (family: 4 | 6) => (family === 4 ? 'iptables' : 'ip6tables');
+  /** Copies every entry of `from` (with its time left) into `to`; returns how many. */
+  const copy = async (from: string, to: string): Promise<number> => {
+    const lines = (await ipset(['save', from])).split('\n').filter((l) => l.startsWith(`add ${from} `));
+    if (lines.length) await ipset(['restore', '-exist'], lines.map((l) => `add ${to} ${l.slice(5 + from.length)}\n`).join(''));
+    return lines.length;
+  };
+  /** Removes the drop rule of `set` from the chain (every copy) and destroys the set. */
+  const retire = async (family: 4 | 6, set: string) => {
+    for (let i = 0; i < 10 && (await tryCommand(fw, BACKEND, bin(family), ['-w', '-D', chain, ...dropRule(set)])).ok; i++) { /* next copy */ }
+    await ipset(['destroy', set]);
+  };
+  /** The type of an existing set (`hash:ip`), or null when there is none. */
+  const typeOf = async (set: string): Promise<string | null> => {
+    const r = await tryCommand(fw, BACKEND, 'ipset', ['-t', 'list', set]);
+    return r.ok ? (/^Type:\s*(\S+)/m.exec(r.stdout)?.[1] ?? null) : null;
+  };
+  /**
+   * Turns an older version's hash:ip set into hash:net under the same name: its bans are copied into a temporary
+   * hash:net set whose drop rule goes in first, then the old set is replaced and the bans copied back (init then
+   * hooks the new set and retires the temporary one). The chain drops the banned sources at every step.
+   */
+  const upgradeSet = async (family: 4 | 6, set: string, type: string) => {
+    const tmp = `${set}-up`;
+    await create(tmp, family);
+    const n = await copy(set, tmp);
+    const chainExists = (await tryCommand(fw, BACKEND, bin(family), ['-w', '-S', chain])).ok;
+    if (chainExists && !(await tryCommand(fw, BACKEND, bin(family), ['-w', '-C', chain, ...dropRule(tmp)])).ok) {
+      await runCommand(fw, BACKEND, bin(family), ['-w', '-I', chain, '1', ...dropRule(tmp)]);
+    }
+    await retire(family, set);
+    await create(set, family);
+    await copy(tmp, set);
+    fw.log.info(`backend ${BACKEND}: upgraded set ${set} from ${type} to hash:net (for prefix bans), ${n} ban(s) kept`);
+  };
 
   return {
     name: BACKEND,
     async init() {
       for (const family of [4, 6] as const) {
-        // `timeout 0` at create: entries may carry their own timeout; `timeout 0` on an entry = permanent.
-        await ipset(['create', sets[family], 'hash:ip', 'family', family === 4 ? 'inet' : 'inet6',
-          'hashsize', '4096', 'maxelem', '1048576', 'timeout', '0', '-exist']);
-        await ensureChain(fw, BACKEND, family, chain, [['-m', 'set', '--match-set', sets[family], 'src', '-j', 'DROP']]);
+        const set = sets[family];
+        const type = await typeOf(set);
+        if (type !== null && type !== 'hash:net') await upgradeSet(family, set, type);
+        else await create(set, family);
+        await ensureChain(fw, BACKEND, family, chain, [dropRule(set)]);
+        // The temporary set of an upgrade (this one, or one interrupted earlier): its bans are in `set` now.
+        if ((await typeOf(`${set}-up`)) !== null) {
+          await copy(`${set}-up`, set);
+          await retire(family, `${set}-up`);
+        }
       }
     },
     ...batchingMethods(fw, BACKEND, async (changes, now) => {

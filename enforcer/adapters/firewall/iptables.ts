@@ -1,5 +1,5 @@
 // The iptables backend (the Python original's design, for hosts without ipset): one `-s IP -j DROP` rule per banned
-// address in the dedicated chain `<NAME>-IP` (ip6tables for IPv6; its own chain, so it can run beside the ipset backend), batched through `iptables-restore --noflush`.
+// address or network (`-s 2001:db8:1:2::/64`) in the dedicated chain `<NAME>-IP` (ip6tables for IPv6; its own chain, so it can run beside the ipset backend), batched through `iptables-restore --noflush`.
 // The kernel has no timeouts here: the daemon unbans; each rule's comment keeps its planned end for list().
 import {
   appliedCounts, applyBisecting, batchingMethods, runCommand, timeoutFor,
@@ -7,26 +7,27 @@ import {
 } from './exec.js';
 import { chainName, ensureChain, iptablesFor, removeChain } from './iptables-chain.js';
 import type { BanEntry, CommitResult, FirewallBackend } from './port.js';
-import { normaliseIp } from '../../net/ip.js';
+import { normaliseBanKey } from '../../net/cidr.js';
 
 const BACKEND = 'iptables';
 
 /** A change with the rule currently present for its address. */
 type Work = Change & { present?: RuleLine };
 
-/** One banned address's rule as `iptables -S` prints it, keyed by address. */
+/** One banned address's or network's rule as `iptables -S` prints it, keyed by its canonical ban key. */
 export interface RuleLine { ip: string; until: number | null; spec: string }
 
 /**
- * Parses `iptables -S <CHAIN>` into the per-IP DROP rules (`-A CHAIN -s IP/32 -m comment --comment "until=N" -j DROP`).
+ * Parses `iptables -S <CHAIN>` into the per-IP DROP rules (`-A CHAIN -s IP/32 -m comment --comment "until=N" -j DROP`);
+ * a network's rule (`-s 203.0.113.0/24`) gives its CIDR, an address's (`/32`, `/128`) the address.
  * @example parseChainRules('-A WARDEN -s 198.18.1.1/32 -m comment --comment "until=0" -j DROP', 'WARDEN')[0].ip === '198.18.1.1'
  */
 export function parseChainRules(text: string, chain: string): RuleLine[] {
   const out: RuleLine[] = [];
   for (const line of text.split('\n')) {
-    const m = /^-A (\S+) -s (\S+?)(?:\/(?:32|128))? .*-j DROP\s*$/.exec(line.trim());
+    const m = /^-A (\S+) -s (\S+) .*-j DROP\s*$/.exec(line.trim());
     if (!m || m[1] !== chain) continue;
-    const ip = normaliseIp(m[2]);
+    const ip = normaliseBanKey(m[2]);
     if (!ip) continue;
     const u = /--comment "?until=(\d+)"?/.exec(line);
     const until = u ? Number(u[1]) : 0;

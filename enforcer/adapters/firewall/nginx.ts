@@ -1,7 +1,10 @@
 // The nginx backend: bans live in njs's warden_bans shared dict, checked by `if ($warden_banned)` in each server.
 // For sites behind a CDN or load balancer (the firewall only sees the proxy) and hosts without NET_ADMIN.
+// Keys are sent canonical: addresses, and IPv6 prefixes such as `2001:db8:1:2::/64` (njs looks up a client's address
+// and its prefix of `$warden_ipv6_prefix` bits; other networks are refused by njs and reported as failed entries).
 import { BackendUnavailableError, type CommitResult, type FirewallBackend } from './port.js';
 import { createPending } from './pending.js';
+import { normaliseBanKey } from '../../net/cidr.js';
 
 interface BansAnswer { bans: Array<{ ip: string; until: number }> }
 interface PostAnswer { added: number; removed: number; failed: Array<{ ip: string; error: string }> }
@@ -53,7 +56,10 @@ export function createNginxBackend(opts: { url: string; timeoutMs?: number; retr
     add: pending.add,
     remove: pending.remove,
     async commit(): Promise<CommitResult> {
-      const { adds: a, removes: r } = pending.take();
+      // Keys in canonical form (`2001:db8:1:2::/64`), as njs stores and looks them up; njs refuses what it cannot hold.
+      const taken = pending.take();
+      const a = taken.adds.map((e) => ({ ip: normaliseBanKey(e.ip) ?? e.ip, until: e.until }));
+      const r = taken.removes.map((ip) => normaliseBanKey(ip) ?? ip);
       if (!a.length && !r.length) return { added: 0, removed: 0, failed: [] };
       const body = { add: a.map((e) => ({ ip: e.ip, until: e.until ?? 0 })), remove: r };
       try {

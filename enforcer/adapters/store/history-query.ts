@@ -1,6 +1,7 @@
 // Turns a HistoryFilter into SQL over the bans table: validated values become bound parameters, the sort column and
-// direction come from a whitelist, an IP or CIDR becomes an indexed `ip_key` equality or BETWEEN range. Pure, no I/O.
-import { cidrRange, ipKey, normaliseIp } from '../../net/index.js';
+// direction come from a whitelist, an IP or CIDR becomes an indexed `ip_key` equality or BETWEEN range (plus the
+// prefix bans covering it). Pure, no I/O.
+import { banKeyParts, cidrRange, coveringKeys, parseCidr } from '../../net/index.js';
 import { HistoryFilterError } from './errors.js';
 import type { HistoryFilter } from './types.js';
 import { banRuleNames, isBanRule } from '../../core/rules/registry.js';
@@ -17,7 +18,7 @@ export const BAN_COLUMNS =
 /** Sort keys the API accepts, and the SQL they map to. Nothing else is ever put into ORDER BY. */
 const SORTS: Record<NonNullable<HistoryFilter['sort']>, { asc: string; desc: string }> = {
   started_at: { asc: 'started_at ASC, id ASC', desc: 'started_at DESC, id DESC' },
-  ip: { asc: 'ip_key ASC, started_at ASC, id ASC', desc: 'ip_key DESC, started_at DESC, id DESC' },
+  ip: { asc: 'ip_key ASC, prefix_len ASC, started_at ASC, id ASC', desc: 'ip_key DESC, prefix_len DESC, started_at DESC, id DESC' },
   rate: { asc: 'rate ASC, id ASC', desc: 'rate DESC, id DESC' },
   z: { asc: 'z ASC, id ASC', desc: 'z DESC, id DESC' },
   // A permanent ban (NULL) never ends: it sorts as the latest end.
@@ -64,8 +65,10 @@ function wholeNumber(field: string, v: unknown, min: number, max: number): numbe
 
 /**
  * Validates a history filter and builds its SQL pieces. Throws HistoryFilterError naming the first bad field.
- * `ip` is an address (exact match) or a CIDR (IPv4 or IPv6, a range on the ip_key index); since <= started_at < until.
- * @example buildHistoryQuery({ ip: '10.0.0.0/8', sort: 'rate' }).where // 'ip_key BETWEEN @ipLo AND @ipHi'
+ * `ip` is an address (its own bans and the prefix bans covering it, e.g. the /64 ban of an IPv6 client) or a CIDR
+ * (every ban inside it: addresses and narrower or equal networks, as a range on the ip_key index, plus the wider
+ * prefix bans covering it); since <= started_at < until.
+ * @example buildHistoryQuery({ ip: '10.0.0.0/8', sort: 'rate' }).where // '(ip_key BETWEEN @ipLo AND @ipHi AND prefix_len >= @ipLen OR ...)'
  */
 export function buildHistoryQuery(filter: HistoryFilter = {}): HistoryQuery {
   if (filter === null || typeof filter !== 'object' || Array.isArray(filter)) throw bad('filter', 'an object', filter);
@@ -78,20 +81,28 @@ export function buildHistoryQuery(filter: HistoryFilter = {}): HistoryQuery {
   if (filter.ip !== undefined) {
     if (typeof filter.ip !== 'string') throw bad('ip', 'an IP address or CIDR', filter.ip);
     const text = filter.ip.trim();
-    if (text.includes('/')) {
-      try {
-        const { lo, hi } = cidrRange(text);
-        params.ipLo = lo;
-        params.ipHi = hi;
-        conds.push('ip_key BETWEEN @ipLo AND @ipHi');
-      } catch (err) {
-        throw bad('ip', 'an IP address or CIDR', filter.ip, err);
-      }
+    const c = parseCidr(text);
+    if (!c) throw bad('ip', 'an IP address or CIDR', filter.ip);
+    const covering = coveringKeys(c.text.slice(0, c.text.indexOf('/')))
+      .filter((k) => k.prefixLen < banKeyParts(c.text).prefixLen);
+    const ors: string[] = [];
+    if (text.includes('/') && c.prefix < (c.version === 4 ? 32 : 128)) {
+      const { lo, hi } = cidrRange(c.text);
+      params.ipLo = lo;
+      params.ipHi = hi;
+      params.ipLen = banKeyParts(c.text).prefixLen;
+      ors.push('(ip_key BETWEEN @ipLo AND @ipHi AND prefix_len >= @ipLen)');
     } else {
-      if (normaliseIp(text) === null) throw bad('ip', 'an IP address or CIDR', filter.ip);
-      params.ipKey = ipKey(text);
-      conds.push('ip_key = @ipKey');
+      const k = banKeyParts(c.text);
+      params.ipKey = k.ipKey;
+      ors.push('(ip_key = @ipKey AND prefix_len = 128)');
     }
+    // The prefix bans covering it: one ip_key equality (on the ip_key index) per shorter prefix length (at most 128).
+    covering.forEach((k, i) => {
+      params[`cov${i}`] = k.ipKey;
+      ors.push(`(prefix_len = ${k.prefixLen} AND ip_key = @cov${i})`);
+    });
+    conds.push(`(${ors.join(' OR ')})`);
   }
   if (filter.since !== undefined) {
     params.since = epochSeconds('since', filter.since);

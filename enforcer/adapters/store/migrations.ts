@@ -41,7 +41,11 @@ CREATE TABLE ${name} (
 );
 `;
 
-/** The bans table's indexes (dropped with the table, so re-created after a rebuild). */
+/**
+ * The bans table's indexes (dropped with the table, so re-created after a rebuild). Version 4 adds `prefix_len` to
+ * `bans` and the indexes bans_ip_prefix and a wider bans_one_active_per_ip outside this text: a later rebuild must
+ * carry the column and those indexes over.
+ */
 const BANS_INDEXES = `
 CREATE INDEX bans_started ON bans (started_at);
 CREATE INDEX bans_ip_started ON bans (ip_key, started_at);
@@ -158,6 +162,20 @@ ${BANS_INDEXES.slice(1)}${BANS_TOTAL_TRIGGER.slice(1)}${BANS_VIEW.slice(1)}`,
   },
   {
     version: 4,
+    description: 'prefix bans: bans.prefix_len keeps a network (2001:db8:1:2::/64) apart from its base address',
+    // No rebuild: a new column with a constant default (every earlier row is one address: 128) and the one-active-ban
+    // index widened to (ip_key, prefix_len). Rows, the other indexes, the trigger and the view stay as they are.
+    // A search by address or CIDR reads (ip_key, prefix_len) from the new index bans_ip_prefix: a range for the bans
+    // inside, equalities for the prefixes covering; a count never touches the rows.
+    sql: `
+ALTER TABLE bans ADD COLUMN prefix_len INTEGER NOT NULL DEFAULT 128 CHECK (prefix_len BETWEEN 0 AND 128);
+DROP INDEX bans_one_active_per_ip;
+CREATE UNIQUE INDEX bans_one_active_per_ip ON bans (ip_key, prefix_len) WHERE ended_at IS NULL;
+CREATE INDEX bans_ip_prefix ON bans (ip_key, prefix_len);
+`,
+  },
+  {
+    version: 5,
     description: 'fleet mode: the node that made each ban and its fleet decision id (docs/fleet.md)',
     sql: `
 ALTER TABLE bans ADD COLUMN node TEXT;

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { BanDecision, OffenceRecord } from '../../core/types.js';
-import { ipKey, normaliseIp, parseCidr } from '../../net/index.js';
+import { banKeyParts, normaliseBanKey, parseCidr } from '../../net/index.js';
 import { SchemaVersionError } from './errors.js';
 import { BAN_COLUMNS, buildHistoryQuery } from './history-query.js';
 import { SCHEMA_VERSION, migrate } from './migrations.js';
@@ -52,8 +52,11 @@ export interface WardenStore {
   endBan(ip: string, at: number, reason: string): boolean;
   /** Bans not ended yet (including those past planned_end, for the daemon to end), oldest first. */
   activeBans(): BanRow[];
-  /** Counts one more offence of `ip` at `at`; with `memorySec`, a count last bumped longer ago starts again at 1. */
-  bumpOffence(ip: string, at: number, memorySec?: number): number;
+  /**
+   * Records that `ip` is at its `count`-th remembered offence at `at`. The count is the core's (its offence book,
+   * enforcer/core/ladder.ts, owns the memory); the store only keeps it for the next start.
+   */
+  recordOffence(ip: string, count: number, at: number): void;
   /** Offences whose last one is at or after `since`. */
   offences(since: number): OffenceRecord[];
   /** Appends a baseline snapshot. */
@@ -167,17 +170,16 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): WardenStor
 function createStore(db: Database.Database, path: string, readonly: boolean, busyTimeoutMs: number): WardenStore {
   // Prepared once. On a read-only connection the write statements prepare fine and fail only if run.
   const s = {
-    activeId: db.prepare('SELECT id FROM bans WHERE ip_key = ? AND ended_at IS NULL').pluck(),
+    activeId: db.prepare('SELECT id FROM bans WHERE ip_key = ? AND prefix_len = ? AND ended_at IS NULL').pluck(),
     supersede: db.prepare("UPDATE bans SET ended_at = ?, unban_reason = 'superseded' WHERE id = ?"),
-    insertBan: db.prepare(`INSERT INTO bans (ip, ip_key, started_at, planned_end, ended_at, step, rule, rate, error_rate,
+    insertBan: db.prepare(`INSERT INTO bans (ip, ip_key, prefix_len, started_at, planned_end, ended_at, step, rule, rate, error_rate,
         baseline_mean, baseline_stddev, baseline_source, z, tightened, source, reason, unban_reason, dry_run, node, fleet_id)
-      VALUES (@ip, @ip_key, @started_at, @planned_end, NULL, @step, @rule, @rate, @error_rate, @baseline_mean,
+      VALUES (@ip, @ip_key, @prefix_len, @started_at, @planned_end, NULL, @step, @rule, @rate, @error_rate, @baseline_mean,
         @baseline_stddev, @baseline_source, @z, @tightened, @source, @reason, NULL, @dry_run, @node, @fleet_id)`),
-    endBan: db.prepare('UPDATE bans SET ended_at = ?, unban_reason = ? WHERE ip_key = ? AND ended_at IS NULL'),
+    endBan: db.prepare('UPDATE bans SET ended_at = ?, unban_reason = ? WHERE ip_key = ? AND prefix_len = ? AND ended_at IS NULL'),
     activeBans: db.prepare(`SELECT ${BAN_COLUMNS} FROM bans WHERE ended_at IS NULL ORDER BY started_at, id`),
     countActive: db.prepare('SELECT count(*) FROM bans WHERE ended_at IS NULL').pluck(),
     totals: db.prepare('SELECT rule, total FROM ban_totals ORDER BY rule'),
-    offence: db.prepare('SELECT count, last_at FROM offences WHERE ip = ?'),
     upsertOffence: db.prepare(`INSERT INTO offences (ip, ip_key, count, first_at, last_at) VALUES (@ip, @ip_key, @count, @at, @at)
       ON CONFLICT (ip) DO UPDATE SET count = excluded.count, last_at = excluded.last_at,
         first_at = CASE WHEN excluded.count = 1 THEN excluded.first_at ELSE first_at END`),
@@ -211,13 +213,13 @@ function createStore(db: Database.Database, path: string, readonly: boolean, bus
   };
 
   const insertBanTx = db.transaction((b: BanDecision, dryRun: boolean): number => {
-    const ip = normaliseIp(b.ip);
-    if (ip === null) throw new Error(`cannot record a ban of ${JSON.stringify(b.ip)}: not an IP address`);
-    const key = ipKey(ip);
-    const prev = s.activeId.get(key) as number | undefined;
+    const ip = normaliseBanKey(b.ip);
+    if (ip === null) throw new Error(`cannot record a ban of ${JSON.stringify(b.ip)}: not an IP address or CIDR`);
+    const key = banKeyParts(ip);
+    const prev = s.activeId.get(key.ipKey, key.prefixLen) as number | undefined;
     if (prev !== undefined) s.supersede.run(b.at, prev);
     const r = s.insertBan.run({
-      ip, ip_key: key, started_at: b.at, planned_end: b.until, step: b.step, rule: b.rule,
+      ip, ip_key: key.ipKey, prefix_len: key.prefixLen, started_at: b.at, planned_end: b.until, step: b.step, rule: b.rule,
       rate: finite(b.rate), error_rate: finite(b.errorRate), baseline_mean: finite(b.baseline.mean),
       baseline_stddev: finite(b.baseline.stddev), baseline_source: b.baseline.source, z: finite(b.z),
       tightened: b.tightened ? 1 : 0, source: b.source, reason: b.reason ?? null, dry_run: dryRun ? 1 : 0,
@@ -226,13 +228,6 @@ function createStore(db: Database.Database, path: string, readonly: boolean, bus
     return Number(r.lastInsertRowid);
   });
 
-  const bumpTx = db.transaction((ip: string, at: number, memorySec?: number): number => {
-    const prev = s.offence.get(ip) as { count: number; last_at: number } | undefined;
-    const remembered = prev && (memorySec === undefined || at - prev.last_at <= memorySec);
-    const count = remembered ? prev.count + 1 : 1;
-    s.upsertOffence.run({ ip, ip_key: ipKey(ip), count, at });
-    return count;
-  });
 
   const store: WardenStore = {
     path,
@@ -246,17 +241,19 @@ function createStore(db: Database.Database, path: string, readonly: boolean, bus
     },
 
     endBan(ip, at, reason) {
-      const n = normaliseIp(ip);
+      const n = normaliseBanKey(ip);
       if (n === null) return false;
-      return s.endBan.run(at, reason, ipKey(n)).changes > 0;
+      const key = banKeyParts(n);
+      return s.endBan.run(at, reason, key.ipKey, key.prefixLen).changes > 0;
     },
 
     activeBans: () => s.activeBans.all() as BanRow[],
 
-    bumpOffence(ip, at, memorySec) {
-      const n = normaliseIp(ip);
-      if (n === null) throw new Error(`cannot count an offence of ${JSON.stringify(ip)}: not an IP address`);
-      return bumpTx.immediate(n, at, memorySec);
+    recordOffence(ip, count, at) {
+      const n = normaliseBanKey(ip);
+      if (n === null) throw new Error(`cannot record an offence of ${JSON.stringify(ip)}: not an IP address or CIDR`);
+      if (!(Number.isInteger(count) && count >= 1)) throw new Error(`cannot record an offence of ${n}: count must be a whole number >= 1, got ${count}`);
+      s.upsertOffence.run({ ip: n, ip_key: banKeyParts(n).ipKey, count, at });
     },
 
     offences: (since) => s.offences.all(since) as OffenceRecord[],

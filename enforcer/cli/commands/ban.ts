@@ -1,10 +1,10 @@
-// `warden ban IP` and `warden unban IP`: manual actions through the running daemon's API.
+// `warden ban IP|CIDR` and `warden unban IP|CIDR`: manual actions through the running daemon's API.
 import { readFileSync } from 'node:fs';
 import type { CommandContext } from '../context.js';
 import { resolveConfig } from '../../config/find.js';
 import { callApi } from '../api-client.js';
 
-/** The addresses of a block list: one per line; blank lines and `#` comments ignored; a line's first word counts. */
+/** The addresses (or CIDRs) of a block list: one per line; blank lines and `#` comments ignored; a line's first word counts. */
 export function readBlockList(text: string): string[] {
   return text.split(/\r?\n/).map((l) => l.replace(/#.*/, '').trim().split(/[\s,;]+/)[0]).filter((l) => l.length > 0);
 }
@@ -40,18 +40,18 @@ async function runBanFile(ctx: CommandContext, file: string): Promise<number> {
   return 0;
 }
 
-/** Runs `warden ban IP [--for 2h | --permanent] [--reason TEXT]` or `warden ban --file LIST`. */
+/** Runs `warden ban IP|CIDR [--for 2h | --permanent] [--reason TEXT]` or `warden ban --file LIST`. */
 export async function runBan(ctx: CommandContext): Promise<number> {
   if (ctx.flags.file) {
     if (ctx.args.length) {
-      ctx.err('warden ban: give either an IP or --file, not both');
+      ctx.err('warden ban: give either an IP (or CIDR) or --file, not both');
       return 2;
     }
     return runBanFile(ctx, String(ctx.flags.file));
   }
   const ip = ctx.args[0];
   if (!ip || ctx.args.length > 1) {
-    ctx.err('warden ban: give exactly one IP address, e.g. `warden ban 203.0.113.9 --for 2h`');
+    ctx.err('warden ban: give exactly one IP address or CIDR, e.g. `warden ban 203.0.113.9 --for 2h` or `warden ban 2001:db8:1:2::/64`');
     return 2;
   }
   if (ctx.flags.permanent && ctx.flags.for) {
@@ -61,16 +61,16 @@ export async function runBan(ctx: CommandContext): Promise<number> {
   const { config } = resolveConfig(ctx.flags.config as string | undefined);
   const duration = ctx.flags.permanent ? 'permanent' : ((ctx.flags.for as string | undefined) ?? '10m');
   const reason = (ctx.flags.reason as string | undefined) ?? 'manual ban from the CLI';
-  const r = await callApi<{ ban?: { until: number | null } }>(config, 'POST', '/api/v1/bans', { ip, duration, reason });
-  ctx.out(`banned ${ip} ${duration === 'permanent' ? 'permanently' : `for ${duration}`}${r.ban?.until ? ` (until ${new Date(r.ban.until * 1000).toISOString()})` : ''}`);
+  const r = await callApi<{ ban?: { ip: string; until: number | null } }>(config, 'POST', '/api/v1/bans', { ip, duration, reason });
+  ctx.out(`banned ${r.ban?.ip ?? ip} ${duration === 'permanent' ? 'permanently' : `for ${duration}`}${r.ban?.until ? ` (until ${new Date(r.ban.until * 1000).toISOString()})` : ''}`);
   return 0;
 }
 
-/** Runs `warden unban IP`. */
+/** Runs `warden unban IP|CIDR`. */
 export async function runUnban(ctx: CommandContext): Promise<number> {
   const ip = ctx.args[0];
   if (!ip || ctx.args.length > 1) {
-    ctx.err('warden unban: give exactly one IP address');
+    ctx.err('warden unban: give exactly one IP address or CIDR');
     return 2;
   }
   const { config } = resolveConfig(ctx.flags.config as string | undefined);

@@ -1,0 +1,35 @@
+// The allow-list policy (enforcer/core/allow-list.ts): what it holds, in which order, and what its matcher covers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { allowEntries, allowMatcher, selfEntries } from '../../enforcer/core/allow-list.js';
+
+test('the allow-list is loopback, this host, the config file, then the API entries, each with its source', () => {
+  const entries = allowEntries({
+    selfAddrs: ['192.0.2.1', '2001:db8::1'], configured: ['198.51.100.0/24'],
+    added: [{ cidr: '203.0.113.7', note: 'office', created_at: 1, created_by: 'admin' }],
+  });
+  assert.deepEqual(entries.map((e) => [e.cidr, e.source]), [
+    ['127.0.0.0/8', 'builtin'], ['::1/128', 'builtin'], ['192.0.2.1', 'builtin'], ['2001:db8::1', 'builtin'],
+    ['198.51.100.0/24', 'config'], ['203.0.113.7', 'api'],
+  ]);
+  assert.equal(entries[5].note, 'office');
+  assert.equal(entries[5].created_by, 'admin');
+});
+
+test('the matcher covers loopback even with nothing configured, and every kind of entry', () => {
+  const none = allowMatcher({ selfAddrs: [], configured: [] });
+  assert.equal(none('127.0.0.1'), true);
+  assert.equal(none('127.255.0.9'), true);
+  assert.equal(none('::1'), true);
+  assert.equal(none('203.0.113.7'), false);
+  const some = allowMatcher({ selfAddrs: ['192.0.2.1'], configured: ['198.51.100.0/24'], added: [{ cidr: '2001:db8:5::/48', note: '' }] });
+  assert.equal(some('192.0.2.1'), true);
+  assert.equal(some('192.0.2.2'), false);
+  assert.equal(some('198.51.100.200'), true);
+  assert.equal(some('2001:db8:5:1::9'), true);
+  assert.equal(some('2001:db8:6::9'), false);
+});
+
+test('selfEntries are loopback and the host addresses: what a manual ban may never cover', () => {
+  assert.deepEqual(selfEntries(['192.0.2.1']), ['127.0.0.0/8', '::1/128', '192.0.2.1']);
+});
