@@ -105,7 +105,7 @@ async function runSystem(name: SystemName, tuning: Omit<JailTuning, 'port' | 'ac
       banLog = f.banLog;
       stopDetector = f.stop;
     } else {
-      const w = await startWarden(net, tmp, ng.internalPort);
+      const w = await startWarden(net, tmp, ng);
       detectorPid = w.pid;
       banned = w.banned;
       banLog = w.banLog;
@@ -226,7 +226,7 @@ async function main(): Promise<void> {
   }
   if (process.env.COMPARE_PRINT_CONFIG) {
     for (const [f, text] of Object.entries(fail2banFiles({ ...tuning, port: 0, accessLog: '<nginx access log>' }))) console.log(`--- fail2ban ${f}\n${text}`);
-    console.log(`--- warden.yaml\n${wardenConfig('<tmp>', '<internal port>', '<api port>')}`);
+    console.log(`--- warden.yaml\n${wardenConfig('<tmp>', '<internal port>', '<api port>', '<nginx secret file>')}`);
     console.log(`--- nginx server block (warden run; the fail2ban run lacks the /dev/null line)\n${serverBody(true)}`);
   }
 }

@@ -26,10 +26,10 @@ export interface RunningWarden {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The generated config: defaults except these lines (printed into docs/benchmarks.md). */
-export function wardenConfig(dir: string, internalPort: number | string, apiPort: number | string): string {
+export function wardenConfig(dir: string, internalPort: number | string, apiPort: number | string, secretFile: string): string {
   return [
     'dry_run: false',
-    `nginx: { url: "http://127.0.0.1:${internalPort}" }`,
+    `nginx: { url: "http://127.0.0.1:${internalPort}", secret_file: "${secretFile}" }`,
     `storage: { database: "${dir}/warden.db", audit_log: "${dir}/audit.log" }`,
     `api: { listen: "127.0.0.1:${apiPort}" }`,
     '',
@@ -39,10 +39,10 @@ export function wardenConfig(dir: string, internalPort: number | string, apiPort
 /**
  * Starts `node dist/enforcer/cli/main.js start --config <generated>` in the server namespace; resolves once its API
  * answers.
- * @example const w = await startWarden(net, dir, ng.internalPort); try { ... } finally { await w.stop(); }
+ * @example const w = await startWarden(net, dir, ng); try { ... } finally { await w.stop(); }
  */
-export async function startWarden(net: BenchNetwork, dir: string, internalPort: number, apiPort = 18181): Promise<RunningWarden> {
-  const config = wardenConfig(dir, internalPort, apiPort);
+export async function startWarden(net: BenchNetwork, dir: string, ng: { internalPort: number; secretFile: string }, apiPort = 18181): Promise<RunningWarden> {
+  const config = wardenConfig(dir, ng.internalPort, apiPort, ng.secretFile);
   const file = join(dir, 'warden.yaml');
   writeFileSync(file, config);
   const cli = join(repoRoot, 'dist/enforcer/cli/main.js');

@@ -98,7 +98,7 @@ async function oneRun(): Promise<RunResult> {
   };
   try {
     ng = await startNginx({ workers: 2, netns: net.serverNs, servers: [{ listen: ['{port}'], body: '    location / { return 200 "ok\\n"; }' }] });
-    w = await startWarden(net, tmp, ng.internalPort);
+    w = await startWarden(net, tmp, ng);
     const planFile = join(tmp, 'plan.json');
     writeFileSync(planFile, JSON.stringify(plan()));
     const url = `http://${net.serverV4}:${ng.port}/`;

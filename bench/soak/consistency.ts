@@ -18,6 +18,8 @@ export interface BanViews {
   setName: string;
   /** nginx's internal listener, e.g. http://127.0.0.1:9181. */
   internalUrl: string;
+  /** The warden secret nginx includes (GET /bans needs it). */
+  secret: string;
   /** GET on the daemon's API (null when it did not answer). */
   api: <T>(path: string) => T | null;
 }
@@ -40,7 +42,7 @@ export function banSnapshots(v: BanViews): (tries: number) => Promise<Snapshot> 
     return m;
   };
   const dictNow = (): Map<string, number> | null => {
-    const r = v.net.tryExec(v.net.serverNs, 'curl', ['-sf', '-m', '3', `${v.internalUrl}/bans`]);
+    const r = v.net.tryExec(v.net.serverNs, 'curl', ['-sf', '-m', '3', '-H', `X-Warden-Secret: ${v.secret}`, `${v.internalUrl}/bans`]);
     if (r.status !== 0) return null;
     return new Map((JSON.parse(r.stdout) as { bans: Array<{ ip: string; until: number }> }).bans.map((b) => [b.ip, b.until]));
   };

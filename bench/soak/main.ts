@@ -55,10 +55,10 @@ const MB = (b: number) => (b / 1048576).toFixed(1);
 
 
 /** The daemon's config: default detection, a short ladder so that bans run out during the run. */
-function configYaml(dir: string, internalPort: number): string {
+function configYaml(dir: string, ng: Pick<RunningNginx, 'internalPort' | 'secretFile'>): string {
   return [
     'log_level: info',
-    `nginx: { url: "http://127.0.0.1:${internalPort}" }`,
+    `nginx: { url: "http://127.0.0.1:${ng.internalPort}", secret_file: "${ng.secretFile}" }`,
     // Default detection (60 s window, zscore 3, multiplier 5, max_ip_rate 30): with ~360 req/s from 300 readers the
     // relative rules ban one address only above ~1,800 req/s, so the floods here are stopped by the ceiling (30 req/s
     // over the window: the 9th second of a 200 req/s flood). One global alert an hour at most.
@@ -175,7 +175,7 @@ async function soak(net: TestNetwork, tmp: string, setNginx: (n: RunningNginx) =
   const url = `http://${net.serverV4}:${ng.port}/`;
 
   const cfg = join(tmp, 'warden.yaml');
-  writeFileSync(cfg, configYaml(tmp, ng.internalPort));
+  writeFileSync(cfg, configYaml(tmp, ng));
   let daemonOut = '';
   // The real CLI, with a measuring hook loaded beside it: a full GC and a memory line on SIGUSR2 (gc-probe.ts).
   const gcFile = join(tmp, 'gc.jsonl');
@@ -246,7 +246,7 @@ async function soak(net: TestNetwork, tmp: string, setNginx: (n: RunningNginx) =
 
   // SQLite == ipset == nginx ban dict == API, with the same end times (consistency.ts).
   const dbPath = join(tmp, 'warden.db');
-  const consistent = banSnapshots({ net, dbPath, setName: NAME, internalUrl: ng.internalUrl, api });
+  const consistent = banSnapshots({ net, dbPath, setName: NAME, internalUrl: ng.internalUrl, secret: ng.secret, api });
   // Every 30 s during the load as well.
   let midRuns = 0;
   const midBad: string[] = [];

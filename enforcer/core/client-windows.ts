@@ -5,9 +5,10 @@
 //   current minute and the 9 before it, the 1 h window the current one and the 59 before it).
 // Each second's counts are kept as a compact list; when a second leaves a window its counts are subtracted, so a tick
 // costs what arrived and what left, not the number of clients. A client with nothing left in any window is forgotten.
-// Memory: about 330 bytes a client (the 60-minute ring is 240 of them) plus 16 bytes a client-second in the main window
-// (slot, total, and the four other signals as 16-bit counts: a client's 4xx, 5xx, auth or probe count in one second is
-// capped at 65,535, far above what any rule needs).
+// Memory: about 210 bytes a client (the 60-minute ring of 16-bit counts is 120 of them: a client's requests in one
+// minute are capped at 65,535 there, 1,092 req/s) plus 16 bytes a client-second in the main window (slot, total, and the
+// four other signals as 16-bit counts: a client's 4xx, 5xx, auth or probe count in one second is capped at 65,535, far
+// above what any rule needs).
 
 /** Number of per-second signals kept (total, 4xx, 5xx, auth, probe). */
 export const NSIG = 5;
@@ -41,21 +42,27 @@ function grow<T extends Int32Array | Uint32Array | Uint16Array | Float64Array>(a
   return b;
 }
 
-/** Subtracts a second's entries from per-slot sums (entries of seconds a slot was forgiven for are skipped). */
-function subtract(list: SecondList, sums: Uint32Array, since: Float64Array): void {
+/**
+ * Subtracts a second's entries from per-slot sums (entries of seconds a slot was forgiven for are skipped). With
+ * `refs`, also drops each entry's reference and calls `onLast` for a slot whose last entry this was (in the same pass).
+ */
+function subtract(list: SecondList, sums: Uint32Array, since: Float64Array, refs: Int32Array | null, onLast?: (slot: number) => void): void {
   const { slots, tot, sub, t } = list;
   for (let k = 0, n = list.n; k < n; k++) {
     const slot = slots[k];
-    if (t < since[slot]) continue;
-    const b = slot * NSIG;
-    sums[b] -= tot[k];
-    const e = k * 4;
-    // The four 16-bit signals are mostly 0: one test skips them.
-    if ((sub[e] | sub[e + 1] | sub[e + 2] | sub[e + 3]) === 0) continue;
-    sums[b + 1] -= sub[e];
-    sums[b + 2] -= sub[e + 1];
-    sums[b + 3] -= sub[e + 2];
-    sums[b + 4] -= sub[e + 3];
+    if (t >= since[slot]) {
+      const b = slot * NSIG;
+      sums[b] -= tot[k];
+      const e = k * 4;
+      // The four 16-bit signals are mostly 0: one test skips them.
+      if ((sub[e] | sub[e + 1] | sub[e + 2] | sub[e + 3]) !== 0) {
+        sums[b + 1] -= sub[e];
+        sums[b + 2] -= sub[e + 1];
+        sums[b + 3] -= sub[e + 2];
+        sums[b + 4] -= sub[e + 3];
+      }
+    }
+    if (refs !== null && --refs[slot] === 0) onLast!(slot);
   }
 }
 
@@ -78,7 +85,7 @@ export class ClientWindows {
   private since: Float64Array;
   private lastT: Float64Array;
   /** Per-minute request counts (slot * RING + minute % RING), the minute each slot was last rolled to, and the sums. */
-  private ring: Uint32Array;
+  private ring: Uint16Array;
   private ringMinute: Float64Array;
   private sumTen: Float64Array;
   private sumHour: Float64Array;
@@ -103,7 +110,7 @@ export class ClientWindows {
     this.refs = new Int32Array(capacity);
     this.since = new Float64Array(capacity).fill(-Infinity);
     this.lastT = new Float64Array(capacity).fill(-Infinity);
-    this.ring = new Uint32Array(capacity * RING);
+    this.ring = new Uint16Array(capacity * RING);
     this.ringMinute = new Float64Array(capacity).fill(-Infinity);
     this.sumTen = new Float64Array(capacity);
     this.sumHour = new Float64Array(capacity);
@@ -226,7 +233,7 @@ export class ClientWindows {
       // Seconds leaving the short window (usually one); a jump over a long idle stretch visits only stored seconds.
       const from = this.shortCutoff;
       this.shortCutoff = shortCutoff;
-      const leave = (list: SecondList) => subtract(list, this.sumShort, this.since);
+      const leave = (list: SecondList) => subtract(list, this.sumShort, this.since, null);
       if (shortCutoff - from <= 64) {
         for (let t = Math.max(from, shortCutoff - this.window - 1); t < shortCutoff; t++) {
           const list = this.seconds.get(t);
@@ -239,18 +246,14 @@ export class ClientWindows {
     const cutoff = now - this.window;
     if (cutoff > this.cutoff) {
       this.cutoff = cutoff;
+      const minuteNow = Math.floor(now / 60);
+      const onLast = (slot: number) => {
+        this.active--;
+        if (this.hourEmpty(slot, minuteNow)) this.release(slot);
+      };
       for (const [t, list] of this.seconds) {
         if (t >= cutoff) continue;
-        subtract(list, this.sumMain, this.since);
-        const refs = this.refs;
-        const slots = list.slots;
-        for (let k = 0; k < list.n; k++) {
-          const slot = slots[k];
-          if (--refs[slot] === 0) {
-            this.active--;
-            if (this.hourEmpty(slot, Math.floor(now / 60))) this.release(slot);
-          }
-        }
+        subtract(list, this.sumMain, this.since, this.refs, onLast);
         this.seconds.delete(t);
         if (this.last === list) this.last = null;
         if (this.pool.length < 256) this.pool.push(list);
@@ -324,9 +327,12 @@ export class ClientWindows {
     const last = this.ringMinute[slot];
     if (minute > last) this.roll(slot, minute);
     else if (minute <= last - RING) return; // older than the hour
-    this.ring[slot * RING + (minute % RING)] += total;
-    this.sumHour[slot] += total;
-    if (minute > this.ringMinute[slot] - TEN) this.sumTen[slot] += total;
+    const cell = slot * RING + (minute % RING);
+    const added = Math.min(total, CAP16 - this.ring[cell]);
+    if (added <= 0) return;
+    this.ring[cell] += added;
+    this.sumHour[slot] += added;
+    if (minute > this.ringMinute[slot] - TEN) this.sumTen[slot] += added;
   }
 
   private hourEmpty(slot: number, minute: number): boolean {

@@ -14,7 +14,7 @@ import { resolveRules } from './rules/resolve.js';
 import { ruleInfo } from './rules/info.js';
 import { zOf } from './rules/stats.js';
 import type { Gate, Population, RuleHit, TickContext, WindowName } from './rules/types.js';
-import { banKeyProblem, normaliseBanKey } from '../net/cidr.js';
+import { banKeyProblem, cidrEnds, normaliseBanKey } from '../net/cidr.js';
 
 export { engineConfigFrom, originalVariant, type EngineConfig } from './engine-config.js';
 
@@ -216,7 +216,8 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       if (d === null || bans.has(ip)) continue;
       if (isAllowed(ip)) {
         // An allow-listed address is skipped silently; a network (an IPv6 client's /64) holding one is spared and audited.
-        if (d.kind === 'ban' && ip.indexOf('/') >= 0 && (spared.get(ip) ?? -Infinity) <= nowSec - W) {
+        // A network wholly inside the allow-list (both ends allowed) is as silent as an allowed address.
+        if (d.kind === 'ban' && ip.indexOf('/') >= 0 && (spared.get(ip) ?? -Infinity) <= nowSec - W && !whollyAllowed(ip)) {
           spared.set(ip, nowSec);
           out.push({ kind: 'spared', ip, at: nowSec, rule: d.rule, rate: windows.requests(slot) / W, reason: 'allowlisted_inside' });
         }
@@ -311,6 +312,12 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       alert ??= { kind: 'alert', rule: r.rule.name, hit, tightened: f < 1 };
     }
     return alert;
+  };
+
+  /** True when both ends of a network are allowed (it lies inside the allow-list rather than holding part of it). */
+  const whollyAllowed = (cidr: string): boolean => {
+    const ends = cidrEnds(cidr);
+    return ends !== null && isAllowed(ends[0]) && isAllowed(ends[1]);
   };
 
   const canonical = (ip: string): string => {

@@ -118,6 +118,18 @@ export function cidrOverlaps(a: string, b: string): boolean {
 }
 
 /**
+ * The first and last address of a network (canonical text), or null when `cidr` is not one.
+ * @example cidrEnds('2001:db8:1:2::/64') // ['2001:db8:1:2::', '2001:db8:1:2:ffff:ffff:ffff:ffff']
+ */
+export function cidrEnds(cidr: string): [string, string] | null {
+  const c = parseCidr(cidr);
+  if (!c) return null;
+  const last = new Uint8Array(c.base);
+  for (let i = 0; i < last.length; i++) last[i] |= 0xff >> Math.max(0, Math.min(8, c.prefix - 8 * i));
+  return [bytesToText(c.base), bytesToText(last)];
+}
+
+/**
  * The canonical form of a ban key: an address (IPv4 dotted, IPv6 compressed, mapped IPv6 as IPv4) or a network
  * (`203.0.113.0/24`, `2001:db8:1:2::/64`, host bits cleared). A full-length network (/32, /128) is its address.
  * Null when `s` is neither.

@@ -145,3 +145,14 @@ test('a client-second\'s 4xx, 5xx, auth and probe counts are capped at 65,535 (1
   w.advance(111);
   assert.deepEqual([0, 1, 2, 3, 4].map((k) => w.main(a, k)), [0, 0, 0, 0, 0], 'subtracted exactly as added');
 });
+
+test('a client\'s requests in one minute of the long windows are capped at 65,535 (16-bit ring)', () => {
+  const w = new ClientWindows(60, 5);
+  for (let s = 0; s < 60; s++) w.add(6000 + s, 'a', [2000]); // 120,000 requests in minute 100
+  w.advance(6060);
+  const a = w.slotOf('a');
+  assert.equal(w.main(a, 0), 120_000, 'the main window is exact');
+  assert.equal(w.hour(a, 6060), 65_535);
+  assert.equal(w.tenMinutes(a, 6060), 65_535);
+  assert.equal(w.tenMinutes(a, 6060 + 600), 0, 'and it leaves the window whole');
+});

@@ -28,6 +28,9 @@ test('a /64 holding an allow-listed address is spared, not banned, and audited o
   assert.ok(spared[0].rate > 0, `rate ${spared[0].rate}`);
   assert.ok(spared.every((s, i) => i === 0 || s.at - spared[i - 1].at >= 60), spared.map((s) => s.at).join(','));
   assert.equal(e.isBanned('2001:db8:ad:1::/64'), false);
+  // A /64 wholly inside an allow-listed network is as silent as an allow-listed address.
+  const e3 = makeEngine({ allowlist: ['2001:db8:ad::/48'] });
+  assert.deepEqual(run(e3, T, T + 10, () => ({ ips: { '2001:db8:ad:7::/64': 100 } })).filter((d) => d.kind !== 'baseline'), []);
   // An allow-listed single address is still skipped silently, as before.
   const e2 = makeEngine({ allowlist: ['203.0.113.5'] });
   assert.deepEqual(run(e2, T, T + 10, () => ({ ips: { '203.0.113.5': 100 } })).filter((d) => d.kind !== 'baseline'), []);

@@ -32,8 +32,10 @@ test('an injected nginx ban disappears at the next check and is audited; a remov
   assert.ok(await waitFor(async () => (await listed()).join() === '192.0.2.10', 3000), 'the real ban reached nginx');
 
   // Someone with access to the internal listener adds a permanent ban and removes the real one.
-  await n.internalFetch('/bans', { method: 'POST', body: JSON.stringify({ add: [{ ip: '198.51.100.200', until: 0 }], remove: ['192.0.2.10'] }) });
-  assert.equal(await status('198.51.100.200'), 403);
+  // (Whether the injected ban is seen enforced before the next check is a race with the 1 s check, so this test does
+  // not look; the audit lines below prove it was there and was removed.)
+  const injected = await n.internalFetch('/bans', { method: 'POST', body: JSON.stringify({ add: [{ ip: '198.51.100.200', until: 0 }], remove: ['192.0.2.10'] }) });
+  assert.equal(injected.status, 200, 'the secret holder could change the dict');
   const fixed = await waitFor(async () => (await listed()).join() === '192.0.2.10', 5000);
   assert.ok(fixed !== null, `nginx bans now: ${(await listed()).join()}`);
   assert.equal(await status('198.51.100.200'), 200, 'the injected ban is no longer enforced');

@@ -17,10 +17,11 @@ const skip = netnsSkipReason() || nginxSkipReason() || needCommands('ipset', 'ip
 const cli = join(repoRoot, 'dist/enforcer/cli/main.js');
 const TOKEN = 'e2e-token-0123456789abcdef';
 
-function configYaml(dir: string, internalPort: number): string {
+/** The daemon's config against the harness nginx `ng` (its internal listener and the secret file it includes). */
+function configYaml(dir: string, ng: Pick<RunningNginx, 'internalPort' | 'secretFile'>): string {
   return [
     'log_level: info',
-    `nginx: { url: "http://127.0.0.1:${internalPort}" }`,
+    `nginx: { url: "http://127.0.0.1:${ng.internalPort}", secret_file: "${ng.secretFile}" }`,
     'enforcement: { backends: [ipset], name: wdtest }',
     `storage: { database: "${dir}/warden.db", audit_log: "${dir}/audit.log" }`,
     `api: { listen: "127.0.0.1:18080", tokens: ["${TOKEN}"] }`,
@@ -81,7 +82,7 @@ test('flood from a client namespace -> ipset ban -> its packets are dropped with
   });
   ng = await startNginx({ workers: 2, netns: net.serverNs, servers: [{ body: 'location / { return 200 "ok\\n"; }', listen: ['{port}', '[::]:{port}'] }] });
   const cfg = join(tmp.dir, 'warden.yaml');
-  writeFileSync(cfg, configYaml(tmp.dir, ng.internalPort));
+  writeFileSync(cfg, configYaml(tmp.dir, ng));
   warden = await startWarden(net, cfg, join(tmp.dir, 'daemon.log'));
   const url = `http://${net.serverV4}:${ng.port}/`;
   const [attacker, bystander] = net.clients;
@@ -120,7 +121,7 @@ test('kill -9 with 1,000 active bans: after restart all are enforced once, expir
   });
   ng = await startNginx({ workers: 1, netns: net.serverNs, servers: [{ body: 'location / { return 200 "ok\\n"; }', listen: ['{port}'] }] });
   const cfg = join(tmp.dir, 'warden.yaml');
-  writeFileSync(cfg, configYaml(tmp.dir, ng.internalPort));
+  writeFileSync(cfg, configYaml(tmp.dir, ng));
   const url = `http://${net.serverV4}:${ng.port}/`;
   const [banned, free] = net.clients;
 

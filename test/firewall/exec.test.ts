@@ -62,7 +62,7 @@ test('the change queue normalises addresses, keeps the last change per IP and re
     { ip: '198.18.1.2', family: 4, op: 'remove' },
     { ip: '198.18.1.1', family: 4, op: 'add', until: 20 },
   ]);
-  assert.deepEqual(invalid, [{ ip: '10.0.0.300', op: 'add', error: 'not an IP address' }]);
+  assert.deepEqual(invalid, [{ ip: '10.0.0.300', op: 'add', error: 'not an IP address or CIDR' }]);
   assert.deepEqual(q.take(), { changes: [], invalid: [] });
 });
 

@@ -84,7 +84,7 @@ test('ipset: a missing binary is a clear BackendUnavailableError; commit reports
   assert.match(r.failed[0].error, /not found/);
 });
 
-prefixBanTests('ipset', createIpsetBackend);
+prefixBanTests('ipset', createIpsetBackend, commands);
 
 test('ipset: an older version\'s hash:ip sets are upgraded to hash:net at init, keeping every ban and its time left', { skip }, async (t) => {
   const s = await servedNetwork(2);

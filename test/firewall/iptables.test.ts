@@ -91,7 +91,7 @@ test('iptables: a missing binary is a clear BackendUnavailableError', async () =
     err.message === 'backend `iptables`: `iptables` not found: apt-get install iptables');
 });
 
-prefixBanTests('iptables', createIptablesBackend);
+prefixBanTests('iptables', createIptablesBackend, ['iptables', 'ip6tables', 'iptables-restore', 'curl']);
 
 test('iptables: a network rule parses as its CIDR, an address rule (/32, /128) as the address', () => {
   const rules = parseChainRules([

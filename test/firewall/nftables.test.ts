@@ -103,7 +103,7 @@ test('nftables: a missing binary is a clear BackendUnavailableError', async () =
     err.message === 'backend `nftables`: `nft` not found: apt-get install nftables');
 });
 
-prefixBanTests('nftables', createNftablesBackend);
+prefixBanTests('nftables', createNftablesBackend, commands);
 
 test('nftables: networks go to one interval set per prefix length, created with their drop rules when first needed', () => {
   const created = new Set<string>();

@@ -5,16 +5,18 @@ import assert from 'node:assert/strict';
 import type { FirewallOptions } from '../../enforcer/adapters/firewall/exec.js';
 import type { FirewallBackend } from '../../enforcer/adapters/firewall/port.js';
 import { netnsSkipReason } from '../harness/netns.js';
+import { needCommands } from '../harness/tools.js';
 import { addPrefixAddresses, canConnect, canConnectFrom, fwOptions, memoryLogger, PREFIX_ADDRS, servedNetwork } from './helpers.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 
 /**
- * Registers the prefix-ban test for a backend.
- * @example prefixBanTests('ipset', createIpsetBackend);
+ * Registers the prefix-ban test for a backend; it skips by name, with the install command, when `commands` (the
+ * backend's tools and curl) are missing.
+ * @example prefixBanTests('ipset', createIpsetBackend, ['ipset', 'iptables', 'ip6tables', 'curl']);
  */
-export function prefixBanTests(label: string, create: (fw: FirewallOptions) => FirewallBackend): void {
-  const skip = netnsSkipReason();
+export function prefixBanTests(label: string, create: (fw: FirewallOptions) => FirewallBackend, commands: string[]): void {
+  const skip = netnsSkipReason() || needCommands(...commands);
 
   test(`${label}: a /24 and a /64 ban drop every address inside (real packets), none outside; unban restores them`, { skip }, async (t) => {
     const s = await servedNetwork(2);

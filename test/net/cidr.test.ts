@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  parseCidr, cidrRange, buildMatcher, normaliseBanKey, banKeyProblem, cidrContains, cidrOverlaps, banKeyParts, coveringKeys,
+  parseCidr, cidrRange, buildMatcher, normaliseBanKey, banKeyProblem, cidrContains, cidrOverlaps, banKeyParts, coveringKeys, cidrEnds,
 } from '../../enforcer/net/cidr.js';
 import { ipKey } from '../../enforcer/net/ip.js';
 
@@ -153,4 +153,11 @@ test('buildMatcher given a network: true when the network holds an allowed addre
   assert.equal(m('203.0.114.0/24'), false);
   assert.equal(m('::/64'), true, '::1 is in ::/64');
   assert.equal(m('1.2.3.4/99'), false);
+});
+
+test('cidrEnds: the first and last address of a network', () => {
+  assert.deepEqual(cidrEnds('2001:db8:1:2::/64'), ['2001:db8:1:2::', '2001:db8:1:2:ffff:ffff:ffff:ffff']);
+  assert.deepEqual(cidrEnds('203.0.113.77/24'), ['203.0.113.0', '203.0.113.255']);
+  assert.deepEqual(cidrEnds('10.0.0.1'), ['10.0.0.1', '10.0.0.1']);
+  assert.equal(cidrEnds('nope'), null);
 });

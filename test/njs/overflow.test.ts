@@ -61,7 +61,8 @@ test('120,000 distinct addresses overflow a small zone: no request fails, droppe
     assert.equal(status.dropped_total, totals.dropped);
     const log = ng.errorLog();
     const warnings = log.match(/not fully counted/g) ?? [];
-    assert.ok(warnings.length >= 1 && warnings.length <= Math.ceil(took / 1000) + 2, `${warnings.length} warnings in ${took} ms`);
+    // At most one a second from each of the 2 workers (the once-a-second mark is read and set without a lock).
+    assert.ok(warnings.length >= 1 && warnings.length <= 2 * (Math.ceil(took / 1000) + 2), `${warnings.length} warnings in ${took} ms`);
     // nginx's own slab allocator logs every failed allocation: none may be tried (it wrote 140,200 lines for 70,100
     // dropped requests before).
     const slab = log.match(/ngx_slab_alloc\(\) failed/g) ?? [];
