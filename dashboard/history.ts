@@ -29,7 +29,7 @@ export async function loadHistory(): Promise<void> {
       tr.append(el('td', fmtTime(r.started_at)), keyCell(r.ip), el('td', r.rule, `tag tag-${r.rule}`), el('td', r.source),
         el('td', fmtRate(r.rate)), el('td', r.z.toFixed(1)), el('td', String(r.step)),
         el('td', r.ended_at === null ? 'active' : `${fmtTime(r.ended_at)} (${r.unban_reason ?? ''})`),
-        el('td', r.reason ?? '', 'reason'));
+        el('td', r.reason ?? '', 'reason'), el('td', r.node ?? '', 'mono'));
       return tr;
     })));
     const end = Math.min(h.total, historyOffset + h.rows.length);

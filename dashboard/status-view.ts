@@ -6,6 +6,7 @@ import { $, button, el, fragment, keyCell, setText } from './dom.js';
 import { drawRateChart, pushPoint, setZscore } from './charts.js';
 import { fmtBytes, fmtDur, fmtRate } from './format.js';
 import { renderRules } from './rules-view.js';
+import { renderFleet } from './fleet-nodes.js';
 
 type Status = StatusResponse;
 
@@ -72,6 +73,7 @@ function render(s: Status): void {
   renderBans(s);
   renderTop(s);
   renderRules(s.rules);
+  renderFleet(s.fleet);
   pushPoint(s.now, s.globalRate, s.baseline.mean, s.baseline.stddev);
   drawRateChart();
 }

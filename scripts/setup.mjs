@@ -86,7 +86,9 @@ if (absent.length > 0) {
 }
 
 const marker = join(root, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node');
-if (!existsSync(join(root, 'node_modules/.package-lock.json')) || !existsSync(marker)) {
+// A dependency added since the last install (ioredis came with fleet mode) also triggers the install.
+const added = ['ioredis'].some((p) => !existsSync(join(root, 'node_modules', p, 'package.json')));
+if (!existsSync(join(root, 'node_modules/.package-lock.json')) || !existsSync(marker) || added) {
   console.log('setup: installing npm dependencies (better-sqlite3 compiles from source, about 90 s)...');
   execFileSync('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund'],
     { cwd: root, stdio: 'inherit' });

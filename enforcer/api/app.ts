@@ -211,6 +211,11 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
     return c.json(body);
   });
   app.get('/api/v1/bans', (c) => c.json({ bans: service.status().activeBans }));
+  // Fleet mode (docs/fleet.md): this node's link and every node's heartbeat; 404 on a single host.
+  app.get('/api/v1/fleet', (c) => {
+    const f = service.status().fleet;
+    return f ? c.json(f) : c.json({ error: 'fleet mode is off (no `fleet:` section in the config)' }, 404);
+  });
   app.get('/api/v1/rules', (c) => c.json({ rules: service.rules() }));
 
   app.post('/api/v1/bans', async (c) => {

@@ -1,4 +1,5 @@
 // Renders the service's metrics in the Prometheus text exposition format (version 0.0.4).
+import { pushAll } from '../core/arrays.js';
 import type { MetricsView } from './service.js';
 
 function label(v: string): string {
@@ -7,6 +8,27 @@ function label(v: string): string {
 
 function num(n: number): string {
   return Number.isFinite(n) ? String(n) : 'NaN';
+}
+
+/** Fleet mode: this node's link, then one series per node and the fleet's totals. */
+function fleetMetrics(f: NonNullable<MetricsView['fleet']>, out: string[]): void {
+  const node = `node="${label(f.node)}"`;
+  const gauge = (name: string, help: string, lines: string[]) => { out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`); pushAll(out, lines); }
+  gauge('warden_fleet_connected', 'This node is in step with Valkey (1) or detecting alone (0).', [`warden_fleet_connected{${node}} ${f.connected ? 1 : 0}`]);
+  gauge('warden_fleet_decider', 'This node holds the deciding lease.', [`warden_fleet_decider{${node}} ${f.role === 'decider' ? 1 : 0}`]);
+  gauge('warden_fleet_queued_decisions', 'Own decisions waiting for Valkey.', [`warden_fleet_queued_decisions{${node}} ${num(f.queued)}`]);
+  out.push('# HELP warden_fleet_decisions_total Fleet decisions received here, by outcome.', '# TYPE warden_fleet_decisions_total counter',
+    `warden_fleet_decisions_total{${node},outcome="applied"} ${num(f.applied)}`, `warden_fleet_decisions_total{${node},outcome="refused"} ${num(f.refused)}`);
+  gauge('warden_fleet_lag_ms', 'Decision -> applied on this node, milliseconds (last, and p99 of the last 1,000).', [
+    `warden_fleet_lag_ms{${node},stat="last"} ${num(f.lagMs ?? NaN)}`, `warden_fleet_lag_ms{${node},stat="p99"} ${num(f.lagP99Ms ?? NaN)}`]);
+  gauge('warden_fleet_clock_offset_ms', 'Valkey server clock minus this host clock, milliseconds.', [`warden_fleet_clock_offset_ms{${node}} ${num(f.clockOffsetMs)}`]);
+  gauge('warden_fleet_node_requests_per_second', 'Each node\'s request rate, from its heartbeat.',
+    f.nodes.map((n) => `warden_fleet_node_requests_per_second{node="${label(n.node)}"} ${num(n.rate)}`));
+  gauge('warden_fleet_node_last_seen_ms', 'Milliseconds since each node\'s last heartbeat.',
+    f.nodes.map((n) => `warden_fleet_node_last_seen_ms{node="${label(n.node)}"} ${num(n.lastSeenMs)}`));
+  gauge('warden_fleet_nodes', 'Nodes seen in the last 5 s.', [`warden_fleet_nodes ${f.nodes.filter((n) => !n.stale).length}`]);
+  gauge('warden_fleet_requests_per_second', 'Fleet-wide request rate: the sum of the live nodes\' rates.',
+    [`warden_fleet_requests_per_second ${num(f.nodes.filter((n) => !n.stale).reduce((s, n) => s + n.rate, 0))}`]);
 }
 
 /**
@@ -33,5 +55,6 @@ export function metricsText(m: MetricsView): string {
   one('warden_poll_duration_ms', 'gauge', 'Duration of the last poll of nginx, milliseconds.', m.pollDurationMs);
   one('warden_alerts_pending', 'gauge', 'Alerts waiting to be sent.', m.alertsPending);
   one('warden_alerts_dropped_total', 'counter', 'Alerts dropped because the queue was full.', m.alertsDropped);
+  if (m.fleet) fleetMetrics(m.fleet, out);
   return out.join('\n') + '\n';
 }

@@ -44,6 +44,50 @@ export interface StatusView extends EngineStatus {
   backends: string[];
   /** Whether the database takes writes; while it does not, new bans are refused with 503. */
   storage: StorageHealth;
+  /** Fleet mode: this node and every node of the fleet (absent on a single host). */
+  fleet?: FleetStatusView;
+}
+
+/** One node of the fleet, from its heartbeat in Valkey. */
+export interface FleetNodeView {
+  node: string;
+  /** decider, follower, local (Valkey unreachable for it), or unknown. */
+  role: string;
+  /** Milliseconds since its last heartbeat (fleet clock). */
+  lastSeenMs: number;
+  /** Its last decision -> applied lag, ms. */
+  lagMs: number | null;
+  /** Requests per second its nginx counted in the last poll. */
+  rate: number;
+  bans: number;
+  queued: number;
+  /** Not seen for 5 s. */
+  stale: boolean;
+}
+
+/** Fleet mode as this node sees it (docs/fleet.md). */
+export interface FleetStatusView {
+  node: string;
+  /** The server URL, password hidden. */
+  url: string;
+  role: 'decider' | 'follower' | 'local';
+  connected: boolean;
+  /** The lease's fencing token when deciding, else 0. */
+  token: number;
+  /** Own decisions waiting for Valkey. */
+  queued: number;
+  /** Fleet decisions applied / refused here since start. */
+  applied: number;
+  refused: number;
+  /** Decision -> applied here, ms: the last, and the p50 and p99 of the last 1,000. */
+  lagMs: number | null;
+  lagP50Ms: number | null;
+  lagP99Ms: number | null;
+  /** Valkey's clock minus this host's, ms. */
+  clockOffsetMs: number;
+  /** Fleet-wide req/s over the window (the decider only). */
+  fleetRate: number | null;
+  nodes: FleetNodeView[];
 }
 
 /**
@@ -91,6 +135,8 @@ export interface MetricsView {
   pollDurationMs: number;
   alertsPending: number;
   alertsDropped: number;
+  /** Fleet mode only. */
+  fleet?: FleetStatusView;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The JSON API's response shapes, defined once: the API builds them; the dashboard and the CLI import them (types only).
 import type { StatusView } from './service.js';
 
-export type { AllowView, HourlySlotView, StatusView } from './service.js';
+export type { AllowView, FleetNodeView, FleetStatusView, HourlySlotView, StatusView } from './service.js';
 export type { BanRow as HistoryRow } from '../adapters/store/types.js';
 export type { RuleInfo } from '../core/rules/info.js';
 

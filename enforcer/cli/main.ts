@@ -28,8 +28,8 @@ const commands: Record<string, CommandSpec> = {
   },
   demo: {
     summary: 'one-minute demo: nginx with a small site, the enforcing daemon and dashboard; `demo attack` floods it',
-    usage: 'warden demo [--port N]  |  warden demo attack [--seconds 15] [--rate 200] [--ip 203.0.113.66]',
-    options: { port: { type: 'string' }, seconds: { type: 'string' }, rate: { type: 'string' }, ip: { type: 'string' } },
+    usage: 'warden demo [--port N | --fleet 3]  |  warden demo attack [--seconds 15] [--rate 200] [--ip 203.0.113.66]',
+    options: { port: { type: 'string' }, fleet: { type: 'string' }, seconds: { type: 'string' }, rate: { type: 'string' }, ip: { type: 'string' } },
     run: async (ctx) => (await import('./commands/demo.js')).runDemoCommand(ctx),
   },
   check: {

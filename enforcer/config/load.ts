@@ -23,9 +23,14 @@ function valueAt(obj: unknown, path: PropertyKey[]): unknown {
   return cur;
 }
 
+/** Hides the password of any URL in `s` (a fleet URL carries one): `redis://u:***@host`. */
+export function redactUrls(s: string): string {
+  return s.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s"]*:)[^@\s"]*@/gi, '$1***@');
+}
+
 function show(v: unknown): string {
   if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
+  const s = redactUrls(JSON.stringify(v));
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 

@@ -208,6 +208,38 @@ const baseSchema = z.strictObject({
     })
     .prefault({}),
 
+  /**
+   * Fleet mode (docs/fleet.md): several nginx hosts detect on their summed counts and ban as one, through Valkey/Redis.
+   * Absent: this host works alone and no server is needed.
+   */
+  fleet: z
+    .strictObject({
+      /** redis:// or rediss:// (TLS) URL; user and password through ${ENV}, e.g. rediss://warden:${VALKEY_PASSWORD}@10.0.0.5:6379. */
+      url: z.string({ error: 'a redis:// or rediss:// URL' })
+        .regex(/^rediss?:\/\/[^\s]+$/, { error: 'a redis:// or rediss:// URL' }),
+      /** This node's name in the fleet (default: the host name). */
+      node: z.string({ error: 'a name of 1-64 letters, digits, ., - or _' })
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'a name of 1-64 letters, digits, ., - or _' }).optional(),
+      /** Prefix of every key; the {braces} keep all keys in one Cluster slot (the scripts touch several). */
+      prefix: z.string({ error: 'a key prefix of 1-64 characters without spaces' })
+        .regex(/^[^\s]{1,64}$/, { error: 'a key prefix of 1-64 characters without spaces' }).default('{warden}:'),
+      /** How the URL is used: one server, Sentinel (the URL's host:port are sentinels) or Cluster (seed nodes). */
+      mode: z.enum(['standalone', 'sentinel', 'cluster'], { error: 'one of standalone, sentinel, cluster' }).default('standalone'),
+      /** Extra sentinels or cluster seed nodes, HOST:PORT each. */
+      hosts: z.array(listen, { error: 'a list of HOST:PORT' }).default([]),
+      /** The Sentinel master group name. */
+      sentinel_name: z.string({ error: 'a master group name' }).default('mymaster'),
+      /** PEM file of the CA that signed the server's certificate (rediss://); empty: the system's CAs. */
+      tls_ca: z.string({ error: 'a file path (or empty)' }).default(''),
+      /** The deciding node's lease: another node takes over this long after the decider stops renewing it. */
+      lease: duration().default(3),
+      /** Milliseconds after each second that the decider reads the nodes' counts of the second before. */
+      read_delay_ms: nonNegative().default(350),
+      /** Decisions kept in the stream (about 300 bytes each). */
+      stream_length: positiveInt().default(100_000),
+    })
+    .optional(),
+
   api: z
     .strictObject({
       listen: listen.default('127.0.0.1:8080'),

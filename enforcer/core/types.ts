@@ -96,6 +96,9 @@ export interface BanDecision {
   threshold?: number;
   /** The rule's measured value that went over `threshold` (z-score, multiple, req/s, failures...), when decided by a rule. */
   value?: number;
+  /** Fleet mode: the node that made the decision, and the decision's id in the fleet (docs/fleet.md). */
+  node?: string;
+  fleetId?: string;
 }
 
 /**
@@ -116,12 +119,15 @@ export interface RuleAlertDecision {
   baseline: Baseline;
 }
 
-/** An unban: the ban ran out, or an operator lifted it. */
+/** An unban: the ban ran out, an operator lifted it, or (fleet mode) the fleet no longer holds it. */
 export interface UnbanDecision {
   kind: 'unban';
   ip: string;
   at: number;
-  reason: 'expired' | 'manual' | 'allowlisted';
+  reason: 'expired' | 'manual' | 'allowlisted' | 'fleet';
+  /** Fleet mode: the node that made the decision, and the decision's id in the fleet. */
+  node?: string;
+  fleetId?: string;
 }
 
 /** A global surge: alert only, never a ban. */

@@ -28,6 +28,8 @@ import { correctDrift, reconcile } from './reconcile.js';
 import { startPollLoop, type PollLoop } from './poll-loop.js';
 import { startScheduler } from './scheduler.js';
 import { createWardenService, type DaemonParts } from './warden-service.js';
+import { createFleetNode, fleetNodeName, type FleetNode } from './fleet-node.js';
+import { createValkeyLink } from '../adapters/fleet/valkey-link.js';
 import { createApp } from '../api/app.js';
 import type { StorageHealth, WardenService } from '../api/service.js';
 import { cliTokenPath } from '../config/find.js';
@@ -46,6 +48,8 @@ export interface DaemonOptions {
   configPath?: string;
   /** Called with a generated dashboard password (default: printed once to stdout). */
   onGeneratedPassword?: (password: string) => void;
+  /** Fleet mode: how long start waits for Valkey before working alone (default 3000 ms). */
+  fleetConnectTimeoutMs?: number;
 }
 
 /** A running daemon. */
@@ -55,6 +59,8 @@ export interface Daemon {
   app: Hono;
   engine: Engine;
   store: WardenStore;
+  /** Fleet mode's node (null on a single host). */
+  fleet: FleetNode | null;
   /** Base URL of the API, e.g. http://127.0.0.1:8080 (null when not serving). */
   apiUrl: string | null;
   /** Runs one poll + decide + enforce iteration now. */
@@ -216,6 +222,17 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     return r;
   };
 
+  // Fleet mode (docs/fleet.md): decisions come from the fleet and this node's own ones go to it.
+  let fleet: FleetNode | null = null;
+  if (config.fleet) {
+    fleet = createFleetNode({
+      fleet: config.fleet, node: fleetNodeName(config.fleet), link: createValkeyLink(config.fleet, log), engine,
+      engineCfg: engineConfigFrom(config), store, audit, log, clock, apply, isAllowed: (ip) => isAllowed(ip),
+      onGlobalAlert: (d) => void apply([d]),
+    });
+    await fleet.start(opts.fleetConnectTimeoutMs ?? 3000);
+  }
+
   let lastDownLog = 0;
   const poll = createPoller({
     url: config.nginx.url, timeoutMs: config.nginx.timeout_ms, secret: currentSecret, ipv6Prefix: config.detection.ipv6_prefix,
@@ -226,6 +243,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     nowMs: () => clock.nowMs(),
     intervalMs: config.nginx.poll_interval * 1000,
     step: async (result: PollResult | null, t: number) => {
+      if (fleet) return fleet.step(result, t);
       if (result && result.buckets.length) engine.ingest(result.buckets);
       const decisions = engine.tick(t);
       await apply(decisions);
@@ -306,7 +324,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
   const parts: DaemonParts = {
     config, engine, store, firewall, audit, log, clock, alerter, hostStats, loop, startedAt, selfAddrs,
-    apply, rebuildAllow, isAllowed: (ip) => isAllowed(ip), backendNames: backends.map((b: FirewallBackend) => b.name),
+    apply: fleet ? (ds) => fleet.own(ds) : apply, fleet, rebuildAllow, isAllowed: (ip) => isAllowed(ip),
+    backendNames: backends.map((b: FirewallBackend) => b.name),
     decisions: () => ({ total: decisionsTotal, lastMs: lastDecisionMs, ruleAlerts }),
     storage: () => ({ ...storage }),
   };
@@ -356,13 +375,14 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
 
   let stopped = false;
   return {
-    config, service, app, engine, store, apiUrl,
+    config, service, app, engine, store, apiUrl, fleet,
     pollOnce: () => loop.runOnce(),
     reopenLogs: () => audit.reopen(),
     async stop() {
       if (stopped) return;
       stopped = true;
       await loop.stop();
+      await fleet?.stop();
       if (driftTimer) clearInterval(driftTimer);
       await stopCron();
       if (server) await new Promise<void>((r) => server!.close(() => r()));

@@ -9,6 +9,7 @@ import type { HistoryFilter } from '../adapters/store/types.js';
 import type { PollLoop } from './poll-loop.js';
 import type { ServiceError, StorageHealth, WardenService } from '../api/service.js';
 import type { ApplyResult } from './apply-decisions.js';
+import type { FleetNode } from './fleet-node.js';
 import { normaliseIp } from '../net/ip.js';
 import { banKeyProblem, cidrContains, normaliseBanKey, parseCidr } from '../net/cidr.js';
 import { banRuleNames } from '../core/rules/registry.js';
@@ -36,6 +37,8 @@ export interface DaemonParts {
   backendNames: string[];
   /** Applies decisions; the result says which the database did not record (null for an empty list). */
   apply(decisions: Decision[]): Promise<ApplyResult | null>;
+  /** Fleet mode's node (absent or null on a single host). */
+  fleet?: FleetNode | null;
   rebuildAllow(): void;
   isAllowed(ip: string): boolean;
   /** Decisions applied, the last batch's duration, and alerts of rules in mode alert by rule since start. */
@@ -101,7 +104,10 @@ export function createWardenService(p: DaemonParts): WardenService {
   return {
     status() {
       const now = nowSec();
-      const s = p.engine.status(now, 10);
+      // In fleet mode the deciding node shows the fleet-wide rates and top clients (its bans are the same set).
+      const own = p.engine.status(now, 10);
+      const fleetView = p.fleet?.fleetEngineStatus(10);
+      const s = fleetView ? { ...fleetView, activeBans: own.activeBans } : own;
       const h = p.hostStats.sample();
       return {
         ...s,
@@ -113,6 +119,7 @@ export function createWardenService(p: DaemonParts): WardenService {
         dryRun: p.config.dry_run,
         backends: p.backendNames,
         storage: p.storage(),
+        ...(p.fleet ? { fleet: p.fleet.cached() } : {}),
       };
     },
 
@@ -228,6 +235,7 @@ export function createWardenService(p: DaemonParts): WardenService {
         pollDurationMs: p.loop.timing().lastMs,
         alertsPending: p.alerter.pending(),
         alertsDropped: p.alerter.dropped(),
+        ...(p.fleet ? { fleet: p.fleet.cached() } : {}),
       };
     },
   };

@@ -115,6 +115,10 @@ export async function runAttack(o: AttackOptions): Promise<number> {
   }
 
   const site = s.siteUrl.replace(/\/+$/, '');
+  // A fleet demo (`warden demo --fleet N`): the flood goes round the nodes, so each one alone sees 1/N of it.
+  const sites = (s.fleetSites?.length ? s.fleetSites : [s.siteUrl]).map((u) => u.replace(/\/+$/, ''));
+  const first403At = new Map<string, number>();
+  if (sites.length > 1) o.out(`fleet demo: the flood is spread over ${sites.length} nodes (${sites.join(', ')})`);
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   // Normal visitors: one request every 0.7-2 s each, pages, the API and a failed login now and then.
   const seen: Record<number, number> = {};
@@ -145,10 +149,12 @@ export async function runAttack(o: AttackOptions): Promise<number> {
       const due = t0 + (i * 1000) / rate;
       if (i >= max || due >= deadline) return;
       if (due > Date.now()) await sleep(due - Date.now());
-      const st = await send(agent, `${site}/`, 'GET', flooder);
+      const target = sites[i % sites.length];
+      const st = await send(agent, `${target}/`, 'GET', flooder);
       sent++;
       count(flood, st);
       if (st === 403 && !first403) first403 = { atMs: Date.now() - t0, n: sent };
+      if (st === 403 && !first403At.has(target)) first403At.set(target, Date.now() - t0);
     }
   };
   const watcher = (async () => {
@@ -178,6 +184,12 @@ export async function runAttack(o: AttackOptions): Promise<number> {
   const f403 = first403 as { atMs: number; n: number } | null;
   o.out(f403 ? `nginx answered 403 from ${(f403.atMs / 1000).toFixed(1)} s into the flood (request ${f403.n})`
     : 'nginx never answered 403 to the flooder');
+  if (sites.length > 1) {
+    for (const u of sites) {
+      const at = first403At.get(u);
+      o.out(`  ${u}: ${at === undefined ? 'never answered 403' : `403 from ${(at / 1000).toFixed(1)} s`}`);
+    }
+  }
   let ban: ActiveBan | undefined;
   try {
     ban = (await bans()).find((x) => x.ip === flooder);

@@ -54,7 +54,7 @@ export function renderDemoConf(template: string, v: { loadModule: string; dir: s
 }
 
 /** The demo's upstream: a tiny JSON API behind nginx's /api/. */
-function startDemoUpstream(): Promise<Upstream> {
+export function startDemoUpstream(): Promise<Upstream> {
   return startUpstream((req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });

@@ -16,6 +16,9 @@ export interface DemoState {
   /** Ban ladder of the demo config, e.g. ['1m', '2m', '5m', 'permanent']. */
   ladder: string[];
   nginx: { pid: number; dir: string; dirInNginx: string };
+  /** Fleet demo (`warden demo --fleet N`): every node's site (the attack spreads its flood over them), the other nodes' nginx. */
+  fleetSites?: string[];
+  moreNginx?: Array<{ pid: number; dir: string; dirInNginx: string }>;
 }
 
 /** Where the state file is, given the demo's data folder (var/demo). */
@@ -88,5 +91,7 @@ export async function cleanStale(varDir: string, s: DemoState): Promise<string> 
     done.push(`removed ${s.nginx.dir}`);
   }
   removeState(varDir);
+  // A fleet demo's other nodes: the same clean-up for each of their nginx.
+  for (const n of s.moreNginx ?? []) done.push(await cleanStale(varDir, { ...s, nginx: n, moreNginx: [] }));
   return `found a stale demo from a run that was killed (pid ${s.pid})${done.length ? `: ${done.join(', ')}` : ''}`;
 }

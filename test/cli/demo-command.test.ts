@@ -21,6 +21,9 @@ const cases: Array<{ args: string[]; line: string }> = [
   { args: ['demo', 'attack', '--port', '80'], line: 'warden demo attack: `--port` does not apply here' },
   { args: ['demo', '--seconds', '5'], line: 'warden demo: `--seconds` does not apply here' },
   { args: ['demo', '--port', '70000'], line: 'warden demo: `--port` must be from 1 to 65535, got `70000`' },
+  { args: ['demo', '--fleet', '9'], line: 'warden demo: `--fleet` must be from 2 to 5 nodes, got `9`' },
+  { args: ['demo', '--fleet', '3', '--port', '8088'], line: 'warden demo: `--port` does not apply with `--fleet` (every node gets a free port)' },
+  { args: ['demo', 'attack', '--fleet', '3'], line: 'warden demo attack: `--fleet` does not apply here' },
   { args: ['demo', 'attak'], line: 'warden demo: unknown argument `attak` (usage: warden demo [--port N] | warden demo attack)' },
 ];
 

@@ -15,7 +15,10 @@ test('header then one CRLF line per row, times also as ISO, null as empty', () =
   assert.equal(lines.length, 2);
   assert.ok(lines[0].startsWith('id,ip,started_at,started_iso,planned_end,planned_end_iso,ended_at,ended_iso,step,rule,'));
   assert.ok(lines.every((l) => l.endsWith('\r\n')));
-  assert.equal(lines[1], '1,192.0.2.1,1767225600,2026-01-01T00:00:00.000Z,,,,,1,manual,2.5,0,5,2,rolling,-1.5,0,manual,,,0\r\n');
+  // The last column is the fleet node (empty on a single host).
+  assert.equal(lines[1], '1,192.0.2.1,1767225600,2026-01-01T00:00:00.000Z,,,,,1,manual,2.5,0,5,2,rolling,-1.5,0,manual,,,0,\r\n');
+  assert.ok(lines[0].endsWith(',dry_run,node\r\n'));
+  assert.ok([...banRowsToCsv([row({ node: 'web2' })])][1].endsWith(',0,web2\r\n'));
   assert.equal(lines[0].split(',').length, lines[1].split(',').length);
 });
 

@@ -5,7 +5,7 @@ import type { BanRow } from './types.js';
 const COLUMNS = [
   'id', 'ip', 'started_at', 'started_iso', 'planned_end', 'planned_end_iso', 'ended_at', 'ended_iso', 'step', 'rule',
   'rate', 'error_rate', 'baseline_mean', 'baseline_stddev', 'baseline_source', 'z', 'tightened', 'source', 'reason',
-  'unban_reason', 'dry_run',
+  'unban_reason', 'dry_run', 'node',
 ] as const;
 
 /** ISO 8601 UTC text of epoch seconds; empty for null. */
@@ -39,7 +39,7 @@ export function* banRowsToCsv(rows: Iterable<BanRow>): IterableIterator<string> 
     const cells: Array<string | number | null> = [
       r.id, r.ip, r.started_at, iso(r.started_at), r.planned_end, iso(r.planned_end), r.ended_at, iso(r.ended_at),
       r.step, r.rule, r.rate, r.error_rate, r.baseline_mean, r.baseline_stddev, r.baseline_source, r.z, r.tightened,
-      r.source, r.reason, r.unban_reason, r.dry_run,
+      r.source, r.reason, r.unban_reason, r.dry_run, r.node ?? null,
     ];
     yield `${cells.map(csvCell).join(',')}\r\n`;
   }

@@ -13,7 +13,7 @@ export const MAX_LIMIT = 1000;
 /** The columns a BanRow is made of, in order (never `ip_key`). */
 export const BAN_COLUMNS =
   'id, ip, started_at, planned_end, ended_at, step, rule, rate, error_rate, baseline_mean, baseline_stddev, ' +
-  'baseline_source, z, tightened, source, reason, unban_reason, dry_run';
+  'baseline_source, z, tightened, source, reason, unban_reason, dry_run, node, fleet_id';
 
 /** Sort keys the API accepts, and the SQL they map to. Nothing else is ever put into ORDER BY. */
 const SORTS: Record<NonNullable<HistoryFilter['sort']>, { asc: string; desc: string }> = {

@@ -174,6 +174,16 @@ CREATE UNIQUE INDEX bans_one_active_per_ip ON bans (ip_key, prefix_len) WHERE en
 CREATE INDEX bans_ip_prefix ON bans (ip_key, prefix_len);
 `,
   },
+  {
+    version: 5,
+    description: 'fleet mode: the node that made each ban and its fleet decision id (docs/fleet.md)',
+    sql: `
+ALTER TABLE bans ADD COLUMN node TEXT;
+ALTER TABLE bans ADD COLUMN fleet_id TEXT;
+CREATE INDEX bans_fleet_id ON bans (fleet_id) WHERE fleet_id IS NOT NULL;
+DROP VIEW bans_view;
+${BANS_VIEW.slice(1).replace('source, reason, unban_reason, dry_run', 'source, reason, unban_reason, dry_run, node')}`,
+  },
 ];
 
 /** The newest schema version this code knows. */

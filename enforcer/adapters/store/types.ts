@@ -21,6 +21,9 @@ export interface BanRow {
   reason: string | null;
   unban_reason: string | null;
   dry_run: 0 | 1;
+  /** Fleet mode: the node that made the ban and its fleet decision id; null on a single host. */
+  node?: string | null;
+  fleet_id?: string | null;
 }
 
 /** Filters for ban history; all optional. `ip` may be an address or a CIDR. */

@@ -188,9 +188,9 @@ function createStore(db: Database.Database, path: string, readonly: boolean, bus
     activeId: db.prepare('SELECT id FROM bans WHERE ip_key = ? AND prefix_len = ? AND ended_at IS NULL').pluck(),
     supersede: db.prepare("UPDATE bans SET ended_at = ?, unban_reason = 'superseded' WHERE id = ?"),
     insertBan: db.prepare(`INSERT INTO bans (ip, ip_key, prefix_len, started_at, planned_end, ended_at, step, rule, rate, error_rate,
-        baseline_mean, baseline_stddev, baseline_source, z, tightened, source, reason, unban_reason, dry_run)
+        baseline_mean, baseline_stddev, baseline_source, z, tightened, source, reason, unban_reason, dry_run, node, fleet_id)
       VALUES (@ip, @ip_key, @prefix_len, @started_at, @planned_end, NULL, @step, @rule, @rate, @error_rate, @baseline_mean,
-        @baseline_stddev, @baseline_source, @z, @tightened, @source, @reason, NULL, @dry_run)`),
+        @baseline_stddev, @baseline_source, @z, @tightened, @source, @reason, NULL, @dry_run, @node, @fleet_id)`),
     endBan: db.prepare('UPDATE bans SET ended_at = ?, unban_reason = ? WHERE ip_key = ? AND prefix_len = ? AND ended_at IS NULL'),
     activeBans: db.prepare(`SELECT ${BAN_COLUMNS} FROM bans WHERE ended_at IS NULL ORDER BY started_at, id`),
     countActive: db.prepare('SELECT count(*) FROM bans WHERE ended_at IS NULL').pluck(),
@@ -238,6 +238,7 @@ function createStore(db: Database.Database, path: string, readonly: boolean, bus
       rate: finite(b.rate), error_rate: finite(b.errorRate), baseline_mean: finite(b.baseline.mean),
       baseline_stddev: finite(b.baseline.stddev), baseline_source: b.baseline.source, z: finite(b.z),
       tightened: b.tightened ? 1 : 0, source: b.source, reason: b.reason ?? null, dry_run: dryRun ? 1 : 0,
+      node: b.node ?? null, fleet_id: b.fleetId ?? null,
     });
     return Number(r.lastInsertRowid);
   });

@@ -1,5 +1,5 @@
 // `warden doctor`: checks config, nginx include, njs version, counters endpoint, realip, firewall backends, Docker's
-// DOCKER-USER chain, database, audit log, systemd unit, logrotate and daemon, and says exactly what to fix for each
+// DOCKER-USER chain, database, audit log, systemd unit, logrotate, daemon and (fleet mode) the Valkey link, and says exactly what to fix for each
 // problem, pointing at the section of docs/install.md that explains it.
 import type { CommandContext } from '../context.js';
 import { resolveConfig } from '../../config/find.js';
@@ -10,6 +10,7 @@ import { checkBackends, checkDockerUser } from '../doctor/firewall-checks.js';
 import { checkAuditLog, checkDatabase } from '../doctor/storage-checks.js';
 import { checkLogrotate, checkSystemdUnit } from '../doctor/install-checks.js';
 import { checkDaemon } from '../doctor/daemon-check.js';
+import { checkFleet } from '../doctor/fleet-check.js';
 
 export type { DoctorOptions, Finding };
 export { versionAtLeast } from '../doctor/finding.js';
@@ -32,6 +33,7 @@ export async function diagnose(config: Config, opts: DoctorOptions | string): Pr
     ...checkSystemdUnit(o),
     ...checkLogrotate(config, o),
     daemon.finding,
+    ...(await checkFleet(config)),
   ];
 }
 

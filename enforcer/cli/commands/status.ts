@@ -6,7 +6,6 @@ import { formatDuration } from '../../config/duration.js';
 import type { StatusResponse } from '../../api/types.js';
 import { maxOf } from '../../core/arrays.js';
 
-
 /** Runs `warden status`. */
 export async function runStatus(ctx: CommandContext): Promise<number> {
   const { config } = resolveConfig(ctx.flags.config as string | undefined);
@@ -27,6 +26,14 @@ export async function runStatus(ctx: CommandContext): Promise<number> {
     ctx.out(`rules:     z > ${s.thresholds.zscore} or > ${s.thresholds.multiplier}x mean${s.banRate !== undefined ? `  (an IP is banned above ${s.banRate.toFixed(2)} req/s)` : ''}`);
   }
   ctx.out(`bans:      ${s.activeBanCount ?? s.activeBans.length} active   dropped counts: ${s.dropped?.total ?? 0}`);
+  if (s.fleet) {
+    const f = s.fleet;
+    ctx.out(`fleet:     ${f.connected ? 'connected' : 'UNREACHABLE (detecting alone, decisions queued)'} ${f.url} as ${f.node} (${f.role})` +
+      `   lag p99 ${f.lagP99Ms ?? '-'} ms   clock offset ${f.clockOffsetMs} ms${f.queued ? `   ${f.queued} queued` : ''}${f.refused ? `   ${f.refused} refused` : ''}`);
+    for (const n of f.nodes) {
+      ctx.out(`  ${n.node.padEnd(24)} ${(n.stale ? `${n.role} (stale)` : n.role).padEnd(18)} seen ${(n.lastSeenMs / 1000).toFixed(1)} s ago   lag ${n.lagMs ?? '-'} ms   ${n.rate.toFixed(1)} req/s`);
+    }
+  }
   if (s.topIps.length) {
     ctx.out('top IPs (last window):');
     for (const t of s.topIps) ctx.out(`  ${t.ip.padEnd(40)} ${t.rate.toFixed(2).padStart(9)} req/s   errors ${t.errorRate.toFixed(2)}/s`);
