@@ -72,7 +72,7 @@ test('the new rules\' keys are validated and named in the error', () => {
   assert.throws(() => parseConfig({ detection: { rules: { burst: { quantile: 1.5 } } } }, {}),
     /Expected `detection\.rules\.burst\.quantile` to be a number > 0 and < 1, got `1\.5`/);
   assert.throws(() => parseConfig({ detection: { rules: { brute_force: { max_failures: 'ten' } } } }, {}),
-    /Expected `detection\.rules\.brute_force\.max_failures` to be a whole number > 0, got `"ten"`/);
+    /Expected `detection\.rules\.brute_force\.max_failures` to be a whole number from 1 to 1000000, got `"ten"`/);
   assert.throws(() => parseConfig({ detection: { learning_period: -5 } }, {}), /detection\.learning_period/);
   assert.equal(parseConfig({ detection: { learning_period: 0 } }, {}).detection.learning_period, 0);
   assert.equal(parseConfig({ detection: { learning_period: '2h' } }, {}).detection.learning_period, 7200);

@@ -62,7 +62,7 @@ test('browser: a real flood is banned on the live page within seconds, shows in 
   await page.fill('#history-form input[name=ip]', flooder);
   await page.click('#history-form button[type=submit]');
   await page.waitForFunction((ip) => (document.getElementById('history-table')?.textContent ?? '').includes(ip), flooder);
-  assert.match(await page.textContent('#history-table') ?? '', /zscore|multiplier/);
+  assert.match(await page.textContent('#history-table') ?? '', /zscore|multiplier|burst|ceiling/);
 
   await page.click(`#bans-table tr[data-ip="${flooder}"] button`);
   await page.waitForSelector(`#bans-table tr[data-ip="${flooder}"]`, { state: 'detached', timeout: 6000 });
