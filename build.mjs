@@ -39,6 +39,8 @@ if (want('njs')) {
       outfile: join(root, out),
       bundle: true, format: 'esm', target: 'es2017', platform: 'neutral', minifySyntax: entry === 'njs/index.ts',
       supported: njsUnsupported, logLevel: 'warning', legalComments: 'none',
+      // njs's own module (HMAC for the internal listener's signed requests, njs/auth.ts), imported at load time.
+      external: ['crypto'],
     }));
   }
 }

@@ -1,5 +1,8 @@
 // The internal listener's routes: GET /counters, GET /bans, POST /bans, GET /status. Loopback clients only; every
-// route but /status also needs the warden secret (`X-Warden-Secret`), which only the daemon holds.
+// route but /status also needs a request signed with the warden secret (`X-Warden-Auth`, njs/auth.ts), and the answer to
+// a signed request is signed in turn. The raw secret in `X-Warden-Secret` is still taken (an operator's curl, a daemon
+// older than this module during an upgrade); the daemon never sends it.
+import { answerSignature, AUTH_VERSION, checkRequest, sameSecret } from './auth.js';
 import { changeBans, listBans, type BanChange } from './bans.js';
 import { META_DROPPED_TOTAL, type CountZones } from './count.js';
 import { drain, PROTOCOL_VERSION } from './drain.js';
@@ -18,36 +21,38 @@ export function isLoopback(addr: string): boolean {
   return addr === '::1' || addr.lastIndexOf('127.', 0) === 0 || addr.lastIndexOf('::ffff:127.', 0) === 0;
 }
 
-/**
- * Compares two strings in time that depends only on their lengths (the secret's length is not secret: 64 hex digits).
- * @example sameSecret('abc', 'abc') // true
- */
-export function sameSecret(given: string, expected: string): boolean {
-  if (given.length !== expected.length || expected.length === 0) return false;
-  let diff = 0;
-  for (let i = 0; i < expected.length; i++) diff |= given.charCodeAt(i) ^ expected.charCodeAt(i);
-  return diff === 0;
-}
-
 /** Meta key: the second of the last "refused without the secret" warning (one a minute at most). */
 const META_REFUSED_LOGGED = "rl";
 
+/** Whether a request may drain counts or change bans: `why` is '' when it may; `sig` is its HMAC when it was signed. */
+interface Authorisation {
+  why: string;
+  sig: string;
+}
+
 /**
- * Why a request to the internal listener may not drain counts or change bans, or '' when it may: the secret nginx
- * knows (`js_var $warden_secret` in secret.conf, written by the daemon) must be given in `X-Warden-Secret`.
+ * Why a request to the internal listener may not drain counts or change bans, or '' when it may: it must be signed
+ * with the secret nginx knows (`js_var $warden_secret` in secret.conf, written by the daemon) in `X-Warden-Auth`, or
+ * carry that secret itself in `X-Warden-Secret`.
  */
-function refusal(r: NginxHTTPRequest): string {
+function authorise(r: NginxHTTPRequest, z: ApiZones, nowMs: number): Authorisation {
   const expected = r.variables.warden_secret;
   if (!expected) {
-    return 'nginx has no warden secret: start the warden daemon once (it writes secret.conf next to nginx.conf, ' +
-      '`nginx.secret_file`), check that nginx.conf includes it, and reload nginx';
+    return { sig: '', why: 'nginx has no warden secret: start the warden daemon once (it writes secret.conf next to nginx.conf, ' +
+      '`nginx.secret_file`), check that nginx.conf includes it, and reload nginx' };
+  }
+  const signed = r.headersIn['X-Warden-Auth'];
+  if (typeof signed === 'string' && signed !== '') {
+    const c = checkRequest(z.meta, expected, signed, r.method, r.variables.request_uri || r.uri, r.requestText || '', nowMs);
+    return c.ok ? { why: '', sig: c.sig } : { why: c.why, sig: '' };
   }
   const given = r.headersIn['X-Warden-Secret'];
   if (typeof given !== 'string' || given === '') {
-    return 'the warden secret is required (X-Warden-Secret); a warden daemon that does not send it is older than ' +
-      'this njs module (counters protocol ' + PROTOCOL_VERSION + '): upgrade the daemon';
+    return { sig: '', why: 'the request is not signed (X-Warden-Auth): a warden daemon that does not sign its requests is ' +
+      'older than this njs module (counters protocol ' + PROTOCOL_VERSION + '): upgrade the daemon' };
   }
-  return sameSecret(given, expected) ? '' : 'wrong warden secret: the daemon\'s `nginx.secret_file` is not the file nginx includes (reload nginx after it changed)';
+  return sameSecret(given, expected) ? { why: '', sig: '' }
+    : { sig: '', why: 'wrong warden secret in X-Warden-Secret: give the one in the file nginx includes (`nginx.secret_file`)' };
 }
 
 function warnRefused(z: ApiZones, why: string, nowMs: number): void {
@@ -68,9 +73,15 @@ function ipv6PrefixOf(r: NginxHTTPRequest): number {
   return n >= 0 && n <= 128 ? Math.floor(n) : 64;
 }
 
-function send(r: NginxHTTPRequest, status: number, body: unknown): void {
-  r.headersOut['Content-Type'] = 'application/json';
-  r.return(status, JSON.stringify(body));
+/** Answers; an answer to a signed request (`sig`) carries `X-Warden-Auth`: HMAC(secret, its request's HMAC, status, body). */
+function answer(r: NginxHTTPRequest, sig: string, status: number, type: string, text: string): void {
+  r.headersOut['Content-Type'] = type;
+  if (sig !== '') r.headersOut['X-Warden-Auth'] = answerSignature(r.variables.warden_secret || '', sig, status, text);
+  r.return(status, text);
+}
+
+function send(r: NginxHTTPRequest, status: number, body: unknown, sig?: string): void {
+  answer(r, sig || '', status, 'application/json', JSON.stringify(body));
 }
 
 function zoneInfo(z: NgxSharedDict<number>): { items: number; capacity: number; free: number } {
@@ -88,22 +99,29 @@ export function handleApi(r: NginxHTTPRequest, z: ApiZones, nowMs: number): void
     if (!isLoopback(peer)) return send(r, 403, { error: 'loopback only' });
     const path = r.uri;
     if (path === '/status' && r.method === 'GET') {
+      // Needs no secret; a signed request gets a signed answer (so `warden doctor` knows it is nginx's).
+      const hasAuth = typeof r.headersIn['X-Warden-Auth'] === 'string';
+      const st = hasAuth ? authorise(r, z, nowMs) : { why: '', sig: '' };
       const dt = z.meta.get(META_DROPPED_TOTAL);
-      return send(r, 200, {
+      const body: { [k: string]: unknown } = {
         njs: njs.version,
         nginx: r.variables.nginx_version || '',
         protocol: PROTOCOL_VERSION,
+        auth: AUTH_VERSION,
         ipv6_prefix: ipv6PrefixOf(r),
         secret: r.variables.warden_secret ? true : false,
         zones: { warden_counts: zoneInfo(z.counts), warden_bans: zoneInfo(z.bans), warden_meta: zoneInfo(z.meta) },
         dropped_total: typeof dt === 'number' ? dt : 0,
-      });
+      };
+      if (st.why !== '') body.auth_error = st.why;
+      return send(r, 200, body, st.sig);
     }
-    const why = refusal(r);
-    if (why !== '') {
-      warnRefused(z, why, nowMs);
-      return send(r, 403, { error: why, protocol: PROTOCOL_VERSION });
+    const auth = authorise(r, z, nowMs);
+    if (auth.why !== '') {
+      warnRefused(z, auth.why, nowMs);
+      return send(r, 403, { error: auth.why, protocol: PROTOCOL_VERSION, auth: AUTH_VERSION });
     }
+    const sig = auth.sig;
     if (path === '/counters' && r.method === 'GET') {
       // The daemon says which protocol it reads; another version gets 409 and nothing is drained (so no count is
       // lost or misread while the operator upgrades the other side).
@@ -113,25 +131,24 @@ export function handleApi(r: NginxHTTPRequest, z: ApiZones, nowMs: number): void
           error: 'this njs module speaks counters protocol ' + PROTOCOL_VERSION + ', the poller asked for ' + (want || '1') +
             ': install the warden daemon of the same version as the njs files in nginx (or the njs files of the daemon\'s version)',
           protocol: PROTOCOL_VERSION,
-        });
+        }, sig);
       }
-      r.headersOut['Content-Type'] = 'text/plain';
-      return r.return(200, drain(z, nowMs, setting(r, 'warden_drain_max'), ipv6PrefixOf(r)));
+      return answer(r, sig, 200, 'text/plain', drain(z, nowMs, setting(r, 'warden_drain_max'), ipv6PrefixOf(r)));
     }
-    if (path === '/bans' && r.method === 'GET') return send(r, 200, { bans: listBans(z.bans, nowMs) });
+    if (path === '/bans' && r.method === 'GET') return send(r, 200, { bans: listBans(z.bans, nowMs) }, sig);
     if (path === '/bans' && r.method === 'POST') {
       let body: BanChange;
       try {
         body = JSON.parse(r.requestText || '');
       } catch (e) {
-        return send(r, 400, { error: 'body is not JSON: ' + String(e) });
+        return send(r, 400, { error: 'body is not JSON: ' + String(e) }, sig);
       }
-      if (!body || typeof body !== 'object' || Array.isArray(body)) return send(r, 400, { error: 'body must be an object {add, remove}' });
-      if (body.add !== undefined && !Array.isArray(body.add)) return send(r, 400, { error: '`add` must be an array' });
-      if (body.remove !== undefined && !Array.isArray(body.remove)) return send(r, 400, { error: '`remove` must be an array' });
-      return send(r, 200, changeBans(z.bans, body, ipv6PrefixOf(r)));
+      if (!body || typeof body !== 'object' || Array.isArray(body)) return send(r, 400, { error: 'body must be an object {add, remove}' }, sig);
+      if (body.add !== undefined && !Array.isArray(body.add)) return send(r, 400, { error: '`add` must be an array' }, sig);
+      if (body.remove !== undefined && !Array.isArray(body.remove)) return send(r, 400, { error: '`remove` must be an array' }, sig);
+      return send(r, 200, changeBans(z.bans, body, ipv6PrefixOf(r)), sig);
     }
-    return send(r, 404, { error: 'unknown endpoint: ' + r.method + ' ' + path });
+    return send(r, 404, { error: 'unknown endpoint: ' + r.method + ' ' + path }, sig);
   } catch (e) {
     send(r, 500, { error: String(e) });
   }

@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findNginx, nginxSkipReason, repoRoot, startNginx, type RunningNginx } from '../../test/harness/nginx.js';
+import { signedFetch } from '../../test/harness/signed-fetch.js';
 
 const seconds = Number(process.env.OVERHEAD_SECONDS ?? 2);
 const rounds = Number(process.env.OVERHEAD_ROUNDS ?? 5);
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
   // The enforcer's poll, once a second, as in production (its cost lands on the same worker).
   let polled = 0;
   const poller = setInterval(() => {
-    fetch(warden.countersUrl).then((r) => r.text()).then(() => polled++, () => {});
+    signedFetch(warden.countersUrl, warden.secret, {}, 'poll').then((r) => r.text()).then(() => polled++, () => {});
   }, 1000);
   const variants: Array<{ name: string; path: string; ng: RunningNginx; server: number }> = [
     { name: 'return 200, no warden', path: '/r', ng: plain, server: 0 },

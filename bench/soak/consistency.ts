@@ -3,6 +3,8 @@
 // taken again (up to `tries` times, 1.5 s apart).
 import Database from 'better-sqlite3';
 import type { TestNetwork } from '../../test/harness/netns.js';
+import { nextTimestamp } from '../../test/harness/signed-fetch.js';
+import { answerSignature, signRequest } from '../../enforcer/adapters/nginx-internal.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -42,9 +44,16 @@ export function banSnapshots(v: BanViews): (tries: number) => Promise<Snapshot> 
     return m;
   };
   const dictNow = (): Map<string, number> | null => {
-    const r = v.net.tryExec(v.net.serverNs, 'curl', ['-sf', '-m', '3', '-H', `X-Warden-Secret: ${v.secret}`, `${v.internalUrl}/bans`]);
+    // Signed as the daemon signs (the secret itself is never sent), and only an answer signed by nginx is read.
+    const s = signRequest(v.secret, 'GET', '/bans', 'soak', nextTimestamp(), '');
+    const r = v.net.tryExec(v.net.serverNs, 'curl', ['-sf', '-m', '3', '-i', '-H', `X-Warden-Auth: ${s.header}`, `${v.internalUrl}/bans`]);
     if (r.status !== 0) return null;
-    return new Map((JSON.parse(r.stdout) as { bans: Array<{ ip: string; until: number }> }).bans.map((b) => [b.ip, b.until]));
+    const cut = r.stdout.indexOf('\r\n\r\n');
+    const head = r.stdout.slice(0, cut);
+    const body = r.stdout.slice(cut + 4);
+    const got = /^x-warden-auth:\s*([0-9a-f]+)/im.exec(head)?.[1];
+    if (got !== answerSignature(v.secret, s.sig, 200, body)) return null;
+    return new Map((JSON.parse(body) as { bans: Array<{ ip: string; until: number }> }).bans.map((b) => [b.ip, b.until]));
   };
   return async (tries) => {
     let last: Snapshot = { ok: false, detail: '', active: 0 };

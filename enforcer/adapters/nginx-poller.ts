@@ -1,9 +1,10 @@
-// Adapter: drains the njs counters endpoint (GET <nginx.url>/counters?v=2 with the warden secret) and turns its answer
-// into SecondBuckets: counters protocol 2 (text, decoded in counters-text.ts), or protocol 1 (JSON) from an njs module
-// older than this daemon, read correctly with a warning that says how to upgrade.
-import type { CounterBatch, Counts, SecondBucket } from '../core/types.js';
-import { clientKey } from '../net/client-key.js';
+// Adapter: drains the njs counters endpoint (GET <nginx.url>/counters?v=2, signed with the warden secret, channel
+// `poll`) and turns its answer into SecondBuckets (counters protocol 2, text, decoded in counters-text.ts). Only an answer
+// signed by nginx is read: one from whoever else holds the port, or from an njs module older than signed requests
+// (protocol 1's JSON too), is a PollError that says which, and nothing of it is ingested.
+import type { SecondBucket } from '../core/types.js';
 import { decodeCounters } from './counters-text.js';
+import { createInternalClient, refusalText, UnsignedAnswerError, type InternalAnswer } from './nginx-internal.js';
 
 /** What one poll brought back. */
 export interface PollResult {
@@ -24,56 +25,6 @@ export class PollError extends Error {
   }
 }
 
-function isCounts(v: unknown): v is Counts {
-  return Array.isArray(v) && (v.length === 3 || v.length === 5) && v.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0);
-}
-
-/**
- * Checks a counters body's structure and converts it; a malformed batch or bucket throws PollError naming what is wrong.
- * @example parseCounterBatch({ v: 1, now: 10.5, buckets: [{ t: 9, g: [2, 1, 0], ip: { '1.2.3.4': [2, 1, 0] } }], dropped: 0 })
- */
-export function parseCounterBatch(body: unknown, ipv6Prefix = 128): PollResult & { more: boolean } {
-  const b = body as Partial<CounterBatch> | null;
-  if (!b || typeof b !== 'object' || b.v !== 1 || !Array.isArray(b.buckets)) {
-    throw new PollError('counters answer is not a version 1 counter batch');
-  }
-  const buckets: SecondBucket[] = [];
-  let requests = 0;
-  for (const raw of b.buckets) {
-    if (!raw || typeof raw.t !== 'number' || !isCounts(raw.g) || !raw.ip || typeof raw.ip !== 'object') {
-      throw new PollError(`counters answer has a malformed bucket: ${JSON.stringify(raw).slice(0, 120)}`);
-    }
-    // Per-IP entries are passed through unchecked: a bucket can hold 100k addresses and a pass over them costs as much
-    // as parsing the JSON (~80 ms). The engine, which walks them anyway, skips any entry that is not three numbers.
-    requests += raw.g[0];
-    buckets.push({ t: raw.t, global: raw.g, ips: ipv6Prefix < 128 ? byPrefix(raw.ip, ipv6Prefix) : raw.ip });
-  }
-  buckets.sort((x, y) => x.t - y.t);
-  return {
-    buckets,
-    requests,
-    dropped: typeof b.dropped === 'number' ? b.dropped : 0,
-    nginxNow: typeof b.now === 'number' ? b.now : 0,
-    more: b.more === true,
-  };
-}
-
-/** A protocol 1 bucket's per-address counts with IPv6 addresses added up by prefix (an njs module older than v2). */
-function byPrefix(ips: Record<string, Counts>, prefix: number): Record<string, Counts> {
-  let out: Record<string, Counts> | null = null;
-  for (const ip in ips) {
-    if (ip.indexOf(':') < 0) continue;
-    out ??= { ...ips };
-    const key = clientKey(ip, prefix);
-    const c = out[ip];
-    delete out[ip];
-    if (key === null || !Array.isArray(c)) continue;
-    const into = (out[key] ??= [0, 0, 0]);
-    for (let i = 0; i < 3; i++) into[i] = (into[i] ?? 0) + (c[i] ?? 0);
-  }
-  return out ?? ips;
-}
-
 /** Options of the poller. */
 export interface PollerOptions {
   /** Base URL of the njs internal listener, e.g. http://127.0.0.1:9181 */
@@ -81,7 +32,7 @@ export interface PollerOptions {
   timeoutMs: number;
   /** At most this many follow-up requests when nginx says `more` (keeps one poll bounded). */
   maxFollowUps?: number;
-  /** The warden secret nginx knows (secret.conf), sent as X-Warden-Secret; read at every poll (it may be created late). */
+  /** The warden secret nginx knows (secret.conf), which signs each poll (never sent); read at every poll (it may be created late). */
   secret?: () => string | null;
   /** `detection.ipv6_prefix`: what nginx must count IPv6 clients by. Default 64. */
   ipv6Prefix?: number;
@@ -105,65 +56,44 @@ export function createPoller(opts: PollerOptions): () => Promise<PollResult> {
     noticed.set(msg, now);
     opts.warn?.(msg);
   };
+  const client = createInternalClient({ url: base, channel: 'poll', secret: () => opts.secret?.() ?? null });
   const once = async (): Promise<PollResult & { more: boolean }> => {
-    let res: Response;
-    const secret = opts.secret?.() ?? null;
+    let a: InternalAnswer;
     try {
-      res = await fetch(`${base}/counters?v=2`, {
-        signal: AbortSignal.timeout(opts.timeoutMs), headers: secret ? { 'X-Warden-Secret': secret } : undefined,
-      });
+      a = await client.request('GET', '/counters?v=2', { timeoutMs: opts.timeoutMs });
     } catch (err) {
+      if (err instanceof UnsignedAnswerError) throw new PollError(err.message, { cause: err });
       const e = err as Error & { cause?: { code?: string } };
       const why = e.name === 'TimeoutError' ? `no answer within ${opts.timeoutMs} ms` : (e.cause?.code ?? e.message);
       throw new PollError(`nginx counters endpoint ${base}/counters unreachable: ${why}`, { cause: err });
     }
-    let text: string;
+    if (a.status !== 200) {
+      let why = refusalText(a);
+      if (a.status === 403 && !opts.secret?.()) why += ` (this daemon has no secret: check \`nginx.secret_file\`)`;
+      throw new PollError(`nginx counters endpoint ${base}/counters answered HTTP ${a.status}: ${why}`);
+    }
+    if (!a.verified) {
+      // Only reached without a secret (nginx refuses unsigned polls, so this is not nginx).
+      throw new PollError(`nginx counters endpoint ${base}/counters answered without a signature and this daemon has no ` +
+        'secret to check one: nothing of it was used (check `nginx.secret_file`)');
+    }
+    const text = a.text;
+    if (!text.startsWith('warden-counters ')) {
+      throw new PollError(`nginx counters endpoint ${base}/counters answered something other than counters protocol 2: ` +
+        JSON.stringify(text.slice(0, 80)));
+    }
+    let d;
     try {
-      text = await res.text();
+      d = decodeCounters(text);
     } catch (err) {
-      throw new PollError(`nginx counters endpoint ${base}/counters: answer cut off: ${(err as Error).message}`, { cause: err });
+      throw new PollError(`nginx counters endpoint ${base}/counters: ${(err as Error).message}`, { cause: err });
     }
-    if (res.status !== 200) {
-      let why = text.slice(0, 300);
-      try {
-        why = String((JSON.parse(text) as { error?: unknown }).error ?? why);
-      } catch {
-        // not JSON: the raw text says it
-      }
-      if (res.status === 403 && !secret) why += ` (this daemon has no secret: check \`nginx.secret_file\`)`;
-      throw new PollError(`nginx counters endpoint ${base}/counters answered HTTP ${res.status}: ${why}`);
+    if (d.ipv6Prefix !== prefix) {
+      notice(`nginx counts IPv6 clients per /${d.ipv6Prefix} (\`js_var $warden_ipv6_prefix ${d.ipv6Prefix};\` in the warden ` +
+        `nginx.conf) but detection.ipv6_prefix is ${prefix}: set one to the other (then reload nginx or restart the daemon); ` +
+        `until then clients are counted, judged and banned per /${d.ipv6Prefix}`);
     }
-    if (text.startsWith('warden-counters ')) {
-      let d;
-      try {
-        d = decodeCounters(text);
-      } catch (err) {
-        throw new PollError(`nginx counters endpoint ${base}/counters: ${(err as Error).message}`, { cause: err });
-      }
-      if (d.ipv6Prefix !== prefix) {
-        notice(`nginx counts IPv6 clients per /${d.ipv6Prefix} (\`js_var $warden_ipv6_prefix ${d.ipv6Prefix};\` in the warden ` +
-          `nginx.conf) but detection.ipv6_prefix is ${prefix}: set one to the other (then reload nginx or restart the daemon); ` +
-          `until then clients are counted, judged and banned per /${d.ipv6Prefix}`);
-      }
-      return d;
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (err) {
-      throw new PollError(`nginx counters endpoint ${base}/counters answered neither counters protocol 2 nor JSON: ` +
-        JSON.stringify(text.slice(0, 80)), { cause: err });
-    }
-    const v = (body as { v?: unknown } | null)?.v;
-    if (v === 1) {
-      notice('nginx runs the warden njs module of counters protocol 1 (older than this daemon): copy dist/njs/warden.js, ' +
-        'dist/njs/warden-internal.js and nginx.conf of this version to /etc/nginx/warden/ and reload nginx ' +
-        '(docs/install.md, "Upgrading"); until then auth failures and probes are not counted and IPv6 addresses are ' +
-        `added up per /${prefix} here`);
-      return parseCounterBatch(body, prefix);
-    }
-    throw new PollError(`nginx counters endpoint ${base}/counters answered counters protocol ${JSON.stringify(v)}, which this ` +
-      'daemon does not read: install the warden daemon of the same version as the njs files in nginx');
+    return d;
   };
   return async () => {
     const first = await once();

@@ -1,50 +1,43 @@
-// The nginx poller against real local HTTP servers: well-formed batches, `more` follow-ups, and every way an answer
-// can be wrong (nginx down, HTTP error, not JSON, not a batch), each a PollError naming what happened.
+// The nginx poller against real local HTTP servers that sign their answers as nginx does: well-formed batches, `more`
+// follow-ups, and every way an answer can be wrong (nginx down, HTTP error, not protocol 2, unsigned or forged), each a
+// PollError naming what happened.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createPoller, parseCounterBatch, PollError } from '../../enforcer/adapters/nginx-poller.js';
+import { createPoller, PollError } from '../../enforcer/adapters/nginx-poller.js';
+import { answerSignature } from '../../enforcer/adapters/nginx-internal.js';
 import { decodeCounters } from '../../enforcer/adapters/counters-text.js';
 import { freePort } from '../harness/nginx.js';
 import { createEngine, engineConfigFrom } from '../../enforcer/core/engine.js';
 import { parseConfig } from '../../enforcer/config/load.js';
 
-async function serveAnswers(answers: Array<{ status?: number; body: string }>): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {
+const SECRET = 'ab'.repeat(32);
+
+/** Serves `answers` in turn, each signed for its request with SECRET (as nginx does) unless `unsigned`. */
+async function serveAnswers(answers: Array<{ status?: number; body: string; unsigned?: boolean }>): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {
   let i = 0;
   const srv: Server = createServer((req, res) => {
     const a = answers[Math.min(i++, answers.length - 1)];
-    res.writeHead(a.status ?? 200, { 'content-type': 'application/json' });
+    const status = a.status ?? 200;
+    const sig = String(req.headers['x-warden-auth'] ?? '').split(' ')[2];
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (sig && !a.unsigned) headers['x-warden-auth'] = answerSignature(SECRET, sig, status, a.body);
+    res.writeHead(status, headers);
     res.end(a.body);
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, hits: () => i, close: () => new Promise((r) => srv.close(() => r())) };
 }
 
-test('parseCounterBatch sorts buckets and sums requests; the engine skips malformed per-IP entries', () => {
-  const r = parseCounterBatch({ v: 1, now: 12.5, dropped: 3, buckets: [
-    { t: 11, g: [5, 1, 0], ip: { '192.0.2.1': [4, 1, 0], '192.0.2.2': [1, 0, 0], bad: [1, 2], worse: 'x' } },
-    { t: 10, g: [2, 0, 2], ip: { '2001:db8::1': [2, 0, 2] } },
-  ] });
-  assert.deepEqual(r.buckets.map((b) => b.t), [10, 11]);
-  const engine = createEngine(engineConfigFrom(parseConfig({})), { isAllowed: () => false });
-  engine.ingest(r.buckets);
-  assert.deepEqual(engine.status(12, 10).topIps.map((x) => x.ip).sort(), ['192.0.2.1', '192.0.2.2', '2001:db8::1']);
-  assert.equal(r.requests, 7);
-  assert.equal(r.dropped, 3);
-  assert.equal(r.more, false);
-  for (const bad of [null, {}, { v: 2, buckets: [] }, { v: 1, buckets: [{ t: 'x', g: [1, 0, 0], ip: {} }] }, { v: 1, buckets: [{ t: 1, g: [1, 0], ip: {} }] }]) {
-    assert.throws(() => parseCounterBatch(bad), PollError, JSON.stringify(bad));
-  }
-});
-
 test('a poll follows `more` until nginx has handed over everything, and adds it all up', async (t) => {
-  const batch = (t0: number, more: boolean) => JSON.stringify({ v: 1, now: t0 + 1, dropped: 1, more,
-    buckets: [{ t: t0, g: [2, 0, 0], ip: { '192.0.2.9': [2, 0, 0] } }] });
+  const T = 17179869184;
+  const tag = (t0: number) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'[t0 % 64];
+  const batch = (t0: number, more: boolean) => `warden-counters 2 ${t0 + 1}.2 1 ${more ? 1 : 0} 64\n${tag(t0)}192.0.2.9 ${2 * T}\n`;
   const s = await serveAnswers([{ body: batch(100, true) }, { body: batch(101, true) }, { body: batch(102, false) }]);
   t.after(s.close);
   // A wide timeout: a local answer has taken over 1 s on this shared machine under load.
-  const r = await createPoller({ url: s.url + '/', timeoutMs: 10_000 })();
+  const r = await createPoller({ url: s.url + '/', timeoutMs: 10_000, secret: () => SECRET })();
   assert.equal(s.hits(), 3);
   assert.deepEqual(r.buckets.map((b) => b.t), [100, 101, 102]);
   assert.equal(r.requests, 6);
@@ -55,17 +48,21 @@ test('nginx down, an HTTP error, a body that is not JSON, and a hung answer are 
   const dead = await freePort();
   await assert.rejects(createPoller({ url: `http://127.0.0.1:${dead}`, timeoutMs: 10_000 })(), (e: Error) =>
     e instanceof PollError && /unreachable: ECONNREFUSED/.test(e.message));
-  const s = await serveAnswers([{ status: 403, body: '{"error":"loopback only"}' }, { body: '<html>' }, { body: '{"v":1}' }]);
+  const s = await serveAnswers([{ status: 403, body: '{"error":"loopback only"}', unsigned: true }, { body: '<html>' }, { body: '{"v":1}' }]);
   t.after(s.close);
-  const poll = createPoller({ url: s.url, timeoutMs: 10_000 });
-  await assert.rejects(poll(), /answered HTTP 403/);
-  await assert.rejects(poll(), /neither counters protocol 2 nor JSON/);
-  await assert.rejects(poll(), /not a version 1 counter batch/);
+  const poll = createPoller({ url: s.url, timeoutMs: 10_000, secret: () => SECRET });
+  await assert.rejects(poll(), /answered HTTP 403: loopback only \(unsigned answer\)/);
+  await assert.rejects(poll(), /something other than counters protocol 2: "<html>"/);
+  await assert.rejects(poll(), /something other than counters protocol 2: "\{\\"v\\":1\}"/);
   const hung = createServer(() => { /* never answers */ });
   await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
   t.after(() => { hung.closeAllConnections(); hung.close(); });
   await assert.rejects(createPoller({ url: `http://127.0.0.1:${(hung.address() as AddressInfo).port}`, timeoutMs: 200 })(),
     /no answer within 200 ms/);
+  // Without a secret nothing unsigned is believed either.
+  const noSecret = await serveAnswers([{ body: 'warden-counters 2 10.5 0 0 64\n' }]);
+  t.after(noSecret.close);
+  await assert.rejects(createPoller({ url: noSecret.url, timeoutMs: 10_000 })(), /without a signature and this daemon has no secret/);
 });
 
 test('a protocol 2 answer is decoded: tags to seconds by nginx\'s clock, both keys of a client merged, old-layout keys dropped', () => {
@@ -100,31 +97,31 @@ test('a protocol 2 answer is decoded: tags to seconds by nginx\'s clock, both ke
   }
 });
 
-test('an older njs module (protocol 1) is read right, its IPv6 addresses added up by prefix, with an upgrade notice once', async (t) => {
-  const v1 = JSON.stringify({ v: 1, now: 201.5, dropped: 0, buckets: [{ t: 200, g: [6, 1, 0],
-    ip: { '192.0.2.1': [2, 1, 0], '2001:db8:1:2::5': [3, 0, 0], '2001:db8:1:2::6': [1, 0, 0] } }] });
-  const s = await serveAnswers([{ body: v1 }]);
+test('an older njs module is never read: protocol 1 (unsigned JSON) and an unsigned protocol 2 module say to copy the new files', async (t) => {
+  const v1 = JSON.stringify({ v: 1, now: 201.5, dropped: 0, buckets: [{ t: 200, g: [6, 1, 0], ip: { '192.0.2.1': [2, 1, 0] } }] });
+  const s = await serveAnswers([
+    { body: v1, unsigned: true },
+    // What a protocol 2 module from before signed requests answers a daemon that no longer sends the raw secret.
+    { status: 403, unsigned: true, body: '{"error":"the warden secret is required (X-Warden-Secret); a warden daemon that does not send it is older than this njs module (counters protocol 2): upgrade the daemon","protocol":2}' },
+  ]);
   t.after(s.close);
-  const notes: string[] = [];
-  const poll = createPoller({ url: s.url, timeoutMs: 1000, ipv6Prefix: 64, warn: (m) => notes.push(m) });
-  const r = await poll();
-  await poll();
-  assert.deepEqual(r.buckets[0].ips, { '192.0.2.1': [2, 1, 0], '2001:db8:1:2::/64': [4, 0, 0] });
-  assert.equal(notes.length, 1, 'the notice is given once, not at every poll');
-  assert.match(notes[0], /counters protocol 1 .*copy dist\/njs\/warden\.js, dist\/njs\/warden-internal\.js and nginx\.conf .* reload nginx/);
+  const poll = createPoller({ url: s.url, timeoutMs: 1000, ipv6Prefix: 64, secret: () => SECRET });
+  await assert.rejects(poll(), (e: Error) => e instanceof PollError &&
+    /answered HTTP 200 without signature .*njs module older than this daemon \(copy dist\/njs\/\*\.js and nginx\.conf .*reload nginx\); nothing of the answer was used/.test(e.message));
+  await assert.rejects(poll(), /HTTP 403: the warden secret is required .*\[nginx runs an njs module older than this daemon: .*copy dist\/njs\/warden\.js, dist\/njs\/warden-internal\.js and nginx\.conf .*reload nginx/);
 });
 
 test('a newer or refusing module: 409 and 403 say what to do; an IPv6 prefix mismatch is named with both fixes', async (t) => {
   const s = await serveAnswers([
     { status: 409, body: '{"error":"this njs module speaks counters protocol 3, the poller asked for 2: install the warden daemon of the same version"}' },
-    { status: 403, body: '{"error":"wrong warden secret"}' },
+    { status: 403, body: '{"error":"X-Warden-Auth does not match the secret nginx holds","protocol":2,"auth":1}', unsigned: true },
     { body: 'warden-counters 2 10.5 0 0 56\n' },
   ]);
   t.after(s.close);
   const notes: string[] = [];
-  const poll = createPoller({ url: s.url, timeoutMs: 1000, ipv6Prefix: 64, secret: () => 'ab'.repeat(32), warn: (m) => notes.push(m) });
+  const poll = createPoller({ url: s.url, timeoutMs: 1000, ipv6Prefix: 64, secret: () => SECRET, warn: (m) => notes.push(m) });
   await assert.rejects(poll(), /HTTP 409: this njs module speaks counters protocol 3.*install the warden daemon/);
-  await assert.rejects(poll(), /HTTP 403: wrong warden secret/);
+  await assert.rejects(poll(), /HTTP 403: X-Warden-Auth does not match the secret nginx holds \(unsigned answer\)/);
   await poll();
   assert.match(notes[0], /nginx counts IPv6 clients per \/56 .*js_var \$warden_ipv6_prefix 56;.* detection\.ipv6_prefix is 64: set one to the other/);
 });
@@ -161,7 +158,7 @@ test('a forged or garbled protocol 2 answer: odd keys are nobody\'s (counted as 
   }
   const srv = await serveAnswers([{ body: lines.join('\n') }]);
   t.after(srv.close);
-  const r = await createPoller({ url: srv.url, timeoutMs: 2000 })();
+  const r = await createPoller({ url: srv.url, timeoutMs: 2000, secret: () => SECRET })();
   const e = createEngine(engineConfigFrom(parseConfig({}, {})), { isAllowed: () => false });
   const bans: string[] = [];
   for (let s = 0; s < 30; s++) {

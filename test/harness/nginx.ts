@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { locateNginx, runNginx, type NginxBinary } from '../../enforcer/nginx/locate.js';
 import { findEngine, type FoundEngine } from './engines.js';
+import { signedFetch } from './signed-fetch.js';
 import {
   childrenOf, freePort, installWardenFiles, launchNginx, makeNginxDir, startUpstream, wardenConfFor as wardenConfIn, type Upstream,
 } from '../../enforcer/nginx/launch.js';
@@ -116,7 +117,7 @@ export interface RunningNginx {
   /** The warden secret this nginx includes (secret.conf) and its file on the host ('' without warden). */
   secret: string;
   secretFile: string;
-  /** fetch() on the internal listener with the secret (`X-Warden-Secret`) added. */
+  /** fetch() on the internal listener signed with the secret (`X-Warden-Auth`), as the daemon does; the answer's signature is checked. */
   internalFetch(path: string, init?: RequestInit): Promise<Response>;
   /** Master pid (stop by this pid). */
   pid: number;
@@ -228,9 +229,7 @@ export async function startNginx(opts: StartNginxOptions): Promise<RunningNginx>
     countersUrl: `${internalUrl}/counters?v=2`,
     secret: secretInfo.secret,
     secretFile: secretInfo.secretFile,
-    internalFetch: (path, init) => fetch(`${internalUrl}${path}`, {
-      ...init, headers: { ...(init?.headers as Record<string, string> | undefined), 'X-Warden-Secret': secretInfo.secret },
-    }),
+    internalFetch: (path, init) => signedFetch(`${internalUrl}${path}`, secretInfo.secret, init),
     pid,
     workers: () => childrenOf(pid),
     dir,

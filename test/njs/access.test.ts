@@ -1,9 +1,13 @@
-// Only the daemon may drain counts or change bans: without the warden secret (or with a wrong one) every endpoint but
-// /status answers 403 and changes nothing; without a secret file nginx refuses everyone and says how to fix it.
+// Only the daemon may drain counts or change bans: without a request signed with the warden secret (or the secret
+// itself), every endpoint but /status answers 403 and changes nothing; without a secret file nginx refuses everyone and
+// says how to fix it. Signed requests: a forged, altered, stale or replayed one is refused and drains nothing; nginx signs
+// its answers to signed requests.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nginxSkipReason, withNginx } from '../harness/nginx.js';
 import { drainAll, emptyTotals, sleep, trustLoopbackXff } from './helpers.js';
+import { answerSignature, signRequest } from '../../enforcer/adapters/nginx-internal.js';
+import { nextTimestamp } from '../harness/signed-fetch.js';
 
 const skip = nginxSkipReason();
 const site = 'include {dir}/nginx-server.conf;\n    location / { return 200 "ok\\n"; }';
@@ -15,13 +19,19 @@ test('a stranger on the host cannot drain counts or add or remove bans; the daem
     await sleep(1150 - (Date.now() % 1000));
     const wrong = { 'X-Warden-Secret': 'f'.repeat(64) };
     const short = { 'X-Warden-Secret': ng.secret.slice(0, 63) };
-    for (const headers of [{}, wrong, short]) {
-      assert.equal((await fetch(`${ng.internalUrl}/counters?v=2`, { headers })).status, 403);
-      assert.equal((await fetch(`${ng.internalUrl}/bans`, { headers })).status, 403);
-      const post = await fetch(`${ng.internalUrl}/bans`, { method: 'POST', headers,
-        body: JSON.stringify({ add: [{ ip: '198.51.100.1', until: 0 }], remove: ['203.0.113.99'] }) });
+    const forged = (method: string, uri: string, body: string) =>
+      ({ 'X-Warden-Auth': signRequest('f'.repeat(64), method, uri, 'poll', nextTimestamp(), body).header });
+    const garbled = { 'X-Warden-Auth': `poll ${Date.now()} ${ng.secret}` };
+    for (const h of [() => ({}), () => wrong, () => short, () => garbled, forged]) {
+      const headers = h === forged ? {} : h('', '', '');
+      const signed = (method: string, uri: string, body: string) => (h === forged ? forged(method, uri, body) : headers);
+      assert.equal((await fetch(`${ng.internalUrl}/counters?v=2`, { headers: signed('GET', '/counters?v=2', '') })).status, 403);
+      assert.equal((await fetch(`${ng.internalUrl}/bans`, { headers: signed('GET', '/bans', '') })).status, 403);
+      const change = JSON.stringify({ add: [{ ip: '198.51.100.1', until: 0 }], remove: ['203.0.113.99'] });
+      const post = await fetch(`${ng.internalUrl}/bans`, { method: 'POST', headers: signed('POST', '/bans', change), body: change });
       assert.equal(post.status, 403);
-      assert.match(((await post.json()) as { error: string }).error, /secret/);
+      assert.equal(post.headers.get('x-warden-auth'), null, 'a refusal is not signed');
+      assert.match(((await post.json()) as { error: string }).error, /secret|X-Warden-Auth/);
     }
     // /status needs no secret (doctor) and reveals none.
     const st = (await (await fetch(`${ng.internalUrl}/status`)).json()) as Record<string, unknown>;
@@ -107,5 +117,73 @@ test('the secret header repeated, doubled into one line, empty, padded or very l
     const totals = emptyTotals();
     await drainAll(ng, totals);
     assert.deepEqual(totals.ips, { '203.0.113.8': [5, 0, 0, 0, 0] }, 'every count still there for the daemon');
+  });
+});
+
+test('a captured signed request replayed later, altered, stale or moved to another path is refused and drains nothing', { skip }, async () => {
+  await withNginx({ workers: 2, httpExtra: trustLoopbackXff, servers: [site] }, async (ng) => {
+    const hit = async (ip: string, n: number) => {
+      for (let i = 0; i < n; i++) await (await fetch(ng.url('/'), { headers: { 'X-Forwarded-For': ip } })).text();
+    };
+    const send = (path: string, header: string, init: RequestInit = {}) =>
+      fetch(`${ng.internalUrl}${path}`, { ...init, headers: { 'X-Warden-Auth': header } });
+    // A poll the daemon sends (what an impostor holding the port would capture), answered by nginx, signed.
+    await hit('203.0.113.20', 4);
+    await sleep(1150 - (Date.now() % 1000));
+    const captured = signRequest(ng.secret, 'GET', '/counters?v=2', 'poll', nextTimestamp(), '');
+    const first = await send('/counters?v=2', captured.header);
+    const text = await first.text();
+    assert.equal(first.status, 200);
+    assert.match(text, /203\.0\.113\.20/);
+    assert.equal(first.headers.get('x-warden-auth'), answerSignature(ng.secret, captured.sig, 200, text), 'nginx signs its answer');
+    // A capture that never reached nginx (the impostor kept it), replayed after the daemon's next request: refused.
+    const kept = signRequest(ng.secret, 'GET', '/counters?v=2', 'poll', nextTimestamp(), '');
+    const later = signRequest(ng.secret, 'GET', '/bans', 'poll', nextTimestamp(), '');
+    assert.equal((await send('/bans', later.header)).status, 200);
+    await hit('203.0.113.21', 3);
+    await sleep(1150 - (Date.now() % 1000));
+    for (const [what, path, header, init] of [
+      ['the same request again', '/counters?v=2', captured.header, {}],
+      ['an older capture', '/counters?v=2', kept.header, {}],
+      ['a GET /bans signature sent to /counters', '/counters?v=2', signRequest(ng.secret, 'GET', '/bans', 'x', nextTimestamp(), '').header, {}],
+      ['a query changed', '/counters?v=1', signRequest(ng.secret, 'GET', '/counters?v=2', 'x', nextTimestamp(), '').header, {}],
+      ['31 s old', '/counters?v=2', signRequest(ng.secret, 'GET', '/counters?v=2', 'old', Date.now() - 31_000, '').header, {}],
+      ['31 s ahead', '/counters?v=2', signRequest(ng.secret, 'GET', '/counters?v=2', 'new', Date.now() + 31_000, '').header, {}],
+    ] as Array<[string, string, string, RequestInit]>) {
+      const res = await send(path, header, init);
+      const body = (await res.json()) as { error: string; auth: number };
+      assert.equal(res.status, 403, what);
+      assert.equal(body.auth, 1, 'a refusal says this module signs (a daemon tells an older module apart by it)');
+      assert.match(body.error, /X-Warden-Auth (replayed|does not match|timestamp is -?3\d s off)/, what);
+    }
+    // A ban change replayed or with its body altered changes nothing.
+    const add = JSON.stringify({ add: [{ ip: '198.51.100.30', until: 0 }] });
+    const posted = signRequest(ng.secret, 'POST', '/bans', 'bans', nextTimestamp(), add);
+    assert.equal((await send('/bans', posted.header, { method: 'POST', body: add })).status, 200);
+    const lift = signRequest(ng.secret, 'POST', '/bans', 'bans', nextTimestamp(), JSON.stringify({ remove: ['198.51.100.30'] }));
+    const swapped = JSON.stringify({ remove: ['198.51.100.30'], add: [{ ip: '192.0.2.1', until: 0 }] });
+    assert.equal((await send('/bans', lift.header, { method: 'POST', body: swapped })).status, 403, 'altered body');
+    assert.equal((await send('/bans', posted.header, { method: 'POST', body: add })).status, 403, 'replayed POST');
+    const list = (await (await ng.internalFetch('/bans')).json()) as { bans: Array<{ ip: string }> };
+    assert.deepEqual(list.bans.map((b) => b.ip), ['198.51.100.30']);
+    // Nothing was drained by the refused requests: the daemon's next poll gets the second batch.
+    const totals = emptyTotals();
+    await drainAll(ng, totals);
+    assert.deepEqual(totals.ips, { '203.0.113.21': [3, 0, 0, 0, 0] });
+  });
+});
+
+test('an older daemon (or an operator\'s curl) may still give the raw secret: served, answer unsigned; /status signs a signed request', { skip }, async () => {
+  await withNginx({ workers: 1, httpExtra: trustLoopbackXff, servers: [site] }, async (ng) => {
+    const res = await fetch(`${ng.internalUrl}/bans`, { headers: { 'X-Warden-Secret': ng.secret } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-warden-auth'), null);
+    const st = await ng.internalFetch('/status');
+    const body = (await st.json()) as { auth: number; auth_error?: string };
+    assert.equal(body.auth, 1);
+    assert.equal(body.auth_error, undefined);
+    const unsigned = await fetch(`${ng.internalUrl}/status`);
+    assert.equal(unsigned.status, 200);
+    assert.equal(unsigned.headers.get('x-warden-auth'), null);
   });
 });

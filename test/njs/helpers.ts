@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import type { Counts } from '../../enforcer/core/types.js';
 import { decodeCounters, type DecodedCounters } from '../../enforcer/adapters/counters-text.js';
+import { signedFetch } from '../harness/signed-fetch.js';
 
 /** What a series of polls brought back, added up. */
 export interface Totals {
@@ -38,10 +39,10 @@ export interface CountersSource {
   secret: string;
 }
 
-/** GET /counters?v=2 with the secret once (following more) and add it up; returns the last decoded answer. */
+/** GET /counters?v=2 signed with the secret once (following more) and add it up; returns the last decoded answer. */
 export async function pollOnce(src: CountersSource, into: Totals): Promise<DecodedCounters> {
   for (;;) {
-    const res = await fetch(src.countersUrl, { headers: { 'X-Warden-Secret': src.secret } });
+    const res = await signedFetch(src.countersUrl, src.secret, {}, 'drain');
     const text = await res.text();
     if (res.status !== 200) throw new Error(`counters: HTTP ${res.status}: ${text}`);
     const b = decodeCounters(text);

@@ -7,6 +7,8 @@ import { needCommands } from '../harness/tools.js';
 import { decodeCounters } from '../../enforcer/adapters/counters-text.js';
 import { clientKey } from '../../enforcer/net/client-key.js';
 import { addBatch, emptyTotals, sleep } from './helpers.js';
+import { signRequest } from '../../enforcer/adapters/nginx-internal.js';
+import { nextTimestamp } from '../harness/signed-fetch.js';
 
 const skip = netnsSkipReason() || nginxSkipReason() || needCommands('curl', 'ab');
 
@@ -21,8 +23,13 @@ test('real client addresses are counted exactly, the internal listener refuses t
     }, async (ng) => {
       const [c0, c1] = net.clients;
       const site = (ip: string, path = '/') => `http://${ip.includes(':') ? `[${ip}]` : ip}:${ng.port}${path}`;
-      const internal = (path: string, extra: string[] = []) => net.exec(net.serverNs, 'curl',
-        ['-s', '--max-time', '5', '-H', `X-Warden-Secret: ${ng.secret}`, ...extra, `http://127.0.0.1:${ng.internalPort}${path}`]);
+      // Signed as the daemon signs (curl inside the server's namespace; the answer's signature is not checked here).
+      const internal = (path: string, extra: string[] = []) => {
+        const body = extra[0] === '-d' ? extra[1] : '';
+        const s = signRequest(ng.secret, body ? 'POST' : 'GET', path, 'netns', nextTimestamp(), body);
+        return net.exec(net.serverNs, 'curl',
+          ['-s', '--max-time', '5', '-H', `X-Warden-Auth: ${s.header}`, ...extra, `http://127.0.0.1:${ng.internalPort}${path}`]);
+      };
       // Load: ab from each client namespace, concurrently; a few IPv6 requests with curl.
       const abIn = (ns: string, url: string, n: number) => new Promise<string>((resolve, reject) => {
         const p = net.spawn(ns, 'ab', ['-q', '-k', '-n', String(n), '-c', '4', url], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -2,9 +2,12 @@
 // For sites behind a CDN or load balancer (the firewall only sees the proxy) and hosts without NET_ADMIN.
 // Keys are sent canonical: addresses, and IPv6 prefixes such as `2001:db8:1:2::/64` (njs looks up a client's address
 // and its prefix of `$warden_ipv6_prefix` bits; other networks are refused by njs and reported as failed entries).
+// Requests are signed with the warden secret (channel `bans`, never the secret itself) and only answers signed by nginx
+// are believed: a ban list or a POST result from whoever else holds the port is an error, never a result.
 import { BackendUnavailableError, type CommitResult, type FirewallBackend } from './port.js';
 import { createPending } from './pending.js';
 import { normaliseBanKey } from '../../net/cidr.js';
+import { createInternalClient, refusalText, UnsignedAnswerError } from '../nginx-internal.js';
 
 /**
  * Entries (adds, and removes) per POST /bans: an IPv6 add is at most ~70 bytes of JSON, so 5,000 stay well under the
@@ -26,20 +29,15 @@ export function createNginxBackend(opts: { url: string; timeoutMs?: number; retr
   const retries = opts.retries ?? 2;
   const pending = createPending();
 
+  const client = createInternalClient({ url: base, channel: 'bans', secret: () => opts.secret?.() ?? null });
   const call = async <T>(method: 'GET' | 'POST', body?: unknown): Promise<T> => {
     let last: Error | null = null;
     for (let attempt = 0; attempt <= retries; attempt++) {
       try {
-        const headers: Record<string, string> = {};
-        if (body) headers['content-type'] = 'application/json';
-        const secret = opts.secret?.();
-        if (secret) headers['X-Warden-Secret'] = secret;
-        const res = await fetch(`${base}/bans`, {
-          method, signal: AbortSignal.timeout(timeoutMs), headers, body: body ? JSON.stringify(body) : undefined,
-        });
-        const text = await res.text();
-        if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
-        return JSON.parse(text) as T;
+        const a = await client.request(method, '/bans', { timeoutMs, body: body ? JSON.stringify(body) : undefined });
+        if (a.status < 200 || a.status >= 300) throw new Error(`HTTP ${a.status}: ${refusalText(a)}`);
+        if (!a.verified) throw new UnsignedAnswerError('answered without a signature and this daemon has no secret to check one (`nginx.secret_file`)');
+        return JSON.parse(a.text) as T;
       } catch (err) {
         last = err as Error;
         if (attempt < retries) await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));

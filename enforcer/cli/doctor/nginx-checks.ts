@@ -6,6 +6,7 @@ import { nginxDump } from '../commands/nginx-check.js';
 import { readSecret } from '../../nginx/secret-file.js';
 import { getJson, versionAtLeast, type Finding } from './finding.js';
 import { pushAll } from '../../core/arrays.js';
+import { createInternalClient, refusalText, UnsignedAnswerError } from '../../adapters/nginx-internal.js';
 
 export async function checkNginxEndpoint(config: Config): Promise<Finding[]> {
   const out: Finding[] = [];
@@ -67,14 +68,23 @@ async function checkProtocol(config: Config, base: string, st: StatusBody): Prom
     return out;
   }
   try {
-    const res = await fetch(`${base}/bans`, { headers: { 'X-Warden-Secret': secret }, signal: AbortSignal.timeout(2000) });
-    await res.text();
-    if (res.status === 200) out.push({ level: 'ok', what: 'warden secret', detail: `nginx and ${config.nginx.secret_file} agree` });
-    else {
-      out.push({ level: 'fail', what: 'warden secret', detail: `nginx refuses the secret in ${config.nginx.secret_file} (HTTP ${res.status})`,
-        fix: 'reload nginx after the secret file changed, and check that nginx includes that very file', see: 'nginx-include' });
+    // Signed like the daemon's requests (channel `doctor`): the secret itself is never sent, and the answer must be
+    // signed by nginx, so a process holding the port in nginx's place shows up here.
+    const client = createInternalClient({ url: base, channel: 'doctor', secret: () => secret });
+    const a = await client.request('GET', '/bans', { timeoutMs: 2000 });
+    if (a.status === 200) {
+      out.push({ level: 'ok', what: 'warden secret', detail: `nginx and ${config.nginx.secret_file} agree (signed requests and answers)` });
+    } else {
+      out.push({ level: 'fail', what: 'warden secret', detail: `nginx refuses requests signed with the secret in ${config.nginx.secret_file} ` +
+        `(HTTP ${a.status}: ${refusalText(a)})`,
+        fix: 'reload nginx after the secret file changed, check that nginx includes that very file, and that both clocks agree', see: 'nginx-include' });
     }
   } catch (err) {
+    if (err instanceof UnsignedAnswerError) {
+      out.push({ level: 'fail', what: 'nginx answers', detail: err.message,
+        fix: `find what listens on ${new URL(base).host} (\`ss -ltnp\`): it must be nginx with this version's warden files`, see: 'nginx-include' });
+      return out;
+    }
     out.push({ level: 'warn', what: 'warden secret', detail: `could not check it: ${(err as Error).message}`, see: 'nginx-include' });
   }
   return out;
