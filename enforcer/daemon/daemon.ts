@@ -234,6 +234,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   }
 
   let lastDownLog = 0;
+  let lastDownKind = '';
   const poll = createPoller({
     url: config.nginx.url, timeoutMs: config.nginx.timeout_ms, secret: currentSecret, ipv6Prefix: config.detection.ipv6_prefix,
     warn: (msg) => log.warn(msg),
@@ -251,10 +252,14 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     },
     onNginxDown: (err, first) => {
       const now = clock.nowMs();
-      if (first) {
+      // An answer not signed by nginx (something else holds the port, or an njs module older than this daemon) is its
+      // own kind of problem: said as soon as it starts, even in the middle of an outage, then once a minute at most.
+      const kind = /signature \(X-Warden-Auth\)/.test(err.message) ? 'unsigned' : 'down';
+      if (first || kind !== lastDownKind) {
         lastDownLog = now;
+        lastDownKind = kind;
         log.warn(`${err.message}; still polling every ${config.nginx.poll_interval}s (bans keep running out on time). ` +
-          'Is nginx.conf included in http {}? `warden doctor` checks the set-up');
+          (kind === 'unsigned' ? 'Nothing of the answer was used. ' : 'Is nginx.conf included in http {}? ') + '`warden doctor` checks the set-up');
         audit.failure('nginx poll', err.message);
       } else if (now - lastDownLog >= 60_000) {
         lastDownLog = now;

@@ -6,7 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createNginxBackend } from '../../enforcer/adapters/firewall/nginx.js';
+import { answerSignature } from '../../enforcer/adapters/nginx-internal.js';
 import { nginxSkipReason, startNginx, type RunningNginx } from '../harness/nginx.js';
+
+const SECRET = 'cd'.repeat(32);
 
 interface Change { add: Array<{ ip: string; until: number }>; remove: string[] }
 
@@ -17,19 +20,25 @@ test('nginx backend: networks are sent canonical in one batch with addresses; nj
     req.on('data', (b) => { body += b; });
     req.on('end', () => {
       res.setHeader('content-type', 'application/json');
-      if (req.method === 'GET') return res.end(JSON.stringify({ bans: [{ ip: '2001:db8:1:2::/64', until: 0 }] }));
+      // Signed as nginx signs its answers (the backend believes nothing else).
+      const sig = String(req.headers['x-warden-auth'] ?? '').split(' ')[2] ?? '';
+      const reply = (text: string) => {
+        res.setHeader('x-warden-auth', answerSignature(SECRET, sig, 200, text));
+        res.end(text);
+      };
+      if (req.method === 'GET') return reply(JSON.stringify({ bans: [{ ip: '2001:db8:1:2::/64', until: 0 }] }));
       const c = JSON.parse(body) as Change;
       posts.push(c);
       // As njs: only addresses and /64 prefixes are held; anything else fails alone.
       const failed = c.add.filter((a) => a.ip.includes('/') && !a.ip.endsWith('/64')).map((a) => ({ ip: a.ip, error: 'not an IP address, nor an IPv6 prefix of /64' }));
-      res.end(JSON.stringify({ added: c.add.length - failed.length, removed: c.remove.length, failed }));
+      reply(JSON.stringify({ added: c.add.length - failed.length, removed: c.remove.length, failed }));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   t.after(() => new Promise<void>((r) => server.close(() => r())));
   const addr = server.address();
   const port = addr && typeof addr === 'object' ? addr.port : 0;
-  const fw = createNginxBackend({ url: `http://127.0.0.1:${port}`, retries: 0 }, { log: { warn: () => {} } });
+  const fw = createNginxBackend({ url: `http://127.0.0.1:${port}`, retries: 0, secret: () => SECRET }, { log: { warn: () => {} } });
   await fw.init();
 
   fw.add([{ ip: '2001:DB8:1:2::99/64', until: 1_900_000_000 }, { ip: '203.0.113.7', until: null }, { ip: '198.51.100.0/24', until: null }]);
