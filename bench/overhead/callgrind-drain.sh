@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Instructions per drained key: one GET /counters on the internal listener after N distinct addresses were counted,
-# minus the same run without the drain (callgrind, so independent of machine load). Usage (root, after `npm run build`
-# and a test run that made .cache/nginx-trixie): bash bench/overhead/callgrind-drain.sh [N=5000]
+# minus the same run without the drain (callgrind, so independent of machine load); and what signing the answer adds
+# (a signed request, as the daemon sends, against the raw secret, whose answer is not signed). Usage (root, after
+# `npm run build` and a test run that made .cache/nginx-trixie): bash bench/overhead/callgrind-drain.sh [N=5000]
 # It copies the trixie root to a scratch folder, installs valgrind there, and removes the copy at the end.
 # njs 1.0 and QuickJS: CALLGRIND_ROOT=sid [JS_ENGINE=qjs] bash bench/overhead/callgrind-drain.sh
 set -euo pipefail
@@ -13,7 +14,10 @@ NAME=callgrind-drain
 cp dist/njs/warden.js dist/njs/warden-internal.js "$R/srv/x/"
 SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
-# run DRAIN: total instructions of an nginx that counted N distinct addresses (pipelined), then drained once if DRAIN=1
+DRAIN_MAX=$(( N > 20000 ? N : 20000 ))
+
+# run DRAIN: total instructions of an nginx that counted N distinct addresses (pipelined), then drained once:
+# not at all (0), with the raw secret (1: unsigned answer), signed as the daemon signs (2: signed answer)
 run() {
   local dr=$1 rd="/srv/x/run-$1"; port=$((port + 2)); local iport=$((port + 1))
   mkdir -p "$R$rd"
@@ -28,7 +32,7 @@ http {
   js_shared_dict_zone zone=warden_counts:16m type=number; js_shared_dict_zone zone=warden_meta:1m type=number;
   js_shared_dict_zone zone=warden_bans:1m type=number;
   js_path "/srv/x/"; js_import warden from warden.js; js_set \$warden_log warden.log; access_log /dev/null combined if=\$warden_log;
-  js_var \$warden_drain_max 20000; js_var \$warden_keep_seconds 30; js_var \$warden_ipv6_prefix 64;
+  js_var \$warden_drain_max $DRAIN_MAX; js_var \$warden_keep_seconds 30; js_var \$warden_ipv6_prefix 64;
   js_var \$warden_secret "$SECRET";
   server { listen 127.0.0.1:$port; location /r { return 200 "ok\n"; } location /q { access_log off; return 200; } }
   server { listen 127.0.0.1:$iport; access_log off; js_import warden_internal from warden-internal.js;
@@ -46,6 +50,16 @@ CONF
     s.write(reqs.join(""));' "$port" "$N"
   sleep 1.2
   [ "$dr" = 1 ] && curl -s -o /dev/null -H "X-Warden-Secret: $SECRET" "http://127.0.0.1:$iport/counters?v=2"
+  if [ "$dr" = 2 ]; then
+    local auth
+    auth=$(node -e '
+      const ts = Date.now(); const h = require("crypto").createHmac("sha256", process.argv[1])
+        .update(`warden-request-1\nGET\n/counters?v=2\nbench\n${ts}\n`).digest("hex");
+      console.log(`bench ${ts} ${h}`);' "$SECRET")
+    curl -s -D "$R$rd/headers" -o "$R$rd/body" -H "X-Warden-Auth: $auth" "http://127.0.0.1:$iport/counters?v=2"
+    grep -qi '^x-warden-auth: [0-9a-f]\{64\}' "$R$rd/headers" || echo "signed drain: no signed answer" >&2
+    echo "signed drain: $(wc -l < "$R$rd/body") lines, $(wc -c < "$R$rd/body") bytes" >&2
+  fi
   kill -QUIT "$(pgrep -f "nginx -c $rd/" | head -1)"
   wait "$vp" || true
   grep -E '^(summary|totals):' "$R$rd/cg.out" | head -1 | awk '{print $2}'
@@ -53,4 +67,6 @@ CONF
 
 a=$(run 0)
 b=$(run 1)
+c=$(run 2)
 echo "drain: $(( (b - a) / N )) instructions per drained key (one GET /counters of ${N} keys; callgrind; $(basename "$src"), js_engine $JS_ENGINE)"
+echo "signing: $(( c - b )) instructions for checking the request and signing the answer of ${N} keys ($(( (c - b) / N )) per key)"

@@ -1,5 +1,5 @@
 // The warden secret shared with nginx, kept in a file nginx includes (`js_var $warden_secret "<hex>";`).
-// Only a poller that sends it (the daemon) may drain counts or change nginx bans (njs/api.ts checks it).
+// Only a poller that signs its requests with it (the daemon) may drain counts or change nginx bans (njs/auth.ts).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 
@@ -21,7 +21,7 @@ export function readSecret(path: string): string | null {
  * @example secretFileText('ab'.repeat(32))
  */
 export function secretFileText(secret: string): string {
-  return '# The warden secret (written by the warden daemon): only a poller that sends it may drain counts or change\n' +
+  return '# The warden secret (written by the warden daemon): only a poller that signs with it may drain counts or change\n' +
     '# bans on the internal listener. Readable by root only; nginx reads it as root when it loads its config.\n' +
     `js_var $warden_secret "${secret}";\n`;
 }
