@@ -58,7 +58,9 @@ function render(s: Status): void {
   setText('proc-cpu', `${s.process.cpuPct.toFixed(1)}% CPU`);
   setText('proc-mem', `${fmtBytes(s.process.rss)} RSS · ${fmtBytes(s.process.heapUsed)} heap`);
   setText('uptime', fmtDur(s.uptimeSec));
-  setText('dropped', `${s.dropped.total} uncounted requests`);
+  // Requests from a trusted proxy's own address (X-Forwarded-For missing or unparseable): counted, under no client.
+  const unattributed = s.unattributed?.total ?? 0;
+  setText('dropped', `${s.dropped.total} uncounted requests` + (unattributed > 0 ? `, ${unattributed} from a proxy with no client` : ''));
   const pill = $('nginx-pill');
   pill.textContent = s.nginx.reachable ? 'nginx reachable' : `nginx unreachable${s.nginx.lastError ? `: ${s.nginx.lastError}` : ''}`;
   pill.className = `pill ${s.nginx.reachable ? 'ok' : 'bad'}`;

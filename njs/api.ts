@@ -4,7 +4,7 @@
 // older than this module during an upgrade); the daemon never sends it.
 import { answerSignature, AUTH_VERSION, checkRequest, sameSecret } from './auth.js';
 import { changeBans, listBans, type BanChange } from './bans.js';
-import { META_DROPPED_TOTAL, type CountZones } from './count.js';
+import { META_DROPPED_TOTAL, META_UNATTRIBUTED_TOTAL, type CountZones } from './count.js';
 import { drain, PROTOCOL_VERSION } from './drain.js';
 import { setting } from './settings.js';
 
@@ -103,6 +103,7 @@ export function handleApi(r: NginxHTTPRequest, z: ApiZones, nowMs: number): void
       const hasAuth = typeof r.headersIn['X-Warden-Auth'] === 'string';
       const st = hasAuth ? authorise(r, z, nowMs) : { why: '', sig: '' };
       const dt = z.meta.get(META_DROPPED_TOTAL);
+      const ut = z.meta.get(META_UNATTRIBUTED_TOTAL);
       const body: { [k: string]: unknown } = {
         njs: njs.version,
         nginx: r.variables.nginx_version || '',
@@ -112,6 +113,7 @@ export function handleApi(r: NginxHTTPRequest, z: ApiZones, nowMs: number): void
         secret: r.variables.warden_secret ? true : false,
         zones: { warden_counts: zoneInfo(z.counts), warden_bans: zoneInfo(z.bans), warden_meta: zoneInfo(z.meta) },
         dropped_total: typeof dt === 'number' ? dt : 0,
+        unattributed_total: typeof ut === 'number' ? ut : 0,
       };
       if (st.why !== '') body.auth_error = st.why;
       return send(r, 200, body, st.sig);

@@ -19,6 +19,9 @@ export const META_LOGGED = 'lg';
 export const META_LAST_DRAIN = 'ld';
 /** Meta key: the second until which new keys are not tried, because the counts zone is (nearly) full. */
 export const META_FULL_UNTIL = 'fu';
+/** Meta keys: requests from a trusted proxy's own address (no client known) since the last drain, and since start. */
+export const META_UNATTRIBUTED = 'u';
+export const META_UNATTRIBUTED_TOTAL = 'ut';
 
 /**
  * Counts a request that may be an auth failure or a probe (the 4xx and sensitive-path handlers; nginx's maps told

@@ -1,6 +1,6 @@
 // Draining warden_counts (counters protocol v2, docs/counters-protocol.md): pops the keys of completed seconds and
 // answers them as they are stored, one `key value` line each; the daemon decodes. The janitor discards stale seconds.
-import { META_DROPPED, META_DROPPED_TOTAL, META_LAST_DRAIN, type CountZones } from './count.js';
+import { META_DROPPED, META_DROPPED_TOTAL, META_LAST_DRAIN, META_UNATTRIBUTED, type CountZones } from './count.js';
 import { decodeCounts, SIGNAL_MARK, TAGS } from './keys.js';
 
 /** The counters protocol version this module speaks. */
@@ -17,11 +17,11 @@ function legacyTotal(key: string, v: number): number {
 
 /**
  * Removes and returns up to `max` keys of completed seconds as the text of a version 2 answer:
- * `warden-counters 2 <now> <dropped> <more 0|1> <ipv6 prefix>` then one `<key> <value>` line per key, the key and
+ * `warden-counters 2 <now> <dropped> <more 0|1> <ipv6 prefix> <unattributed>` then one `<key> <value>` line per key, the key and
  * value exactly as stored (keys.ts): the daemon maps the tag to a second with `now` and decodes the value, so the
  * worker does no arithmetic and no grouping per key. Each returned value is popped (atomic read + delete), so nothing
  * is returned twice; a late increment re-creates its key and comes in a later answer. The current second's keys stay.
- * @example drain(zones, Date.now(), 20000, 64) // 'warden-counters 2 1764312345.123 0 0 64\nK1.2.3.4 17179869184'
+ * @example drain(zones, Date.now(), 20000, 64) // 'warden-counters 2 1764312345.123 0 0 64 0\nK1.2.3.4 17179869184'
  */
 export function drain(z: CountZones, nowMs: number, max: number, ipv6Prefix: number): string {
   const sec = Math.floor(nowMs / 1000);
@@ -40,14 +40,18 @@ export function drain(z: CountZones, nowMs: number, max: number, ipv6Prefix: num
     if (typeof v === 'number') lines.push(key + ' ' + v);
   }
   let dropped = 0;
+  let unattributed = 0;
   try {
     const d = z.meta.pop(META_DROPPED);
     dropped = typeof d === 'number' ? d : 0;
+    const u = z.meta.pop(META_UNATTRIBUTED);
+    unattributed = typeof u === 'number' ? u : 0;
     z.meta.set(META_LAST_DRAIN, sec);
   } catch {
     dropped = 0;
   }
-  const head = 'warden-counters 2 ' + nowMs / 1000 + ' ' + dropped + ' ' + (more ? 1 : 0) + ' ' + ipv6Prefix;
+  // The 7th field (requests from a trusted proxy's own address) is new: a daemon that reads six ignores it.
+  const head = 'warden-counters 2 ' + nowMs / 1000 + ' ' + dropped + ' ' + (more ? 1 : 0) + ' ' + ipv6Prefix + ' ' + unattributed;
   return lines.length ? head + '\n' + lines.join('\n') + '\n' : head + '\n';
 }
 

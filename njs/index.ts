@@ -69,6 +69,30 @@ function logProbe(r: NginxHTTPRequest): string {
 }
 
 /**
+ * `$warden_log_proxy` (the map `$warden_log` picks it when the address after realip is a trusted proxy's,
+ * `$warden_from_proxy` in nginx.conf: its X-Forwarded-For was missing or unparseable, so nginx knows no client): the
+ * request goes into the second's global-only key (the totals: total, 4xx, 5xx) and the unattributed counters of
+ * warden_meta (`u` since the last drain, `ut` since start; count.ts), never under a client, so garbage headers can
+ * never get the proxy banned. Written inline: every top-level function of this module costs on every request.
+ */
+function logProxy(r: NginxHTTPRequest): string {
+  try {
+    const s = r.status;
+    const add = s < 400 ? ADD_OK : s < 500 ? ADD_4XX : ADD_5XX;
+    const sec = (Date.now() / 1000) >>> 0;
+    const tag = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'[sec % 64];
+    const meta = ngx.shared.warden_meta as NgxSharedDict<number>;
+    meta.incr('u', 1, 0);
+    meta.incr('ut', 1, 0);
+    const counts = ngx.shared.warden_counts as NgxSharedDict<number>;
+    if (counts.freeSpace() >= 32768 || counts.has(tag)) counts.incr(tag, add, 0);
+  } catch {
+    // A full meta or counts zone: this request is not in the totals; the request itself is never touched.
+  }
+  return '';
+}
+
+/**
  * `js_set $warden_banned warden.banned;`: '1' for a banned client, ''. Looks up the address; for IPv6 also its prefix
  * (`$warden_ipv6_prefix`). Reads the clock only for a listed key.
  */
@@ -89,4 +113,4 @@ function banned(r: NginxHTTPRequest): string {
   }
 }
 
-export default { log, log4xx, log4xxStatic, logProbe, banned };
+export default { log, log4xx, log4xxStatic, logProbe, logProxy, banned };

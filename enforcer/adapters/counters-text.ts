@@ -24,6 +24,11 @@ export interface DecodedCounters {
   more: boolean;
   /** The IPv6 prefix nginx counts clients by (`$warden_ipv6_prefix`). */
   ipv6Prefix: number;
+  /**
+   * Requests since the previous drain whose address after realip was a trusted proxy's (`$warden_from_proxy`): in the
+   * totals, under no client. 0 from a module older than this field (header of six fields).
+   */
+  unattributed: number;
 }
 
 /** The first line of a version 2 answer, or null when `text` does not start like one (then `version` says what it is). */
@@ -33,7 +38,7 @@ export function counterAnswerVersion(text: string): number | null {
 }
 
 /**
- * Decodes a version 2 answer. Throws an Error naming the line when it is malformed.
+ * Decodes a version 2 answer (a header of six fields, or seven with `unattributed`). Throws an Error naming the line when it is malformed.
  * @example decodeCounters('warden-counters 2 70.5 0 0 64\nF1.2.3.4 17179869184\n').buckets // [{ t: 69, ... }]
  */
 export function decodeCounters(text: string): DecodedCounters {
@@ -47,7 +52,8 @@ export function decodeCounters(text: string): DecodedCounters {
   const ipv6Prefix = Number(head[5]);
   // nginx's clock in epoch seconds (before the year 5138), a count, a prefix length: anything else is not nginx talking.
   if (!/^\d{1,11}(\.\d+)?$/.test(head[2]) || !/^\d{1,15}$/.test(head[3]) || !/^\d{1,3}$/.test(head[5]) || ipv6Prefix > 128 ||
-    !Number.isFinite(now) || !Number.isFinite(dropped0) || !Number.isInteger(ipv6Prefix)) {
+    !Number.isFinite(now) || !Number.isFinite(dropped0) || !Number.isInteger(ipv6Prefix) ||
+    (head.length > 6 && !/^\d{1,15}$/.test(head[6]))) {
     throw new Error(`malformed counters header: ${JSON.stringify(head.join(' '))}`);
   }
   const nowSec = Math.floor(now);
@@ -143,7 +149,7 @@ export function decodeCounters(text: string): DecodedCounters {
     }
   }
   const buckets = [...byT.values()].sort((x, y) => x.t - y.t);
-  return { buckets, dropped, requests, nginxNow: now, more: head[4] === '1', ipv6Prefix };
+  return { buckets, dropped, requests, nginxNow: now, more: head[4] === '1', ipv6Prefix, unattributed: head.length > 6 ? Number(head[6]) : 0 };
 }
 
 /** Adds `c` into `into` (5 fields). */

@@ -11,6 +11,8 @@ export interface PollResult {
   buckets: SecondBucket[];
   /** Requests nginx could not count since the previous poll. */
   dropped: number;
+  /** Requests from a trusted proxy's own address since the previous poll (no client known: in the totals only). */
+  unattributed: number;
   /** Requests in the returned buckets. */
   requests: number;
   /** nginx's clock when it answered (epoch s). */
@@ -97,12 +99,15 @@ export function createPoller(opts: PollerOptions): () => Promise<PollResult> {
   };
   return async () => {
     const first = await once();
-    const out: PollResult = { buckets: first.buckets, dropped: first.dropped, requests: first.requests, nginxNow: first.nginxNow };
+    const out: PollResult = {
+      buckets: first.buckets, dropped: first.dropped, unattributed: first.unattributed, requests: first.requests, nginxNow: first.nginxNow,
+    };
     let more = first.more;
     for (let i = 0; more && i < maxFollowUps; i++) {
       const next = await once();
       for (const b of next.buckets) out.buckets.push(b);
       out.dropped += next.dropped;
+      out.unattributed += next.unattributed;
       out.requests += next.requests;
       out.nginxNow = next.nginxNow;
       more = next.more;

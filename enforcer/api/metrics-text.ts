@@ -52,6 +52,7 @@ export function metricsText(m: MetricsView): string {
   one('warden_decision_latency_ms', 'gauge', 'Time the last decide-and-enforce pass took, milliseconds.', m.decisionLatencyMs);
   one('warden_poll_errors_total', 'counter', 'Failed polls of the nginx counters.', m.pollErrors);
   one('warden_dropped_requests_total', 'counter', 'Requests nginx could not count.', m.droppedTotal);
+  one('warden_unattributed_requests_total', 'counter', 'Requests from a trusted proxy\'s own address (X-Forwarded-For missing or unparseable): in the totals, never counted against a client.', m.unattributedTotal);
   one('warden_poll_duration_ms', 'gauge', 'Duration of the last poll of nginx, milliseconds.', m.pollDurationMs);
   one('warden_alerts_pending', 'gauge', 'Alerts waiting to be sent.', m.alertsPending);
   one('warden_alerts_dropped_total', 'counter', 'Alerts dropped because the queue was full.', m.alertsDropped);

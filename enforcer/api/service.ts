@@ -38,6 +38,11 @@ export interface StatusView extends EngineStatus {
   nginx: { reachable: boolean; lastPollAt: number | null; lastError: string | null };
   /** Requests nginx could not count: since start, and in the last poll. */
   dropped: { total: number; lastPoll: number };
+  /**
+   * Requests whose address after realip was a trusted proxy's (`$warden_from_proxy` in nginx.conf: X-Forwarded-For
+   * missing or unparseable): in the totals, never counted against a client. Since start, and in the last poll.
+   */
+  unattributed: { total: number; lastPoll: number };
   /** True when bans are decided and recorded but not enforced. */
   dryRun: boolean;
   /** Names of the active firewall backends, e.g. ['ipset']. */
@@ -132,6 +137,7 @@ export interface MetricsView {
   decisionLatencyMs: number;
   pollErrors: number;
   droppedTotal: number;
+  unattributedTotal: number;
   pollDurationMs: number;
   alertsPending: number;
   alertsDropped: number;

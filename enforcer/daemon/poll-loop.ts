@@ -10,6 +10,9 @@ export interface NginxState {
   /** Requests nginx could not count, summed since start. */
   droppedTotal: number;
   droppedLastPoll: number;
+  /** Requests from a trusted proxy's own address (its X-Forwarded-For unparseable or missing), summed since start. */
+  unattributedTotal: number;
+  unattributedLastPoll: number;
   requestsSeen: number;
   pollErrors: number;
 }
@@ -47,7 +50,7 @@ export interface PollLoop {
  */
 export function startPollLoop(deps: PollLoopDeps): PollLoop {
   const state: NginxState = {
-    reachable: false, lastPollAt: null, lastError: null, droppedTotal: 0, droppedLastPoll: 0, requestsSeen: 0, pollErrors: 0,
+    reachable: false, lastPollAt: null, lastError: null, droppedTotal: 0, droppedLastPoll: 0, unattributedTotal: 0, unattributedLastPoll: 0, requestsSeen: 0, pollErrors: 0,
   };
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
@@ -67,6 +70,8 @@ export function startPollLoop(deps: PollLoopDeps): PollLoop {
       state.lastError = null;
       state.droppedLastPoll = result.dropped;
       state.droppedTotal += result.dropped;
+      state.unattributedLastPoll = result.unattributed;
+      state.unattributedTotal += result.unattributed;
       state.requestsSeen += result.requests;
       if (failures > 0) deps.onNginxUp(failures);
       failures = 0;

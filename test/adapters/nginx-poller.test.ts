@@ -91,6 +91,9 @@ test('a protocol 2 answer is decoded: tags to seconds by nginx\'s clock, both ke
   assert.deepEqual(d.buckets[2].global, [5, 2, 1, 2, 2]);
   assert.deepEqual(d.buckets[1].ips, { '2001:db8:1:2::/64': [5, 0, 0, 0, 0], '10.0.0.9': [0, 0, 0, 0, 1] });
   assert.deepEqual(d.buckets[0].ips, { '192.0.2.7': [1, 0, 0, 0, 0] });
+  assert.equal(d.unattributed, 0, 'a module that sends six header fields');
+  assert.equal(decodeCounters('warden-counters 2 130.2 0 0 64 9\n').unattributed, 9, 'the 7th field: requests with no client');
+  assert.throws(() => decodeCounters('warden-counters 2 130.2 0 0 64 -9\n'), /malformed counters header/);
   for (const bad of ['warden-counters 3 1 0 0 64\n', 'hello', 'warden-counters 2 x 0 0 64\n', 'warden-counters 2 1 0 0 64\n?1.2.3.4 5\n',
     'warden-counters 2 1 0 0 64\nA1.2.3.4\n', 'warden-counters 2 1 0 0 64\nA1.2.3.4 -5\n']) {
     assert.throws(() => decodeCounters(bad), Error, bad);

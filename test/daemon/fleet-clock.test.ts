@@ -38,7 +38,7 @@ test('a node 3 s fast publishes its counts under the server\'s second', { skip: 
   await node.start(3000);
   assert.ok(Math.abs(node.view().clockOffsetMs + 3000) < 200, `offset ${node.view().clockOffsetMs} ms`);
   const localSec = Math.floor(clock.nowMs() / 1000) - 1; // the second nginx on that host just completed
-  await node.step({ buckets: [{ t: localSec, global: [5, 0, 0], ips: { '192.0.2.5': [5, 0, 0] } }], dropped: 0, requests: 5, nginxNow: localSec + 1 }, localSec + 1);
+  await node.step({ buckets: [{ t: localSec, global: [5, 0, 0], ips: { '192.0.2.5': [5, 0, 0] } }], dropped: 0, unattributed: 0, requests: 5, nginxNow: localSec + 1 }, localSec + 1);
   const keys = fleetKeys('{warden}:');
   assert.equal(await client.hget(keys.counts(localSec), 'fast'), null, 'filed under its own (wrong) second');
   const text = await client.hget(keys.counts(localSec - 3), 'fast');

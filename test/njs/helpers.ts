@@ -9,6 +9,8 @@ export interface Totals {
   global: Counts;
   ips: Record<string, Counts>;
   dropped: number;
+  /** Requests from a trusted proxy's own address (the header's 7th field). */
+  unattributed: number;
   polls: number;
   /** Seconds seen, with how many times a bucket for that second came. */
   seconds: Record<number, number>;
@@ -16,13 +18,14 @@ export interface Totals {
 
 /** Empty totals. */
 export function emptyTotals(): Totals {
-  return { global: [0, 0, 0, 0, 0], ips: {}, dropped: 0, polls: 0, seconds: {} };
+  return { global: [0, 0, 0, 0, 0], ips: {}, dropped: 0, unattributed: 0, polls: 0, seconds: {} };
 }
 
 /** Adds one decoded counters answer into `into` (all five fields; a client's counts read [total, 4xx, 5xx, auth, probe]). */
 export function addBatch(into: Totals, b: DecodedCounters): void {
   into.polls++;
   into.dropped += b.dropped;
+  into.unattributed += b.unattributed;
   for (const bucket of b.buckets) {
     into.seconds[bucket.t] = (into.seconds[bucket.t] ?? 0) + 1;
     for (let i = 0; i < 5; i++) into.global[i] = (into.global[i] ?? 0) + (bucket.global[i] ?? 0);
