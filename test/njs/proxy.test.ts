@@ -14,7 +14,7 @@ const skip = nginxSkipReason();
 const site = 'location / { return 200 "ok\\n"; }\n    location /nf { return 404; }';
 /** The include with the test's own address (the "load balancer") listed as a trusted proxy. */
 const listLoopback = (t: string) => {
-  const out = t.replace(/^geo \$warden_from_proxy \{\n    default 0;\n/m, (m) => `${m}    127.0.0.1 1;\n    ::1 1;\n`);
+  const out = t.replace(/^geo \$warden_from_proxy \{\n {4}default 0;\n/m, (m) => `${m}    127.0.0.1 1;\n    ::1 1;\n`);
   assert.notEqual(out, t, 'the geo block of nginx.conf was found');
   return out;
 };
