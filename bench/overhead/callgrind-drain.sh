@@ -46,10 +46,13 @@ CONF
     const [port, n] = process.argv.slice(1).map(Number);
     const s = require("net").connect(port, "127.0.0.1"); let seen = 0; s.setEncoding("latin1");
     s.on("data", (d) => { seen += (d.match(/HTTP\/1\.1 /g) || []).length; if (seen >= n) s.end(); });
-    const reqs = []; for (let i = 0; i < n; i++) reqs.push(`GET /r HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 10.2.${i >> 8}.${i & 255}\r\n\r\n`);
+    const reqs = []; for (let i = 0; i < n; i++) reqs.push(`GET /r HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 10.${2 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}\r\n\r\n`);
     s.write(reqs.join(""));' "$port" "$N"
   sleep 1.2
-  [ "$dr" = 1 ] && curl -s -o /dev/null -H "X-Warden-Secret: $SECRET" "http://127.0.0.1:$iport/counters?v=2"
+  if [ "$dr" = 1 ]; then
+    curl -s -o "$R$rd/body" -H "X-Warden-Secret: $SECRET" "http://127.0.0.1:$iport/counters?v=2"
+    echo "raw-secret drain: $(wc -l < "$R$rd/body") lines, $(wc -c < "$R$rd/body") bytes" >&2
+  fi
   if [ "$dr" = 2 ]; then
     local auth
     auth=$(node -e '
