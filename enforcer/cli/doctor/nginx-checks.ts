@@ -34,7 +34,7 @@ export async function checkNginxEndpoint(config: Config): Promise<Finding[]> {
   return out;
 }
 
-interface StatusBody { protocol?: number; ipv6_prefix?: number; secret?: boolean }
+interface StatusBody { protocol?: number; auth?: number; ipv6_prefix?: number; secret?: boolean }
 
 /** The njs module's protocol version, its IPv6 prefix against `detection.ipv6_prefix`, and the warden secret. */
 async function checkProtocol(config: Config, base: string, st: StatusBody): Promise<Finding[]> {
@@ -45,7 +45,12 @@ async function checkProtocol(config: Config, base: string, st: StatusBody): Prom
       fix: upgrade, see: 'upgrading' });
     return out;
   }
-  out.push({ level: 'ok', what: 'njs module version', detail: 'counters protocol 2' });
+  if (st.auth !== 1) {
+    out.push({ level: 'fail', what: 'njs module version', detail: 'nginx runs an njs module of counters protocol 2 from before signed ' +
+      'requests: it takes only the raw secret, which this daemon no longer sends, so it reads nothing from nginx', fix: upgrade, see: 'upgrading' });
+    return out;
+  }
+  out.push({ level: 'ok', what: 'njs module version', detail: 'counters protocol 2, signed requests' });
   const want = config.detection.ipv6_prefix;
   if (st.ipv6_prefix !== want) {
     out.push({ level: 'fail', what: 'IPv6 prefix', detail: `nginx counts IPv6 clients per /${st.ipv6_prefix} but detection.ipv6_prefix is ${want}`,
