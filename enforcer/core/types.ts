@@ -28,20 +28,6 @@ export interface SecondBucket {
   ips: Record<string, Counts>;
 }
 
-/** The counters endpoint's JSON body, as sent by njs (`GET /counters` on the internal listener). */
-export interface CounterBatch {
-  /** Protocol version, 1. */
-  v: number;
-  /** nginx's clock when it answered, epoch seconds with fraction. */
-  now: number;
-  /** Completed buckets, oldest first: `g` global counts, `ip` per-IP counts. */
-  buckets: Array<{ t: number; g: Counts; ip: Record<string, Counts> }>;
-  /** Requests that could not be counted since the previous drain (full zone, bad address, exception). */
-  dropped: number;
-  /** True when the answer was cut at its size limit: poll again at once. */
-  more?: boolean;
-}
-
 /** Where the baseline in force came from. */
 export type BaselineSource = 'hour_slot' | 'rolling' | 'floor';
 
