@@ -6,6 +6,7 @@ import { $, button, el, fragment, keyCell, setText } from './dom.js';
 import { drawRateChart, pushPoint, setZscore } from './charts.js';
 import { fmtBytes, fmtDur, fmtRate } from './format.js';
 import { renderRules } from './rules-view.js';
+import { renderAlertRules } from './rule-alerts.js';
 import { renderFleet } from './fleet-nodes.js';
 
 type Status = StatusResponse;
@@ -72,7 +73,8 @@ function render(s: Status): void {
   setText('updated', new Date().toLocaleTimeString());
   renderBans(s);
   renderTop(s);
-  renderRules(s.rules);
+  renderRules(s.rules, s.banRules);
+  renderAlertRules(s.banRules);
   renderFleet(s.fleet);
   pushPoint(s.now, s.globalRate, s.baseline.mean, s.baseline.stddev);
   drawRateChart();
