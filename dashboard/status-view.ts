@@ -50,7 +50,9 @@ function render(s: Status): void {
   setText('baseline-mean', `${fmtRate(s.baseline.mean)} ± ${fmtRate(s.baseline.stddev)}`);
   const src = s.baseline.source === 'hour_slot' ? `hour slot ${s.baseline.hour ?? ''}h UTC` : s.baseline.source;
   setText('baseline-src', `${src} · ${s.baseline.samples} samples`);
-  setText('ban-rate', `${fmtRate(s.banRate)} req/s`);
+  // No rate rule in mode ban (all in mode alert or off): the engine's rate is Infinity, which JSON carries as null.
+  const banRate = s.banRate as number | null;
+  setText('ban-rate', banRate === null || !Number.isFinite(banRate) ? 'none' : `${fmtRate(banRate)} req/s`);
   setText('thresholds', `z > ${s.thresholds.zscore} or ×${s.thresholds.multiplier} mean${s.thresholds.maxIpRate > 0 ? ` or > ${s.thresholds.maxIpRate} req/s` : ''}`);
   setText('ban-count', String(s.activeBanCount));
   setText('active-ips', `${s.activeIps} active IPs`);
