@@ -588,6 +588,9 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       const lists: HeavyClient[][] = [[], [], []];
       const keys: Array<(c: HeavyClient) => number> = [(c) => c.rate, (c) => c.rate10m, (c) => c.rate1h];
       const limit = k > 0 ? windows.limit : 0;
+      // The long windows count whole minutes: the current one (so far) and the 9 or 59 before it.
+      const span10m = 540 + (at % 60);
+      const span1h = 3540 + (at % 60);
       for (let slot = 0; slot < limit; slot++) {
         const ip = windows.keyAt(slot);
         if (ip === undefined) continue;
@@ -597,9 +600,9 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
         let c: HeavyClient | null = null;
         for (let i = 0; i < 3; i++) {
           const list = lists[i];
-          const v = i === 0 ? main / W : i === 1 ? windows.tenMinutes(slot, at) / 600 : hour / 3600;
+          const v = i === 0 ? main / W : i === 1 ? windows.tenMinutes(slot, at) / span10m : hour / span1h;
           if (v <= 0 || (list.length === k && v <= keys[i](list[k - 1]))) continue;
-          c ??= { ip, rate: main / W, rate10m: windows.tenMinutes(slot, at) / 600, rate1h: hour / 3600, allowed: false };
+          c ??= { ip, rate: main / W, rate10m: windows.tenMinutes(slot, at) / span10m, rate1h: hour / span1h, allowed: false };
           let j = list.length;
           while (j > 0 && keys[i](list[j - 1]) < v) j--;
           list.splice(j, 0, c);

@@ -203,7 +203,7 @@ export interface HeavyClient {
   ip: string;
   /** Requests per second over the main window (detection.window). */
   rate: number;
-  /** Average requests per second over the last 10 minutes and the last hour. */
+  /** Average requests per second over the last 10 minutes and the last hour (whole minutes plus the current one). */
   rate10m: number;
   rate1h: number;
   /** True when the allow-list covers it (never banned). */
