@@ -1,6 +1,6 @@
 // The daemon's face to the API: status, manual ban/unban, history, baseline and allow-list, on top of the running parts.
 import type { Config } from '../config/schema.js';
-import type { BanDecision, Clock, Decision } from '../core/types.js';
+import type { BanDecision, Clock, Decision, HeavyClients } from '../core/types.js';
 import { allowEntries, runtimeAllowEntry, selfEntries } from '../core/allow-list.js';
 import type { Engine } from '../core/engine.js';
 import type { FirewallBackend } from '../adapters/firewall/port.js';
@@ -105,6 +105,7 @@ export function createWardenService(p: DaemonParts): WardenService {
       p.log.error(`taking back bans that were not stored failed: ${(err as Error).message}`);
     }
   };
+  let heavyCache: { at: number; n: number; value: HeavyClients } | null = null;
   const guardAudit = (fn: () => void) => {
     try {
       fn();
@@ -241,7 +242,13 @@ export function createWardenService(p: DaemonParts): WardenService {
       return { ok: true };
     },
     ruleAlerts: (filter: RuleAlertFilter) => p.store.ruleAlerts(filter),
-    heavyClients: (n: number) => p.engine.heaviest(nowSec(), n),
+    heavyClients(n: number) {
+      // One walk over every client per second and size at most, whatever the number of open dashboards.
+      const now = nowSec();
+      if (heavyCache && heavyCache.at === now && heavyCache.n === n) return heavyCache.value;
+      heavyCache = { at: now, n, value: p.engine.heaviest(now, n) };
+      return heavyCache.value;
+    },
     storageHealth: () => p.storage(),
     getMeta: (key) => p.store.getMeta(key),
     setMeta: (key, value) => p.store.setMeta(key, value),
