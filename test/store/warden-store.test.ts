@@ -318,7 +318,7 @@ test('prune: old ended bans go; permanent, active and within-offence-memory bans
   assert.deepEqual(r, { bans: 1, baselines: 1, alerts: 1, offences: 1, ruleAlerts: 0 });
   assert.deepEqual(s.history({ sort: 'ip', order: 'asc' }).rows.map((b) => b.ip), ['192.0.2.2', '192.0.2.3', '192.0.2.4', '192.0.2.5']);
   assert.deepEqual(s.offences(0).map((o) => o.ip), ['192.0.2.2']);
-  assert.deepEqual(s.prune(now, retention, memory), { bans: 0, baselines: 0, alerts: 0, offences: 0 }, 'idempotent');
+  assert.deepEqual(s.prune(now, retention, memory), { bans: 0, baselines: 0, alerts: 0, offences: 0, ruleAlerts: 0 }, 'idempotent');
   assert.equal(s.bansTotalByRule().zscore, 5, 'the ever-total counter is not lowered by pruning');
 });
 
