@@ -3,7 +3,7 @@
 // older than this daemon, read correctly with a warning that says how to upgrade.
 import type { CounterBatch, Counts, SecondBucket } from '../core/types.js';
 import { clientKey } from '../net/client-key.js';
-import { decodeCounters } from './counters-text.js';
+import { CountersDecoder } from './counters-text.js';
 
 /** What one poll brought back. */
 export interface PollResult {
@@ -98,6 +98,8 @@ export function createPoller(opts: PollerOptions): () => Promise<PollResult> {
   const maxFollowUps = opts.maxFollowUps ?? 20;
   const prefix = opts.ipv6Prefix ?? 64;
   const noticed = new Map<string, number>();
+  // Kept from poll to poll: clients seen before are found from the answer's text, without new strings.
+  const decoder = new CountersDecoder();
   const notice = (msg: string) => {
     const now = Date.now();
     const last = noticed.get(msg);
@@ -136,7 +138,7 @@ export function createPoller(opts: PollerOptions): () => Promise<PollResult> {
     if (text.startsWith('warden-counters ')) {
       let d;
       try {
-        d = decodeCounters(text);
+        d = decoder.decode(text);
       } catch (err) {
         throw new PollError(`nginx counters endpoint ${base}/counters: ${(err as Error).message}`, { cause: err });
       }
