@@ -74,6 +74,8 @@ export class CountersDecoder {
   private stamp = new Int32Array(1024);
   private rowOf = new Int32Array(1024);
   private gen = 0;
+  /** Rows of the largest second of the previous answer. */
+  private largest = 0;
 
   constructor(table = new KeyTable()) {
     this.table = table;
@@ -102,6 +104,9 @@ export class CountersDecoder {
     const building: Building[] = [];
     let dropped = dropped0;
     let requests = 0;
+    // Columns sized for the largest second of the previous answer (no regrowth in a steady flood).
+    const cap = Math.max(256, this.largest);
+    this.largest = 0;
     const bucketOf = (tag: string): Building | null => {
       const idx = TAG_INDEX[tag];
       if (idx === undefined) return null;
@@ -110,7 +115,7 @@ export class CountersDecoder {
         const age = (curIdx - idx + 64) % 64;
         const t = nowSec - (age === 0 ? 64 : age);
         b = {
-          t, global: [0, 0, 0, 0, 0], n: 0, keys: [], ids: new Int32Array(256), counts: new Float64Array(256 * FIELDS),
+          t, global: [0, 0, 0, 0, 0], n: 0, keys: [], ids: new Int32Array(cap), counts: new Float64Array(cap * FIELDS),
           sigIds: [], sigKeys: [], sigValues: [], columns: true,
         };
         byTag[idx] = b;
@@ -307,6 +312,7 @@ export class CountersDecoder {
       b.counts[r + 3] += auth;
       b.counts[r + 4] += probe;
     }
+    if (b.n > this.largest) this.largest = b.n;
     return columnBucket(b);
   }
 }
