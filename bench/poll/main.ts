@@ -4,7 +4,8 @@
 // (auth failures / probes). Each answer is written as bytes and turned into text as the HTTP client does (one flat
 // string, no per-line garbage of the bench's own), outside the timed phases.
 // Usage: npm run bench -- poll   (POLL_IPS changes the number of addresses; POLL_DIST=/path/to/dist runs another build's
-// decoder and engine, e.g. the main branch's, for a before/after on the same machine in the same minute)
+// decoder and engine, e.g. the main branch's, for a before/after on the same machine in the same minute;
+// `node --expose-gc dist/bench/poll/main.js` reads memory after a full collection)
 import { resolve } from 'node:path';
 
 type CountersModule = typeof import('../../enforcer/adapters/counters-text.js');
@@ -66,6 +67,8 @@ const after = (xs: number[]) => xs.slice(61).sort((x, y) => x - y);
 const med = (xs: number[]) => after(xs)[Math.floor(after(xs).length / 2)];
 const min = (xs: number[]) => after(xs)[0];
 const total = phases.reduce((s, p) => s + med(wall[p]), 0);
+// With --expose-gc, memory is read after a full collection (what the windows hold, not the last polls' garbage).
+(globalThis as { gc?: () => void }).gc?.();
 const mem = process.memoryUsage();
 console.log(`poll path with ${ips} distinct addresses in one second (median of 10 polls after the window filled)` +
   `${dist ? ` [${dist}]` : ''}:`);
