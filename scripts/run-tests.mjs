@@ -1,15 +1,18 @@
 // Runs every built test file (dist/test/**/*.test.js) with node's test runner, one file at a time:
 // many tests start real nginx, daemons or network namespaces and should not compete for 2 cores.
-// Then the engine matrix (test/harness/engines.ts): the njs tests (test/njs/) that start an nginx and the end-to-end
-// counting test (test/e2e/flood-ban) run again on every other njs version and engine users have (njs 0.8; njs 1.0 with the njs
-// engine and with QuickJS), each pass with WARDEN_TEST_ENGINE set; an engine that cannot be had here makes that pass's
-// tests skip by name, with the command that gets it.
+// Beside that main pass, in a second lane, the engine matrix (test/harness/engines.ts): the njs tests (test/njs/) that
+// start an nginx and the end-to-end counting test (test/e2e/flood-ban) run again on every other njs version and engine
+// users have (njs 0.8; njs 1.0 with the njs engine and with QuickJS), each pass with WARDEN_TEST_ENGINE set, its output
+// printed after the main pass's; an engine that cannot be had here makes that pass's tests skip by name, with the
+// command that gets it.
 // Usage: node scripts/run-tests.mjs [substring...]  (filters test files by path)
 //   WARDEN_TEST_ENGINES=sid-qjs,trixie-njs  only these matrix passes (`none`: no matrix pass)
 //   WARDEN_TEST_ENGINE=sid-qjs              every file once, on that engine only (no matrix)
+//   WARDEN_TEST_LANES=1                     the matrix after the main pass instead of beside it
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, dirname, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { Buffer } from 'node:buffer';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,24 +40,43 @@ if (process.getuid && process.getuid() !== 0) {
   console.log('run-tests: not root: tests that need network namespaces or firewalls will report themselves as skipped');
 }
 
-/** Runs `list` with node --test; returns its exit status. */
-function run(list, env) {
-  const res = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=240000', ...list], {
-    cwd: root, stdio: 'inherit', env: { ...process.env, WARDEN_ROOT: root, ...env },
+/**
+ * Runs `list` with node --test; resolves to its exit status. With `capture`, its output is kept (and returned) instead
+ * of printed, so that a second lane's TAP does not interleave with the first one's.
+ */
+function run(list, env, capture = false) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=240000', ...list], {
+      cwd: root, stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit', env: { ...process.env, WARDEN_ROOT: root, ...env },
+    });
+    const out = [];
+    if (capture) {
+      child.stdout.on('data', (b) => out.push(b));
+      child.stderr.on('data', (b) => out.push(b));
+    }
+    child.on('error', (err) => resolve({ status: 1, output: `run-tests: ${err.message}\n` }));
+    child.on('close', (code) => resolve({ status: code ?? 1, output: Buffer.concat(out).toString('utf8') }));
   });
-  return res.status ?? 1;
 }
 
 const results = [];
 const started = Date.now();
-results.push({ what: process.env.WARDEN_TEST_ENGINE ? `every test on ${process.env.WARDEN_TEST_ENGINE}` : 'every test (default nginx)',
-  status: run(files, {}) });
+const mainWhat = process.env.WARDEN_TEST_ENGINE ? `every test on ${process.env.WARDEN_TEST_ENGINE}` : 'every test (default nginx)';
 
 // Only the ones that start an nginx (a pure-Node test under njs/ gains nothing from another engine).
 const matrixFiles = files.filter((f) => MATRIX.some((m) => relative(dir, f).startsWith(m)))
   .filter((f) => /\b(withNginx|startNginx)\(/.test(readFileSync(f, 'utf8')));
 const chosen = (process.env.WARDEN_TEST_ENGINES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-if (!process.env.WARDEN_TEST_ENGINE && matrixFiles.length > 0 && !chosen.includes('none')) {
+// The engine matrix runs in a second lane beside the main pass (its output printed after the main pass's), unless
+// WARDEN_TEST_LANES=1: one lane, one file at a time, as before.
+const lanes = process.env.WARDEN_TEST_LANES === '1' ? 1 : 2;
+
+/** The matrix passes, one after the other; returns their results and (in a second lane) their output. */
+async function matrixLane(capture) {
+  const out = [];
+  const say = (line) => (capture ? out.push(`${line}\n`) : console.log(line));
+  if (process.env.WARDEN_TEST_ENGINE || matrixFiles.length === 0 || chosen.includes('none')) return { results: out, text: '' };
+  const passes = [];
   const { ENGINE_MATRIX, findEngine, engineRoot } = await import(pathToFileURL(join(dir, 'harness/engines.js')).href);
   const { locateNginx } = await import(pathToFileURL(join(root, 'dist/enforcer/nginx/locate.js')).href);
   const cache = join(root, '.cache');
@@ -63,16 +85,29 @@ if (!process.env.WARDEN_TEST_ENGINE && matrixFiles.length > 0 && !chosen.include
     if (chosen.length && !chosen.includes(spec.id)) continue;
     // The default run above used this engine already (njs engine in the same root).
     if (typeof def !== 'string' && spec.engine === 'njs' && def.root === engineRoot(cache, spec.suite)) {
-      console.log(`\nrun-tests: engine ${spec.id} (${spec.users}) is the default nginx: covered by the run above`);
+      say(`\nrun-tests: engine ${spec.id} (${spec.users}) is the default nginx: covered by the main pass`);
       continue;
     }
     const e = findEngine(spec.id, cache);
     const label = typeof e === 'string' ? `${spec.id}: not available here (its tests skip, saying why)` : `${spec.id}: ${e.label}`;
-    console.log(`\nrun-tests: engine matrix: ${matrixFiles.length} njs/counting test files on ${label}`);
+    say(`\nrun-tests: engine matrix: ${matrixFiles.length} njs/counting test files on ${label}`);
     // An engine found missing here is not looked for (or built) again by every test file: they skip with this reason.
     const env = { WARDEN_TEST_ENGINE: spec.id, ...(typeof e === 'string' ? { WARDEN_TEST_ENGINE_MISSING: e } : {}) };
-    results.push({ what: `engine ${label}`, status: run(matrixFiles, env) });
+    const r = await run(matrixFiles, env, capture);
+    if (capture) out.push(r.output);
+    passes.push({ what: `engine ${label}`, status: r.status });
   }
+  return { results: passes, text: out.join('') };
+}
+
+if (lanes === 2) {
+  const [main, matrix] = await Promise.all([run(files, {}), matrixLane(true)]);
+  results.push({ what: mainWhat, status: main.status });
+  if (matrix.text) console.log(`\nrun-tests: the engine matrix ran beside the main pass; its output:\n${matrix.text}`);
+  for (const r of matrix.results) results.push(r);
+} else {
+  results.push({ what: mainWhat, status: (await run(files, {})).status });
+  for (const r of (await matrixLane(false)).results) results.push(r);
 }
 console.log(`\nrun-tests: ${Math.round((Date.now() - started) / 1000)} s`);
 for (const r of results) console.log(`run-tests: ${r.status === 0 ? 'pass' : `FAIL (exit ${r.status})`}: ${r.what}`);

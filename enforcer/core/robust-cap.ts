@@ -1,7 +1,7 @@
 // The poisoning guard of the baseline: the highest per-second global count that is still "normal" traffic, from the
 // median and MAD of recent seconds. Seconds above it (a spray from thousands of addresses, a flood, a flash crowd)
 // are learned at the cap, so a surge cannot teach the baseline that surges are normal.
-import { MAD_TO_SIGMA } from './population-stats.js';
+import { MAD_TO_SIGMA } from './rules/stats.js';
 
 /** How the cap is set. */
 export interface RobustCapOptions {

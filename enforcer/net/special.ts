@@ -4,11 +4,14 @@ import { ipToBytes } from './ip.js';
 import { parseCidr } from './cidr.js';
 
 /**
- * Why `ip` can never be a client's address, or null when it can (private and documentation ranges can).
+ * Why `ip` can never be a client's address, or null when it can (private and documentation ranges can). A network
+ * (`224.0.0.0/16`) is judged by its base address: a ban network is never wider than /16 or /32 (MIN_BAN_PREFIX), so
+ * it lies wholly inside or wholly outside each of these ranges (all /8 or wider, and 255.255.255.255 inside 240/4).
  * @example specialAddressReason('224.0.0.1') // 'it is a multicast address'; specialAddressReason('10.0.0.1') === null
  */
 export function specialAddressReason(ip: string): string | null {
-  const b = ipToBytes(ip);
+  const slash = ip.indexOf('/');
+  const b = ipToBytes(slash < 0 ? ip : ip.slice(0, slash));
   if (!b) return null;
   let mapped = b[10] === 0xff && b[11] === 0xff;
   for (let i = 0; i < 10 && mapped; i++) if (b[i] !== 0) mapped = false;

@@ -26,6 +26,9 @@ const SPECIAL: Array<[string, RegExp]> = [
   ['0.0.0.0', /unspecified|this network/], ['0.1.2.3', /this network/], ['::', /unspecified/],
   ['255.255.255.255', /broadcast/], ['224.0.0.1', /multicast/], ['239.255.255.250', /multicast/], ['ff02::1', /multicast/],
   ['240.0.0.1', /reserved/], ['::ffff:0.0.0.0', /unspecified|this network/], ['::ffff:224.0.0.5', /multicast/],
+  // Networks are judged by their base address (a ban network is /16 or /32 at the widest).
+  ['224.0.0.0/16', /multicast/], ['239.255.0.0/24', /multicast/], ['240.1.0.0/16', /reserved/], ['ff02::/32', /multicast/],
+  ['0.0.0.0/16', /unspecified|this network/],
 ];
 
 test('bans of unspecified, broadcast, multicast and reserved addresses are refused with the reason', async (t) => {

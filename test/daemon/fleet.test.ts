@@ -96,8 +96,16 @@ test('three nodes: an attacker under each node\'s limit but over the fleet\'s is
   for (const d of daemons) assert.equal(d.store.history({ ip: '192.0.2.99' }).rows[0]?.unban_reason, 'manual');
   assert.equal(await client.hexists(keys.bans, '192.0.2.99'), 0);
 
-  // Forged decisions written straight into Valkey: a network, an allow-listed address, garbage. Every node refuses
-  // and audits each one; nothing is enforced.
+  // A network ban (an IPv6 client's /64) goes through the fleet like an address, recorded as the CIDR everywhere.
+  const net = '2001:db8:77:1::/64';
+  assert.equal((await daemons[0].service.ban('2001:DB8:77:1::5/64', 600, 'operator', 'cli')).ok, true);
+  assert.ok(await waitFor(() => daemons.every((d) => d.engine.isBanned(net)), 3000, 10), 'the /64 ban is not on every node');
+  for (const d of daemons) assert.equal(d.store.history({ ip: net }).rows[0]?.ip, net);
+  assert.equal((await daemons[1].service.unban(net, 'cli')).ok, true);
+  assert.ok(await waitFor(() => daemons.every((d) => !d.engine.isBanned(net)), 3000, 10), 'the /64 unban is not on every node');
+
+  // Forged decisions written straight into Valkey: every address, an allow-listed address, garbage, a network over
+  // the allow-list. Every node refuses and audits each one; nothing is enforced.
   const forged = (ip: string, id: string) => JSON.stringify({ v: 1, id, kind: 'ban', ip, at: Math.floor(Date.now() / 1000),
     until: null, step: 1, rule: 'manual', rate: 0, errorRate: 0, z: 0, src: 'manual', node: 'evil', mode: 'manual', ep: 0,
     bl: { mean: 1, stddev: 1, errorMean: 0, source: 'floor' } });
@@ -105,18 +113,21 @@ test('three nodes: an attacker under each node\'s limit but over the fleet\'s is
   await client.xadd(keys.stream, '*', 'd', forged('::/0', 'forged-2'));
   await client.xadd(keys.stream, '*', 'd', forged('198.51.100.7', 'forged-3'));
   await client.xadd(keys.stream, '*', 'd', '{"v":1,"kind":"ban","ip":"nonsense"');
+  await client.xadd(keys.stream, '*', 'd', forged('198.51.0.0/16', 'forged-5'));
   const audits = () => daemons.map((d) => readFileSync(d.config.storage.audit_log, 'utf8'));
-  assert.ok(await waitFor(() => audits().every((a) => (a.match(/fleet decision refused/g) ?? []).length >= 4), 3000, 20),
-    `not every node audited 4 refusals:\n${audits().join('\n---\n')}`);
+  assert.ok(await waitFor(() => audits().every((a) => (a.match(/fleet decision refused/g) ?? []).length >= 5), 3000, 20),
+    `not every node audited 5 refusals:\n${audits().join('\n---\n')}`);
   for (const a of audits()) {
-    assert.match(a, /ip `0\.0\.0\.0\/0` is a network, not one address: \{"v":1,"id":"forged-1"/);
-    assert.match(a, /ip `::\/0` is a network, not one address: \{"v":1,"id":"forged-2"/);
+    assert.match(a, /ip `0\.0\.0\.0\/0` is too wide a network \(refusing to ban 0\.0\.0\.0\/0: an IPv4 prefix must be \/16 or longer\): \{"v":1,"id":"forged-1"/);
+    assert.match(a, /ip `::\/0` is too wide a network \(refusing to ban ::\/0: an IPv6 prefix must be \/32 or longer\): \{"v":1,"id":"forged-2"/);
     assert.match(a, /ip `198\.51\.100\.7` is on this node's allow-list .*"id":"forged-3"/);
     assert.match(a, /not JSON/);
+    assert.match(a, /network `198\.51\.0\.0\/16` holds an address of this node's allow-list .*"id":"forged-5"/);
   }
   for (const d of daemons) {
     assert.equal(d.engine.isBanned('198.51.100.7'), false);
-    assert.equal(d.fleet!.view().refused, 4);
+    assert.equal(d.engine.isBanned('198.51.0.0/16'), false);
+    assert.equal(d.fleet!.view().refused, 5);
   }
 
   // Operators' views: GET /api/v1/fleet, /metrics per node and fleet totals, doctor's fleet check.
@@ -133,7 +144,7 @@ test('three nodes: an attacker under each node\'s limit but over the fleet\'s is
   assert.match(metrics, /^warden_fleet_connected\{node="a"\} 1$/m);
   assert.match(metrics, /^warden_fleet_nodes 3$/m);
   assert.match(metrics, /^warden_fleet_node_requests_per_second\{node="c"\} /m);
-  assert.match(metrics, /^warden_fleet_decisions_total\{node="a",outcome="refused"\} 4$/m);
+  assert.match(metrics, /^warden_fleet_decisions_total\{node="a",outcome="refused"\} 5$/m);
   const findings = await checkFleet(d0.config);
   assert.deepEqual(findings.map((x) => `${x.level} ${x.what}`), ['ok fleet', 'ok fleet clock', 'ok fleet decider', 'ok fleet node']);
   assert.match(findings[2].detail, new RegExp(`^${deciding} decides`));

@@ -2,7 +2,9 @@
 // decisions, and checking every one a node receives before it is enforced (docs/fleet.md, "Safety").
 import type { Baseline, BanDecision, Rule, UnbanDecision } from '../types.js';
 import { isBanRule } from '../rules/registry.js';
-import { normaliseIp, isLoopback } from '../../net/ip.js';
+import { isLoopback } from '../../net/ip.js';
+import { banKeyProblem, normaliseBanKey } from '../../net/cidr.js';
+import { specialAddressReason } from '../../net/special.js';
 
 /** How a decision came to be: the decider on the fleet's sums, one node alone (Valkey unreachable), an operator. */
 export type FleetMode = 'fleet' | 'local' | 'manual' | 'reseed';
@@ -103,10 +105,11 @@ const isNum = (x: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): x is number 
   typeof x === 'number' && Number.isFinite(x) && x >= min && x <= max;
 
 /**
- * Parses and checks one received decision: syntax and ranges, one single address (never a network such as
- * `0.0.0.0/0` or `::/0`, never an unspecified, loopback or this host's address), and for a ban, not on this node's
- * own allow-list (`isAllowed` covers the configured, API-added and own addresses). Returns the canonical decision.
- * @example checkWire('{"v":1,"kind":"ban","ip":"0.0.0.0/0",...}', allowed) // { ok: false, reason: 'ip `0.0.0.0/0` is a network, not one address', ... }
+ * Parses and checks one received decision: syntax and ranges, an address or a network no wider than any ban may be
+ * (an IPv6 client's `/64`; never `0.0.0.0/0` or `::/0`, never an unspecified, multicast, loopback or this host's
+ * address), and for a ban, not on this node's own allow-list nor a network holding an address of it (`isAllowed`
+ * covers the configured, API-added and own addresses). Returns the canonical decision.
+ * @example checkWire('{"v":1,"kind":"ban","ip":"0.0.0.0/0",...}', allowed) // { ok: false, reason: 'ip `0.0.0.0/0` is too wide a network (...)', ... }
  */
 export function checkWire(text: string, isAllowed: (ip: string) => boolean): { ok: true; decision: WireDecision } | Refusal {
   const raw = text.length > 200 ? `${text.slice(0, 197)}...` : text;
@@ -129,16 +132,24 @@ export function checkWire(text: string, isAllowed: (ip: string) => boolean): { o
   if (!isNum(o.at, 1, MAX_TIME)) return refuse('bad or missing at');
   if (typeof o.ip !== 'string') return refuse('bad or missing ip');
   const shown = o.ip.slice(0, 64);
-  if (o.ip.includes('/')) return refuse(`ip \`${shown}\` is a network, not one address`);
-  const ip = normaliseIp(o.ip);
-  if (ip === null) return refuse(`ip \`${shown}\` is not an IP address`);
-  if (ip === '0.0.0.0' || ip === '::' || ip === '255.255.255.255') return refuse(`ip \`${ip}\` is not a client address`);
+  // An address, or a network no wider than a ban may be (an IPv6 client's /64, an operator's /24): never 0.0.0.0/0.
+  const ip = normaliseBanKey(o.ip);
+  if (ip === null) return refuse(`ip \`${shown}\` is not an IP address or network`);
+  const wide = banKeyProblem(ip);
+  if (wide) return refuse(`ip \`${ip}\` is too wide a network (${wide})`);
+  const special = specialAddressReason(ip);
+  if (special) return refuse(`ip \`${ip}\` is not a client address (${special})`);
   if (o.kind === 'unban') {
     if (typeof o.reason !== 'string' || !UNBAN_REASONS.includes(o.reason)) return refuse('bad or missing reason');
     return { ok: true, decision: { v: 1, id: o.id, kind: 'unban', ip, at: o.at, reason: o.reason as WireUnban['reason'], node: o.node, mode: o.mode as FleetMode, ep: o.ep } };
   }
-  if (isLoopback(ip)) return refuse(`ip \`${ip}\` is loopback`);
-  if (isAllowed(ip)) return refuse(`ip \`${ip}\` is on this node's allow-list (or is this node's own address)`);
+  const net = ip.indexOf('/') >= 0;
+  if (!net && isLoopback(ip)) return refuse(`ip \`${ip}\` is loopback`);
+  // For a network, isAllowed is true when it holds any allow-listed or own address (loopback included).
+  if (isAllowed(ip)) {
+    return refuse(net ? `network \`${ip}\` holds an address of this node's allow-list (or this node's own address)`
+      : `ip \`${ip}\` is on this node's allow-list (or is this node's own address)`);
+  }
   if (!(o.until === null || isNum(o.until, 0, MAX_TIME))) return refuse('bad until');
   if (o.until !== null && (o.until as number) <= o.at) return refuse('until is not after at');
   if (!isNum(o.step, 1, 1_000_000) || !Number.isInteger(o.step)) return refuse('bad step');

@@ -15,3 +15,6 @@ export function zOf(rate: number, b: Pick<Baseline, 'mean' | 'stddev'>): number 
 export function below(x: number): number {
   return x * (1 - 1e-9);
 }
+
+/** The scale factor that turns a MAD into a normal distribution's standard deviation. */
+export const MAD_TO_SIGMA = 1.4826;

@@ -25,11 +25,26 @@ test('a decision made by a node passes the checks and comes back as the same ban
   assert.equal(d.rule, 'ceiling');
 });
 
-test('refused: networks, unspecified, loopback, allow-listed, bad syntax and ranges', () => {
+test('a network ban (an IPv6 client\'s /64, an operator\'s /24) passes in canonical form', () => {
+  for (const [ip, want] of [['2001:DB8:1:2::9/64', '2001:db8:1:2::/64'], ['203.0.113.7/24', '203.0.113.0/24'], ['2001:db8::/32', '2001:db8::/32']]) {
+    const c = checkWire(text({ ip }), allowed);
+    assert.ok(c.ok, JSON.stringify(c));
+    if (c.ok) assert.equal(c.decision.ip, want);
+  }
+});
+
+test('refused: wide networks, networks holding an allow-listed address, unspecified, loopback, allow-listed, bad syntax and ranges', () => {
   const cases: Array<[string, RegExp]> = [
-    [text({ ip: '0.0.0.0/0' }), /is a network, not one address/],
-    [text({ ip: '::/0' }), /is a network/],
-    [text({ ip: '203.0.113.0/24' }), /is a network/],
+    [text({ ip: '0.0.0.0/0' }), /`0\.0\.0\.0\/0` is too wide a network/],
+    [text({ ip: '::/0' }), /`::\/0` is too wide a network/],
+    [text({ ip: '10.0.0.0/8' }), /too wide a network/],
+    [text({ ip: '2001::/16' }), /too wide a network/],
+    [text({ ip: '198.51.0.0/16' }), /network `198\.51\.0\.0\/16` holds an address of this node's allow-list/],
+    [text({ ip: '192.0.2.0/24' }), /holds an address of this node's allow-list/],
+    [text({ ip: '127.0.0.0/16' }), /holds an address of this node's allow-list/],
+    [text({ ip: '::/64' }), /holds an address of this node's allow-list|not a client address/],
+    [text({ ip: '224.0.0.0/16' }), /not a client address \(it is a multicast/],
+    [text({ ip: '203.0.113.0/33' }), /not an IP address/],
     [text({ ip: '0.0.0.0' }), /not a client address/],
     [text({ ip: '::' }), /not a client address/],
     [text({ ip: '127.0.0.1' }), /loopback|allow-list/],
