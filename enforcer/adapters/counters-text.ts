@@ -322,7 +322,7 @@ function badLine(text: string, p: number, e: number): Error {
   return new Error(`malformed counters line: ${JSON.stringify(text.slice(p, Math.min(e, p + 80)))}`);
 }
 
-/** Appends a row (counts zero) and returns the index of its first count. */
+/** Appends a row and returns the index of its first count (zero: the columns are only ever appended to, never reused). */
 function addRow(b: Building, id: number, key: string): number {
   const n = b.n;
   if (n === b.ids.length) {
@@ -335,10 +335,8 @@ function addRow(b: Building, id: number, key: string): number {
   }
   b.ids[n] = id;
   b.keys.push(key);
-  const r = n * FIELDS;
-  for (let f = 0; f < FIELDS; f++) b.counts[r + f] = 0;
   b.n = n + 1;
-  return r;
+  return n * FIELDS;
 }
 
 /** True for a key of decimal digits only (an array index as an object key). */
