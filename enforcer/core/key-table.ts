@@ -5,7 +5,7 @@
 // any other key (an IPv6 network, anything odd) through a Map. Pure: no I/O, no clock.
 
 /** Ids are handed out from 0; a table holding more than `limit` keys starts again at the next `trim`. */
-const DEFAULT_LIMIT = 1 << 19;
+const DEFAULT_LIMIT = 1 << 18;
 
 /**
  * The 32-bit number of the canonical dotted IPv4 address in `text` [from, to) (four decimal octets 0-255 without leading
