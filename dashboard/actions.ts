@@ -1,4 +1,5 @@
-// What an operator does from the dashboard: ban and unban; the views refresh after each change.
+// What an operator does from the dashboard: ban, unban, allow-list and remove; the views refresh after each change.
+import type { AllowAddResponse } from '../enforcer/api/types.js';
 import { api } from './api.js';
 import { banner } from './dom.js';
 
@@ -25,6 +26,28 @@ export async function ban(ip: string, duration: string, reason: string): Promise
   try {
     await api('POST', '/api/v1/bans', { ip, duration: duration || '1h', reason: reason || 'banned from the dashboard' });
     banner(`Banned ${ip}`, 'ok');
+    await afterChange();
+  } catch (err) {
+    banner((err as Error).message);
+  }
+}
+
+/** Adds an address or network to the runtime allow-list; its active ban, if any, is lifted at once. */
+export async function allow(cidr: string, note: string): Promise<void> {
+  try {
+    const r = await api<AllowAddResponse>('POST', '/api/v1/allow', { cidr, note });
+    banner(`Allow-listed ${r.cidr}${r.lifted.length ? ` and lifted the ban of ${r.lifted.join(', ')}` : ''}`, 'ok');
+    await afterChange();
+  } catch (err) {
+    banner((err as Error).message);
+  }
+}
+
+/** Removes a runtime allow-list entry. */
+export async function disallow(cidr: string): Promise<void> {
+  try {
+    await api('DELETE', `/api/v1/allow/${encodeURIComponent(cidr)}`);
+    banner(`Removed ${cidr} from the allow-list`, 'ok');
     await afterChange();
   } catch (err) {
     banner((err as Error).message);

@@ -1,12 +1,13 @@
-// The rules legend and the history filter's rule choices, both from the rule registry the daemon serves (status.rules).
+// The rules legend and the history filter's rule choices, both from the rule registry the daemon serves (status.rules,
+// status.banRules).
 import type { RuleInfo } from '../enforcer/api/types.js';
 import { $, el, fragment } from './dom.js';
 
 let shown = '';
 
 /** Draws the legend (every rule, its mode and settings in force) and the history rule choices; only when they changed. */
-export function renderRules(rules: RuleInfo[]): void {
-  const key = JSON.stringify(rules);
+export function renderRules(rules: RuleInfo[], banRules: string[]): void {
+  const key = JSON.stringify([rules, banRules]);
   if (key === shown) return;
   shown = key;
   $('rules-table').querySelector('tbody')!.replaceChildren(fragment(rules.map((r) => {
@@ -17,10 +18,10 @@ export function renderRules(rules: RuleInfo[]): void {
     tr.append(name, el('td', r.mode, `mode mode-${r.mode}`), el('td', r.summary), el('td', r.thresholds));
     return tr;
   })));
-  // A ban carries a client rule's name or `manual`.
+  // A ban carries the name of a client or prefix rule, or `manual`: the registry's list, as the API validates it.
   const select = $<HTMLSelectElement>('history-rule');
   const chosen = select.value;
-  const names = [...rules.filter((r) => r.scope === 'client').map((r) => r.name), 'manual'];
+  const names = banRules;
   const any = el('option', 'any rule');
   any.value = '';
   select.replaceChildren(any, fragment(names.map((n) => el('option', n))));

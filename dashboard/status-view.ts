@@ -6,6 +6,7 @@ import { $, button, el, fragment, keyCell, setText } from './dom.js';
 import { drawRateChart, pushPoint, setZscore } from './charts.js';
 import { fmtBytes, fmtDur, fmtRate } from './format.js';
 import { renderRules } from './rules-view.js';
+import { renderAlertRules } from './rule-alerts.js';
 import { renderFleet } from './fleet-nodes.js';
 
 type Status = StatusResponse;
@@ -49,7 +50,9 @@ function render(s: Status): void {
   setText('baseline-mean', `${fmtRate(s.baseline.mean)} ± ${fmtRate(s.baseline.stddev)}`);
   const src = s.baseline.source === 'hour_slot' ? `hour slot ${s.baseline.hour ?? ''}h UTC` : s.baseline.source;
   setText('baseline-src', `${src} · ${s.baseline.samples} samples`);
-  setText('ban-rate', `${fmtRate(s.banRate)} req/s`);
+  // No rate rule in mode ban (all in mode alert or off): the engine's rate is Infinity, which JSON carries as null.
+  const banRate = s.banRate as number | null;
+  setText('ban-rate', banRate === null || !Number.isFinite(banRate) ? 'none' : `${fmtRate(banRate)} req/s`);
   setText('thresholds', `z > ${s.thresholds.zscore} or ×${s.thresholds.multiplier} mean${s.thresholds.maxIpRate > 0 ? ` or > ${s.thresholds.maxIpRate} req/s` : ''}`);
   setText('ban-count', String(s.activeBanCount));
   setText('active-ips', `${s.activeIps} active IPs`);
@@ -72,7 +75,8 @@ function render(s: Status): void {
   setText('updated', new Date().toLocaleTimeString());
   renderBans(s);
   renderTop(s);
-  renderRules(s.rules);
+  renderRules(s.rules, s.banRules);
+  renderAlertRules(s.banRules);
   renderFleet(s.fleet);
   pushPoint(s.now, s.globalRate, s.baseline.mean, s.baseline.stddev);
   drawRateChart();

@@ -23,6 +23,8 @@ export interface AuditLog {
   spared(d: SparedDecision): void;
   /** `FAILURE | what | detail`. */
   failure(what: string, detail: string): void;
+  /** `ALLOW_ADD 203.0.113.9/32 | by=198.51.100.2 | note=sync client` or `ALLOW_REMOVE ...`: a runtime allow-list change. */
+  allowChange(op: 'add' | 'remove', cidr: string, actor: string, note?: string): void;
   /** Closes and reopens the file (after logrotate moved it). */
   reopen(): void;
   /** Closes the file; later writes reopen it. */
@@ -90,7 +92,7 @@ export function openAuditLog(path: string, deps: { clock: Clock; log: Pick<Logge
       write(`UNBAN ${oneLine(d.ip)} | reason=${d.reason}`);
     },
     ruleAlert(d) {
-      write(`ALERT ${d.ip} | ${condition(d)} | rate=${num2(d.rate)} | baseline=${num2(d.baseline.mean)} | mode=alert`);
+      write(`ALERT ${d.ip} | ${condition(d)} | rate=${num2(d.rate)} | baseline=${num2(d.baseline.mean)} | mode=${d.cause === 'learning' ? 'learning' : 'alert'}`);
     },
     globalAlert(d, threshold) {
       write(`GLOBAL_ALERT | ${condition(d, threshold)} | rate=${num2(d.rate)} | baseline=${num2(d.baseline.mean)}`);
@@ -104,6 +106,9 @@ export function openAuditLog(path: string, deps: { clock: Clock; log: Pick<Logge
     },
     failure(what, detail) {
       write(`FAILURE | ${oneLine(what)} | ${oneLine(detail)}`);
+    },
+    allowChange(op, cidr, actor, note) {
+      write(`ALLOW_${op === 'add' ? 'ADD' : 'REMOVE'} ${oneLine(cidr)} | by=${oneLine(actor || '-')}${note ? ` | note=${oneLine(note)}` : ''}`);
     },
     reopen() {
       closeQuietly();

@@ -1,5 +1,5 @@
 // The HTTP API and dashboard (Hono): JSON routes under /api/v1, login sessions, bearer tokens, CSRF, security headers.
-import type { StatusResponse } from './types.js';
+import type { AllowAddResponse, AllowListResponse, RuleAlertsResponse, StatusResponse } from './types.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -9,7 +9,9 @@ import { HTTPException } from 'hono/http-exception';
 import type { Clock } from '../core/types.js';
 import type { WardenService } from './service.js';
 import { createAuth, safeEqual, type AuthOptions, type Session } from './auth.js';
-import { allowBody, banBody, bulkBanBody, cidrField, firstError, historyQuery, unbanKeyField, loginBody, toHistoryFilter } from './validate.js';
+import {
+  alertsQuery, allowBody, banBody, bulkBanBody, cidrField, firstError, heavyQuery, historyQuery, unbanKeyField, loginBody, toHistoryFilter,
+} from './validate.js';
 import { metricsText } from './metrics-text.js';
 import { banRowsToCsv } from '../adapters/store/csv.js';
 import { HistoryFilterError } from '../adapters/store/errors.js';
@@ -299,26 +301,48 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
     return c.json({ minutes: service.baselineHistory(now - 86400), hourly: service.hourlySlots() });
   });
 
-  app.get('/api/v1/allowlist', (c) => c.json({ entries: service.allowlist() }));
+  // The allow-list: the config file's entries are the base; runtime entries (added here, by the dashboard's one click
+  // or `warden allow add`) add to it, survive restarts, and apply at once. `/allowlist` is the older name of `/allow`.
+  for (const path of ['/api/v1/allow', '/api/v1/allowlist']) {
+    app.get(path, (c) => c.json({ entries: service.allowlist() } satisfies AllowListResponse));
 
-  app.post('/api/v1/allowlist', async (c) => {
-    const b = await jsonBody(c);
-    if (!b.ok) return c.json({ error: b.error }, 400);
-    const p = allowBody.safeParse(b.value);
+    app.post(path, async (c) => {
+      const b = await jsonBody(c);
+      if (!b.ok) return c.json({ error: b.error }, 400);
+      const p = allowBody.safeParse(b.value);
+      if (!p.success) return c.json({ error: firstError(p.error) }, 400);
+      const r = await service.addAllow(p.data.cidr, p.data.note ?? '', c.get('actor'));
+      if (!r.ok) return c.json({ error: r.error }, r.status);
+      return c.json({ ok: true, cidr: r.cidr, lifted: r.lifted } satisfies AllowAddResponse, 201);
+    });
+
+    app.delete(`${path}/:cidr{.+}`, async (c) => {
+      const raw = pathParam(c, 'cidr');
+      if (!raw.ok) return c.json({ error: raw.error }, 400);
+      const p = cidrField('cidr').safeParse(raw.value);
+      if (!p.success) return c.json({ error: firstError(p.error) }, 400);
+      const r = await service.removeAllow(p.data, c.get('actor'));
+      if (!r.ok) return c.json({ error: r.error }, r.status);
+      return c.json({ ok: true });
+    });
+  }
+
+  // What rules in mode alert (and relative rules during the learning period) would have banned.
+  app.get('/api/v1/alerts', (c) => {
+    const p = alertsQuery.safeParse(c.req.query());
     if (!p.success) return c.json({ error: firstError(p.error) }, 400);
-    const r = await service.addAllow(p.data.cidr, p.data.note ?? '', c.get('actor'));
-    if (!r.ok) return c.json({ error: r.error }, r.status);
-    return c.json({ ok: true, cidr: p.data.cidr, ...(r.warning ? { warning: r.warning } : {}) }, 201);
+    const q = p.data;
+    const limit = q.limit ?? 100;
+    const offset = q.offset ?? 0;
+    const { rows, total } = service.ruleAlerts({ rule: q.rule, ip: q.ip, since: q.since, until: q.until, limit, offset });
+    return c.json({ rows, total, limit, offset } satisfies RuleAlertsResponse);
   });
 
-  app.delete('/api/v1/allowlist/:cidr{.+}', async (c) => {
-    const raw = pathParam(c, 'cidr');
-    if (!raw.ok) return c.json({ error: raw.error }, 400);
-    const p = cidrField('cidr').safeParse(raw.value);
+  // The heaviest clients by current rate, 10-minute and 1-hour volume (the dashboard's one-click allow-list).
+  app.get('/api/v1/clients/heavy', (c) => {
+    const p = heavyQuery.safeParse(c.req.query());
     if (!p.success) return c.json({ error: firstError(p.error) }, 400);
-    const r = await service.removeAllow(p.data, c.get('actor'));
-    if (!r.ok) return c.json({ error: r.error }, r.status);
-    return c.json({ ok: true });
+    return c.json(service.heavyClients(p.data.n ?? 10));
   });
 
   app.get('/metrics', (c) => c.body(metricsText(service.metrics()), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));

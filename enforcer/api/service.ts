@@ -1,8 +1,8 @@
 // The contract between the HTTP API and the daemon: everything the API reads or asks for goes through WardenService.
-import type { ActiveBan, EngineStatus } from '../core/types.js';
+import type { ActiveBan, EngineStatus, HeavyClients } from '../core/types.js';
 import type { AllowEntry } from '../core/allow-list.js';
 import type { RuleInfo } from '../core/rules/info.js';
-import type { BanRow, BaselineRow, HistoryFilter } from '../adapters/store/types.js';
+import type { BanRow, BaselineRow, HistoryFilter, RuleAlertFilter, RuleAlertRow } from '../adapters/store/types.js';
 
 /** Host figures sampled by the daemon. Memory in bytes, CPU in percent of all cores. */
 export interface HostView {
@@ -46,6 +46,8 @@ export interface StatusView extends EngineStatus {
   storage: StorageHealth;
   /** Fleet mode: this node and every node of the fleet (absent on a single host). */
   fleet?: FleetStatusView;
+  /** The rule names a ban can carry (the registry's client and prefix rules, then `manual`): the history filter's choices. */
+  banRules: string[];
 }
 
 /** One node of the fleet, from its heartbeat in Valkey. */
@@ -174,10 +176,18 @@ export interface WardenService {
   hourlySlots(): HourlySlotView[];
   /** Built-in, config-file and API-added allow-list entries. */
   allowlist(): AllowView[];
-  /** Adds an API allow-list entry (an address or CIDR); `warning` when it covers every address of a family. */
-  addAllow(cidr: string, note: string, actor: string): Promise<({ ok: true; warning?: string }) | ServiceError>;
-  /** Removes an API allow-list entry; 404 when there is none (config entries cannot be removed). */
+  /**
+   * Adds a runtime allow-list entry (an address, or a network no wider than /8 or /16 for IPv6: core/allow-list.ts),
+   * kept in the database: applied at once (the engine stops judging it, and its active bans are lifted, listed in
+   * `lifted`) and audited. 400 for a bad or too wide entry, 503 when it was not stored.
+   */
+  addAllow(cidr: string, note: string, actor: string): Promise<({ ok: true; cidr: string; lifted: string[] }) | ServiceError>;
+  /** Removes a runtime allow-list entry (audited); 404 when there is none (config entries cannot be removed). */
   removeAllow(cidr: string, actor: string): Promise<OkResult>;
+  /** Rule alerts (what rules in mode alert or learning would have banned), newest first, and the total matching. */
+  ruleAlerts(filter: RuleAlertFilter): { rows: RuleAlertRow[]; total: number };
+  /** The `n` heaviest clients by current rate, 10-minute and 1-hour volume (this node's own traffic in fleet mode). */
+  heavyClients(n: number): HeavyClients;
   /** Whether the database takes writes (for /healthz). */
   storageHealth(): StorageHealth;
   /** Prometheus counters and gauges. */

@@ -128,6 +128,25 @@ export const historyQuery = z.strictObject({
   error: '`since` must not be after `until`', path: ['since'],
 });
 
+/** GET /api/v1/alerts query: rule alerts by rule (a client or prefix rule of the registry), client, time; paged. */
+export const alertsQuery = z.strictObject({
+  ip: unbanKeyField.optional(),
+  rule: z.string().max(32).refine((r) => r !== 'manual' && isBanRule(r), {
+    error: () => `\`rule\` must be one of ${banRuleNames().filter((r) => r !== 'manual').join(', ')}`,
+  }).optional(),
+  since: epoch('since').optional(),
+  until: epoch('until').optional(),
+  limit: int('limit', 1, 1000).optional(),
+  offset: int('offset', 0, 1_000_000_000).optional(),
+}, { error: 'unknown query parameter' }).refine((q) => q.since === undefined || q.until === undefined || q.since <= q.until, {
+  error: '`since` must not be after `until`', path: ['since'],
+});
+
+/** GET /api/v1/clients/heavy query: how many clients per list (default 10). */
+export const heavyQuery = z.strictObject({
+  n: int('n', 1, 100).optional(),
+}, { error: 'unknown query parameter' });
+
 /** Turns a parsed history query into the store's filter. */
 export function toHistoryFilter(q: z.output<typeof historyQuery>, forCsv = false): HistoryFilter {
   const f: HistoryFilter = {};

@@ -62,12 +62,19 @@ const commands: Record<string, CommandSpec> = {
     options: configOpt,
     run: async (ctx) => (await import('./commands/ban.js')).runUnban(ctx),
   },
+  allow: {
+    summary: 'the runtime allow-list: add (applied at once, lifts a ban), list, remove; kept in the database',
+    usage: 'warden allow add IP|CIDR [--note TEXT] | warden allow list [--json] | warden allow remove IP|CIDR  [--config FILE]',
+    options: { ...configOpt, ...json, note: { type: 'string' } },
+    run: async (ctx) => (await import('./commands/allow.js')).runAllow(ctx),
+  },
   history: {
-    summary: 'ban history (from the daemon, or from the database when it is down); --ip CIDR: bans inside it, and prefix bans covering it',
-    usage: `warden history [--ip IP|CIDR] [--since 24h] [--rule ${banRuleNames().join('|')}] [--active] [--limit N] [--json|--csv] [--config FILE]`,
+    summary: 'ban history (from the daemon, or from the database when it is down); --ip CIDR: bans inside it, and prefix bans covering it; ' +
+      '--alerts: what rules in mode alert (or learning) would have banned',
+    usage: `warden history [--alerts] [--ip IP|CIDR] [--since 24h] [--rule ${banRuleNames().join('|')}] [--active] [--limit N] [--json|--csv] [--config FILE]`,
     options: {
       ...configOpt, ...json, ip: { type: 'string' }, since: { type: 'string' }, rule: { type: 'string' },
-      active: { type: 'boolean' }, limit: { type: 'string' }, csv: { type: 'boolean' },
+      active: { type: 'boolean' }, limit: { type: 'string' }, csv: { type: 'boolean' }, alerts: { type: 'boolean' },
     },
     run: async (ctx) => (await import('./commands/history.js')).runHistory(ctx),
   },

@@ -1,6 +1,6 @@
 // The "never ban yourself" policy in one place: what the allow-list holds (loopback, this host, the config file, the
 // entries added through the API) and the matcher the engine, replay and the API's ban checks use.
-import { buildMatcher } from '../net/cidr.js';
+import { buildMatcher, parseCidr } from '../net/cidr.js';
 
 /** Where an allow-list entry comes from: built in (loopback, this host), the config file, or added through the API. */
 export type AllowSource = 'builtin' | 'config' | 'api';
@@ -56,4 +56,29 @@ export function allowMatcher(p: AllowParts): (ip: string) => boolean {
  */
 export function selfEntries(selfAddrs: readonly string[]): string[] {
   return [...LOOPBACK, ...selfAddrs];
+}
+
+/**
+ * The widest networks a runtime entry (API, dashboard, `warden allow add`) may be: /8 for IPv4, /16 for IPv6. A click
+ * must never switch detection off for a whole family (`0.0.0.0/0`, `::/0`, or two halves of it); wider entries belong
+ * in the config file's `allowlist`, where they are reviewed (and warned about at start).
+ */
+export const MIN_RUNTIME_ALLOW_PREFIX = { 4: 8, 6: 16 } as const;
+
+/**
+ * Checks a runtime allow-list entry: returns its canonical form (host bits cleared, a lone address as `/32` or `/128`,
+ * as the store keeps it) or the reason it is refused.
+ * @example runtimeAllowEntry('203.0.113.9') // { ok: true, cidr: '203.0.113.9/32' }
+ * @example runtimeAllowEntry('0.0.0.0/0').ok === false
+ */
+export function runtimeAllowEntry(raw: string): { ok: true; cidr: string } | { ok: false; error: string } {
+  const t = typeof raw === 'string' ? raw.trim() : '';
+  const c = t.length <= 100 ? parseCidr(t) : null;
+  if (!c) return { ok: false, error: `\`cidr\` must be an IP address or CIDR, got \`${String(raw).slice(0, 64)}\`` };
+  const min = MIN_RUNTIME_ALLOW_PREFIX[c.version];
+  if (c.prefix < min) {
+    return { ok: false, error: `\`cidr\`: ${c.text} is wider than /${min}: an allow-list entry that broad switches detection off ` +
+      `for ${c.prefix === 0 ? `every IPv${c.version} address` : 'a large part of the Internet'}; put it in the config file's \`allowlist\` if you really mean it` };
+  }
+  return { ok: true, cidr: c.text };
 }

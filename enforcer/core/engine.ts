@@ -3,7 +3,8 @@
 // the bans and the ladder, and asks each enabled rule. Pure: no I/O and no clock; every time is an argument (epoch
 // seconds). The daemon and `warden replay` drive the same code.
 import type {
-  ActiveBan, Baseline, BanDecision, Decision, EngineStatus, OffenceRecord, RuleAlertDecision, SecondBucket, UnbanDecision,
+  ActiveBan, Baseline, BanDecision, Decision, EngineStatus, HeavyClient, HeavyClients, OffenceRecord, RuleAlertCause,
+  RuleAlertDecision, SecondBucket, UnbanDecision,
 } from './types.js';
 import type { EngineConfig } from './engine-config.js';
 import { BaselineTracker, type HourSlot } from './baseline.js';
@@ -81,8 +82,18 @@ export interface Engine {
   manualUnban(ip: string, nowSec: number): UnbanDecision | null;
   /** Replaces the allow-list predicate; banned IPs it now allows are unbanned at the next tick. */
   setAllow(fn: (ip: string) => boolean): void;
+  /**
+   * Lifts now (rather than at the next tick) every ban the allow-list covers: an operator who allow-lists a banned
+   * client sees the ban go at once. Returns the unbans (reason `allowlisted`) for the daemon to apply.
+   */
+  liftAllowed(nowSec: number): UnbanDecision[];
   isBanned(ip: string): boolean;
   status(nowSec: number, topN?: number): EngineStatus;
+  /**
+   * The `n` heaviest clients by current rate, by 10-minute and by 1-hour volume (the dashboard's one-click allow-list).
+   * @example engine.heaviest(now, 10).by1h[0] // { ip: '198.51.100.4', rate: 3.2, rate10m: 3.9, rate1h: 4.1, allowed: false }
+   */
+  heaviest(nowSec: number, n: number): HeavyClients;
   hourlySlots(): HourSlot[];
   baseline(): Baseline;
 }
@@ -218,7 +229,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
           lastAlert.set(k, at);
           out.push({
             kind: 'rule_alert', ip: p.key, at, rule: r.rule.name, rate, errorRate: 0, z: zOf(rate, current),
-            value: hit.value, threshold: hit.threshold, tightened: false, baseline: current,
+            value: hit.value, threshold: hit.threshold, tightened: false, baseline: current, cause: 'mode',
           } satisfies RuleAlertDecision);
         } else if (isAllowed(p.key)) {
           // A prefix holding an allow-listed address is never banned: spared and audited, once per window.
@@ -369,7 +380,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
         const errors = windows.errors(slot);
         out.push({
           kind: 'rule_alert', ip, at: nowSec, rule: d.rule, rate: requests / W, errorRate: errors / W, z: zOf(requests / W, current),
-          value: d.hit.value, threshold: d.hit.threshold, tightened: d.tightened, baseline: current,
+          value: d.hit.value, threshold: d.hit.threshold, tightened: d.tightened, baseline: current, cause: d.cause ?? 'mode',
         } satisfies RuleAlertDecision);
         continue;
       }
@@ -445,7 +456,8 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
    * Asks the enabled client rules, in order, about one client: the first in mode ban that fires bans; otherwise the
    * first in mode alert (or a ban that only a modifier in mode alert made) alerts. Null: nothing fired.
    */
-  const judge = (client: SlotView, ctx: TickContext): { kind: 'ban' | 'alert'; rule: string; hit: RuleHit; tightened: boolean } | null => {
+  const judge = (client: SlotView, ctx: TickContext):
+    { kind: 'ban' | 'alert'; rule: string; hit: RuleHit; tightened: boolean; cause?: RuleAlertCause } | null => {
     let factor = 1;
     let alertFactor = 1;
     for (const m of rules.modifiers) {
@@ -453,7 +465,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       factor *= f;
       if (m.mode === 'ban') alertFactor *= f;
     }
-    let alert: { kind: 'alert'; rule: string; hit: RuleHit; tightened: boolean } | null = null;
+    let alert: { kind: 'alert'; rule: string; hit: RuleHit; tightened: boolean; cause: RuleAlertCause } | null = null;
     for (const r of rules.client) {
       const f = r.rule.tightenable ? factor : 1;
       const hit = r.rule.judge(client, ctx, r.settings, f);
@@ -464,7 +476,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
         const strict = r.rule.judge(client, ctx, r.settings, r.rule.tightenable ? alertFactor : 1);
         if (strict !== null) return { kind: 'ban', rule: r.rule.name, hit: strict, tightened: alertFactor < 1 };
       }
-      alert ??= { kind: 'alert', rule: r.rule.name, hit, tightened: f < 1 };
+      alert ??= { kind: 'alert', rule: r.rule.name, hit, tightened: f < 1, cause: r.mode === 'ban' && r.rule.learns && learningNow.learning ? 'learning' : 'mode' };
     }
     return alert;
   };
@@ -572,8 +584,51 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
       allowChanged = true;
     },
 
+    liftAllowed(nowSec) {
+      const out: UnbanDecision[] = [];
+      for (const ip of bans.keys()) {
+        if (!isAllowed(ip)) continue;
+        bans.delete(ip);
+        out.push({ kind: 'unban', ip, at: nowSec, reason: 'allowlisted' });
+      }
+      if (out.length) recomputeExpiry();
+      return out;
+    },
+
     isBanned(ip) {
       return bans.has(ip) || bans.has(normaliseBanKey(ip) ?? ip);
+    },
+
+    heaviest(nowSec, n) {
+      const at = Math.floor(nowSec);
+      const k = Math.max(0, Math.min(100, Math.floor(n)));
+      // Three bounded top-k lists in one pass over the slots (insertion into a sorted list of at most k entries).
+      const lists: HeavyClient[][] = [[], [], []];
+      const keys: Array<(c: HeavyClient) => number> = [(c) => c.rate, (c) => c.rate10m, (c) => c.rate1h];
+      const limit = k > 0 ? windows.limit : 0;
+      // The long windows count whole minutes: the current one (so far) and the 9 or 59 before it.
+      const span10m = 540 + (at % 60);
+      const span1h = 3540 + (at % 60);
+      for (let slot = 0; slot < limit; slot++) {
+        const ip = windows.keyAt(slot);
+        if (ip === undefined) continue;
+        const hour = windows.hour(slot, at);
+        const main = windows.requests(slot);
+        if (hour <= 0 && main <= 0) continue;
+        let c: HeavyClient | null = null;
+        for (let i = 0; i < 3; i++) {
+          const list = lists[i];
+          const v = i === 0 ? main / W : i === 1 ? windows.tenMinutes(slot, at) / span10m : hour / span1h;
+          if (v <= 0 || (list.length === k && v <= keys[i](list[k - 1]))) continue;
+          c ??= { ip, rate: main / W, rate10m: windows.tenMinutes(slot, at) / span10m, rate1h: hour / span1h, allowed: false };
+          let j = list.length;
+          while (j > 0 && keys[i](list[j - 1]) < v) j--;
+          list.splice(j, 0, c);
+          if (list.length > k) list.pop();
+        }
+      }
+      for (const list of lists) for (const c of list) c.allowed = isAllowed(c.ip);
+      return { now: at, byRate: lists[0], by10m: lists[1], by1h: lists[2] };
     },
 
     status(nowSec, topN = 10) {

@@ -134,7 +134,15 @@ export interface RuleAlertDecision {
   threshold: number;
   tightened: boolean;
   baseline: Baseline;
+  /**
+   * Why it alerted rather than banned: the rule is in mode alert (`mode`; a modifier in mode alert counts too), or it
+   * is a relative rule during the learning period (`learning`). Absent means `mode`.
+   */
+  cause?: RuleAlertCause;
 }
+
+/** Why a rule alerted instead of banning (see RuleAlertDecision.cause). */
+export type RuleAlertCause = 'mode' | 'learning';
 
 /** An unban: the ban ran out, an operator lifted it, or (fleet mode) the fleet no longer holds it. */
 export interface UnbanDecision {
@@ -205,6 +213,26 @@ export interface OffenceRecord {
   ip: string;
   count: number;
   lastAt: number;
+}
+
+/** One client among the heaviest: its rate over the main window, and its average rates over 10 minutes and 1 hour. */
+export interface HeavyClient {
+  ip: string;
+  /** Requests per second over the main window (detection.window). */
+  rate: number;
+  /** Average requests per second over the last 10 minutes and the last hour (whole minutes plus the current one). */
+  rate10m: number;
+  rate1h: number;
+  /** True when the allow-list covers it (never banned). */
+  allowed: boolean;
+}
+
+/** The heaviest clients three ways: by current rate, by 10-minute and by 1-hour volume, heaviest first. */
+export interface HeavyClients {
+  now: number;
+  byRate: HeavyClient[];
+  by10m: HeavyClient[];
+  by1h: HeavyClient[];
 }
 
 /** A live view of the core for the API and dashboard. */

@@ -8,6 +8,8 @@ export interface DecisionStore {
   insertBan(b: BanDecision, opts?: { dryRun?: boolean }): number;
   endBan(ip: string, at: number, reason: string): boolean;
   recordOffence(ip: string, count: number, at: number): void;
+  /** Keeps what a rule that did not ban would have banned (the dashboard's and `warden history --alerts`' list). */
+  insertRuleAlert(d: RuleAlertDecision): number;
   /** Runs `fn` in one transaction: a batch of bans is one commit, not two per ban. */
   transaction<T>(fn: () => T): T;
 }
@@ -136,8 +138,9 @@ export async function applyDecisions(decisions: Decision[], sinks: DecisionSinks
           sinks.log.warn(`not banning ${d.ip} (${d.rule}, rate ${d.rate.toFixed(2)}/s): it holds an allow-listed address`);
           break;
         case 'rule_alert':
-          // A rule in mode alert: audited and alerted, never enforced nor recorded as a ban.
+          // A rule in mode alert (or learning): stored, audited and alerted, never enforced nor recorded as a ban.
           result.ruleAlerts++;
+          guard(sinks, `store rule alert ${d.ip}`, () => sinks.store.insertRuleAlert(d));
           guard(sinks, 'audit', () => sinks.audit.ruleAlert(d));
           guard(sinks, 'alert', () => sinks.notify(d));
           sinks.log.warn(`${d.rule} (mode alert) fired for ${d.ip}: value ${d.value.toFixed(2)} over ${d.threshold}, not banned`);

@@ -317,7 +317,9 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       name: 'prune', expression: '17 * * * *',
       run: () => {
         const r = store.prune(nowSec(), config.bans.retention, config.bans.offence_memory);
-        if (r.bans || r.baselines || r.alerts) log.info(`pruned ${r.bans} ban(s), ${r.baselines} baseline row(s), ${r.alerts} alert(s)`);
+        if (r.bans || r.baselines || r.alerts || r.ruleAlerts) {
+          log.info(`pruned ${r.bans} ban(s), ${r.baselines} baseline row(s), ${r.alerts} alert(s), ${r.ruleAlerts} rule alert(s)`);
+        }
       },
     },
   ], log);

@@ -1,11 +1,11 @@
 // The daemon's face to the API: status, manual ban/unban, history, baseline and allow-list, on top of the running parts.
 import type { Config } from '../config/schema.js';
-import type { BanDecision, Clock, Decision } from '../core/types.js';
-import { allowEntries, selfEntries } from '../core/allow-list.js';
+import type { BanDecision, Clock, Decision, HeavyClients } from '../core/types.js';
+import { allowEntries, runtimeAllowEntry, selfEntries } from '../core/allow-list.js';
 import type { Engine } from '../core/engine.js';
 import type { FirewallBackend } from '../adapters/firewall/port.js';
 import type { WardenStore } from '../adapters/store/warden-store.js';
-import type { HistoryFilter } from '../adapters/store/types.js';
+import type { HistoryFilter, RuleAlertFilter } from '../adapters/store/types.js';
 import type { PollLoop } from './poll-loop.js';
 import type { ServiceError, StorageHealth, WardenService } from '../api/service.js';
 import type { ApplyResult } from './apply-decisions.js';
@@ -14,7 +14,7 @@ import { normaliseIp } from '../net/ip.js';
 import { banKeyProblem, cidrContains, normaliseBanKey, parseCidr } from '../net/cidr.js';
 import { banRuleNames } from '../core/rules/registry.js';
 import { ruleInfo } from '../core/rules/info.js';
-import { allowlistWarning, specialAddressReason } from '../net/special.js';
+import { specialAddressReason } from '../net/special.js';
 
 /** Addresses of a bulk load handled between two turns of the event loop (one firewall batch, one transaction). */
 export const BULK_CHUNK = 1000;
@@ -25,7 +25,11 @@ export interface DaemonParts {
   engine: Engine;
   store: WardenStore;
   firewall: FirewallBackend;
-  audit: { failure(what: string, detail: string): void };
+  audit: {
+    failure(what: string, detail: string): void;
+    /** A runtime allow-list change, with who made it. */
+    allowChange(op: 'add' | 'remove', cidr: string, actor: string, note?: string): void;
+  };
   log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
   clock: Clock;
   alerter: { pending(): number; dropped(): number };
@@ -101,6 +105,14 @@ export function createWardenService(p: DaemonParts): WardenService {
       p.log.error(`taking back bans that were not stored failed: ${(err as Error).message}`);
     }
   };
+  let heavyCache: { at: number; n: number; value: HeavyClients } | null = null;
+  const guardAudit = (fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      p.log.error(`audit: ${(err as Error).message}`);
+    }
+  };
   return {
     status() {
       const now = nowSec();
@@ -120,6 +132,7 @@ export function createWardenService(p: DaemonParts): WardenService {
         backends: p.backendNames,
         storage: p.storage(),
         ...(p.fleet ? { fleet: p.fleet.cached() } : {}),
+        banRules: banRuleNames(),
       };
     },
 
@@ -195,18 +208,46 @@ export function createWardenService(p: DaemonParts): WardenService {
     allowlist() {
       return allowEntries({ selfAddrs: p.selfAddrs, configured: p.config.allowlist, added: p.store.allowlist() });
     },
-    async addAllow(cidr, note, actor) {
-      if (!parseCidr(cidr)) return { ok: false, status: 400, error: `\`cidr\` must be an IP address or CIDR, got \`${cidr.slice(0, 64)}\`` };
-      p.store.addAllow(cidr, note, actor, nowSec());
+    async addAllow(raw, note, actor) {
+      const entry = runtimeAllowEntry(raw);
+      if (!entry.ok) return { ok: false, status: 400, error: entry.error };
+      const cidr = entry.cidr;
+      const now = nowSec();
+      try {
+        p.store.addAllow(cidr, note, actor, now);
+      } catch (err) {
+        return { ok: false, status: 503, error: `${cidr} was not added to the allow-list: the database did not store it (${(err as Error).message})` };
+      }
       p.rebuildAllow();
-      const warning = allowlistWarning(cidr);
-      if (warning) p.log.warn(warning);
-      return warning ? { ok: true, warning } : { ok: true };
+      guardAudit(() => p.audit.allowChange('add', cidr, actor, note));
+      p.log.info(`allow-listed ${cidr} (by ${actor || 'unknown'}${note ? `: ${note}` : ''})`);
+      // Applied at once: bans the allow-list now covers are lifted now (firewall, database, audit), not at the next tick.
+      const lifts = p.engine.liftAllowed(now);
+      if (lifts.length) await p.apply(lifts);
+      return { ok: true, cidr, lifted: lifts.map((d) => d.ip) };
     },
-    async removeAllow(cidr) {
-      if (!p.store.removeAllow(cidr)) return { ok: false, status: 404, error: `${cidr} is not on the API allow-list` };
+    async removeAllow(raw, actor) {
+      const c = parseCidr(raw.trim());
+      if (!c) return { ok: false, status: 400, error: `\`cidr\` must be an IP address or CIDR, got \`${raw.slice(0, 64)}\`` };
+      let removed: boolean;
+      try {
+        removed = p.store.removeAllow(c.text);
+      } catch (err) {
+        return { ok: false, status: 503, error: `${c.text} was not removed from the allow-list: the database did not store it (${(err as Error).message})` };
+      }
+      if (!removed) return { ok: false, status: 404, error: `${c.text} is not on the runtime allow-list (config-file entries are removed in the config file)` };
       p.rebuildAllow();
+      guardAudit(() => p.audit.allowChange('remove', c.text, actor));
+      p.log.info(`removed ${c.text} from the allow-list (by ${actor || 'unknown'})`);
       return { ok: true };
+    },
+    ruleAlerts: (filter: RuleAlertFilter) => p.store.ruleAlerts(filter),
+    heavyClients(n: number) {
+      // One walk over every client per second and size at most, whatever the number of open dashboards.
+      const now = nowSec();
+      if (heavyCache && heavyCache.at === now && heavyCache.n === n) return heavyCache.value;
+      heavyCache = { at: now, n, value: p.engine.heaviest(now, n) };
+      return heavyCache.value;
     },
     storageHealth: () => p.storage(),
     getMeta: (key) => p.store.getMeta(key),

@@ -10,6 +10,7 @@ import { buildMatcher } from '../../enforcer/net/cidr.js';
 import { openStore, type WardenStore } from '../../enforcer/adapters/store/warden-store.js';
 import type { BanEntry, FirewallBackend } from '../../enforcer/adapters/firewall/port.js';
 import { applyDecisions, type DecisionAudit } from '../../enforcer/daemon/apply-decisions.js';
+import type { AuditLog } from '../../enforcer/adapters/audit-log.js';
 import { createWardenService } from '../../enforcer/daemon/warden-service.js';
 import type { PollLoop } from '../../enforcer/daemon/poll-loop.js';
 import type { StorageHealth, WardenService } from '../../enforcer/api/service.js';
@@ -74,7 +75,7 @@ export function createServiceFixture(opts: {
   /** `detection` settings of the config (rule modes...). */
   detection?: Record<string, unknown>;
   /** A real audit log to write decisions to (default: none). */
-  audit?: DecisionAudit;
+  audit?: DecisionAudit & { allowChange?: AuditLog['allowChange'] };
   /** What the daemon's storage health says (default: the database takes writes). */
   storage?: () => StorageHealth;
 } = {}): ServiceFixture {
@@ -93,7 +94,9 @@ export function createServiceFixture(opts: {
   const engine = createEngine(engineConfigFrom(config), { isAllowed: (ip) => isAllowed(ip) });
   const firewall = memoryFirewall();
   const log = { info() {}, warn() {}, error() {} };
-  const audit: DecisionAudit = opts.audit ?? { ban() {}, unban() {}, globalAlert() {}, ruleAlert() {}, baseline() {}, spared() {}, failure() {} };
+  const audit: DecisionAudit & Pick<AuditLog, 'allowChange'> = opts.audit
+    ? { ...opts.audit, allowChange: opts.audit.allowChange?.bind(opts.audit) ?? (() => {}) }
+    : { ban() {}, unban() {}, globalAlert() {}, ruleAlert() {}, baseline() {}, spared() {}, failure() {}, allowChange() {} };
   const ruleAlerts: Record<string, number> = {};
   const apply = async (decisions: Decision[]) => {
     for (const d of decisions) if (d.kind === 'rule_alert') ruleAlerts[d.rule] = (ruleAlerts[d.rule] ?? 0) + 1;

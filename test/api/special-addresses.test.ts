@@ -1,5 +1,6 @@
 // Addresses no client ever has (unspecified, broadcast, multicast, reserved) are refused as bans with the reason, in
-// one ban and in bulk; an allow-list entry covering every address (0.0.0.0/0, ::/0) is accepted with a warning.
+// one ban and in bulk; a runtime allow-list entry covering every address (0.0.0.0/0, ::/0) is refused, while the
+// config file may hold one (with a warning).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createApp } from '../../enforcer/api/app.js';
@@ -49,16 +50,19 @@ test('bans of unspecified, broadcast, multicast and reserved addresses are refus
   for (const ip of ['10.1.2.3', '100.64.0.9', '2001:db8::7', '223.255.255.254']) assert.equal((await call('POST', '/api/v1/bans', { ip })).status, 201, ip);
 });
 
-test('an allow-list entry of 0.0.0.0/0 or ::/0 is accepted with a warning', async (t) => {
-  const { call } = await setup(t);
-  for (const cidr of ['0.0.0.0/0', '::/0']) {
-    const r = await call('POST', '/api/v1/allowlist', { cidr });
-    const body = await r.json() as { ok: boolean; warning?: string };
-    assert.equal(r.status, 201);
-    assert.match(body.warning ?? '', /every IPv[46] address.*nothing .*banned/, cidr);
+test('a runtime allow-list entry of 0.0.0.0/0 or ::/0 is refused with the reason (the config file may hold one, with a warning)', async (t) => {
+  const { fx, call } = await setup(t);
+  for (const path of ['/api/v1/allow', '/api/v1/allowlist']) {
+    for (const cidr of ['0.0.0.0/0', '::/0']) {
+      const r = await call('POST', path, { cidr });
+      const body = await r.json() as { error: string };
+      assert.equal(r.status, 400, `${path} ${cidr}`);
+      assert.match(body.error, /`cidr`: .* is wider than \/(8|16): .*every IPv[46] address.*config file/, cidr);
+    }
   }
-  const narrow = await (await call('POST', '/api/v1/allowlist', { cidr: '10.0.0.0/8' })).json() as { warning?: string };
-  assert.equal(narrow.warning, undefined);
+  assert.deepEqual(fx.store.allowlist(), []);
+  const narrow = await call('POST', '/api/v1/allow', { cidr: '10.0.0.0/8' });
+  assert.equal(narrow.status, 201);
 });
 
 test('warden check accepts an allow-list of 0.0.0.0/0 with a warning on stderr', async (t) => {

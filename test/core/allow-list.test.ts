@@ -1,7 +1,7 @@
 // The allow-list policy (enforcer/core/allow-list.ts): what it holds, in which order, and what its matcher covers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allowEntries, allowMatcher, selfEntries } from '../../enforcer/core/allow-list.js';
+import { allowEntries, allowMatcher, runtimeAllowEntry, selfEntries } from '../../enforcer/core/allow-list.js';
 
 test('the allow-list is loopback, this host, the config file, then the API entries, each with its source', () => {
   const entries = allowEntries({
@@ -32,4 +32,26 @@ test('the matcher covers loopback even with nothing configured, and every kind o
 
 test('selfEntries are loopback and the host addresses: what a manual ban may never cover', () => {
   assert.deepEqual(selfEntries(['192.0.2.1']), ['127.0.0.0/8', '::1/128', '192.0.2.1']);
+});
+
+test('a runtime entry: canonical, and never wider than /8 (IPv4) or /16 (IPv6): 0.0.0.0/0 and ::/0 refused with the reason', () => {
+  assert.deepEqual(runtimeAllowEntry(' 203.0.113.9 '), { ok: true, cidr: '203.0.113.9/32' });
+  assert.deepEqual(runtimeAllowEntry('198.51.100.77/24'), { ok: true, cidr: '198.51.100.0/24' });
+  assert.deepEqual(runtimeAllowEntry('10.0.0.0/8'), { ok: true, cidr: '10.0.0.0/8' });
+  assert.deepEqual(runtimeAllowEntry('2001:DB8::/16'), { ok: true, cidr: '2001::/16' });
+  for (const [raw, re] of [
+    ['0.0.0.0/0', /0\.0\.0\.0\/0 is wider than \/8: .*every IPv4 address.*config file/],
+    ['::/0', /::\/0 is wider than \/16: .*every IPv6 address/],
+    ['0.0.0.0/1', /wider than \/8: .*a large part of the Internet/],
+    ['128.0.0.0/1', /wider than \/8/],
+    ['2000::/3', /wider than \/16/],
+    ['1.2.3.4/33', /must be an IP address or CIDR/],
+    ['', /must be an IP address or CIDR/],
+    ['x'.repeat(1000), /must be an IP address or CIDR, got `x{64}`$/],
+  ] as Array<[string, RegExp]>) {
+    const r = runtimeAllowEntry(raw);
+    assert.equal(r.ok, false, raw.slice(0, 20));
+    if (!r.ok) assert.match(r.error, re);
+  }
+  assert.equal(runtimeAllowEntry(null as unknown as string).ok, false);
 });

@@ -1,6 +1,7 @@
 // A rule is one file: the toy rule of test/core/rules/toy-rule.ts, registered from here, decides with nothing else
 // changed, and shows up in the audit log, the API (rules, status, history filter), /metrics, the dashboard legend and the
-// dashboard's history filter (real chromium); in mode alert it audits and alerts but never bans.
+// dashboard's history and rule-alert filters (real chromium); in mode alert it audits, alerts and stores the alert but
+// never bans.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -99,6 +100,9 @@ test('toy rule in mode alert: decided, audited, counted on /metrics, never banne
   const alerts = readFileSync(auditPath, 'utf8').split('\n').filter((l) => / ALERT /.test(l));
   assert.equal(alerts.length, 1, alerts.join('\n'));
   assert.match(alerts[0], new RegExp(`ALERT ${PROBER.replace(/\./g, '\\.')} \\| toy_probe=3\\.00>3\\.0 \\| rate=0\\.05 \\| baseline=1\\.00 \\| mode=alert$`));
+  // Stored: what the rule would have banned, once, with its value against its threshold.
+  const stored = JSON.parse((await get('/api/v1/alerts?rule=toy_probe')).text) as { rows: Array<{ ip: string; value: number; threshold: number; cause: string }> };
+  assert.deepEqual(stored.rows.map((r) => [r.ip, r.value, r.threshold, r.cause]), [[PROBER, 3, 3, 'mode']]);
   const metrics = (await get('/metrics')).text;
   assert.match(metrics, /^warden_rule_alerts_total\{rule="toy_probe"\} 1$/m);
   assert.match(metrics, /^warden_rule_mode\{rule="toy_probe",mode="alert"\} 1$/m);
@@ -137,8 +141,13 @@ test('toy rule on the dashboard: the rules legend and the history filter list it
     ['brute_force', 'probing', 'zscore', 'multiplier', 'ceiling', 'burst', 'population', 'volume', 'spread', 'error_surge', 'toy_probe', 'global_surge']);
   // The ban in the live table, and the history filter offering the new rule.
   await page.waitForSelector(`#bans-table tr[data-ip="${PROBER}"]`, { timeout: 6000 });
+  // Every rule a ban can carry (the prefix rule spread included), as the registry and the API's validation list them.
   assert.deepEqual(await page.$$eval('#history-rule option', (os) => os.map((o) => o.textContent)),
-    ['any rule', 'brute_force', 'probing', 'zscore', 'multiplier', 'ceiling', 'burst', 'population', 'volume', 'toy_probe', 'manual']);
+    ['any rule', 'brute_force', 'probing', 'zscore', 'multiplier', 'ceiling', 'burst', 'population', 'volume', 'spread', 'toy_probe', 'manual']);
+  assert.deepEqual(await page.$$eval('#history-rule option', (os) => os.slice(1).map((o) => o.textContent)), banRuleNames());
+  // The rule-alert filter: the same list without manual (an alert always names a rule).
+  assert.deepEqual(await page.$$eval('#alerts-rule option', (os) => os.slice(1).map((o) => o.textContent)),
+    banRuleNames().filter((r) => r !== 'manual'));
   await page.selectOption('#history-rule', 'toy_probe');
   await page.click('#history-form button[type=submit]');
   await page.waitForFunction((ip) => (document.getElementById('history-table')?.textContent ?? '').includes(ip), PROBER);

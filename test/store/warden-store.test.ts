@@ -25,7 +25,7 @@ test('migrates an empty file: parent dir created, user_version, WAL, foreign key
       assert.equal(raw.pragma('user_version', { simple: true }), SCHEMA_VERSION);
       assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
       const names = (raw.prepare("SELECT name FROM sqlite_schema WHERE type IN ('table','view') ORDER BY name").pluck().all() as string[]);
-      for (const n of ['alerts', 'allowlist', 'ban_totals', 'bans', 'bans_view', 'baselines', 'meta', 'offences']) assert.ok(names.includes(n), n);
+      for (const n of ['alerts', 'allowlist', 'ban_totals', 'bans', 'bans_view', 'baselines', 'meta', 'offences', 'rule_alerts']) assert.ok(names.includes(n), n);
       const idx = raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'bans'").pluck().all() as string[];
       for (const n of ['bans_started', 'bans_ip_started', 'bans_rule_started', 'bans_active', 'bans_one_active_per_ip']) assert.ok(idx.includes(n), n);
     } finally {
@@ -315,10 +315,10 @@ test('prune: old ended bans go; permanent, active and within-offence-memory bans
   s.insertAlert({ at: now - DAY, kind: 'ban', channel: 'webhook', ok: 1, error: null, payload: '{}' });
 
   const r = s.prune(now, retention, memory);
-  assert.deepEqual(r, { bans: 1, baselines: 1, alerts: 1, offences: 1 });
+  assert.deepEqual(r, { bans: 1, baselines: 1, alerts: 1, offences: 1, ruleAlerts: 0 });
   assert.deepEqual(s.history({ sort: 'ip', order: 'asc' }).rows.map((b) => b.ip), ['192.0.2.2', '192.0.2.3', '192.0.2.4', '192.0.2.5']);
   assert.deepEqual(s.offences(0).map((o) => o.ip), ['192.0.2.2']);
-  assert.deepEqual(s.prune(now, retention, memory), { bans: 0, baselines: 0, alerts: 0, offences: 0 }, 'idempotent');
+  assert.deepEqual(s.prune(now, retention, memory), { bans: 0, baselines: 0, alerts: 0, offences: 0, ruleAlerts: 0 }, 'idempotent');
   assert.equal(s.bansTotalByRule().zscore, 5, 'the ever-total counter is not lowered by pruning');
 });
 

@@ -184,6 +184,32 @@ CREATE INDEX bans_fleet_id ON bans (fleet_id) WHERE fleet_id IS NOT NULL;
 DROP VIEW bans_view;
 ${BANS_VIEW.slice(1).replace('source, reason, unban_reason, dry_run', 'source, reason, unban_reason, dry_run, node')}`,
   },
+  {
+    version: 6,
+    description: 'rule_alerts: what a rule in mode alert (or during the learning period) would have banned',
+    // A new table only: every earlier table, row, index, trigger and view stays as it is.
+    sql: `
+CREATE TABLE rule_alerts (
+  id            INTEGER PRIMARY KEY,
+  at            INTEGER NOT NULL,
+  ip            TEXT    NOT NULL,
+  ip_key        TEXT    NOT NULL CHECK (length(ip_key) = 32),
+  prefix_len    INTEGER NOT NULL DEFAULT 128 CHECK (prefix_len BETWEEN 0 AND 128),
+  rule          TEXT    NOT NULL CHECK (length(rule) BETWEEN 1 AND 32),
+  cause         TEXT    NOT NULL CHECK (cause IN ('mode', 'learning')),
+  value         REAL    NOT NULL,
+  threshold     REAL    NOT NULL,
+  rate          REAL    NOT NULL DEFAULT 0,
+  error_rate    REAL    NOT NULL DEFAULT 0,
+  z             REAL    NOT NULL DEFAULT 0,
+  baseline_mean REAL    NOT NULL DEFAULT 0,
+  tightened     INTEGER NOT NULL DEFAULT 0 CHECK (tightened IN (0, 1))
+);
+CREATE INDEX rule_alerts_at ON rule_alerts (at);
+CREATE INDEX rule_alerts_rule_at ON rule_alerts (rule, at);
+CREATE INDEX rule_alerts_ip_at ON rule_alerts (ip_key, at);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

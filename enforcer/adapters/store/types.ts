@@ -62,3 +62,34 @@ export interface AlertRow {
   error: string | null;
   payload: string;
 }
+
+/**
+ * One alert of a rule that did not ban: in mode alert, or a relative rule during the learning period (`cause`). What
+ * the rule would have banned; `value` against `threshold` in the rule's own unit. Times are epoch seconds.
+ */
+export interface RuleAlertRow {
+  id: number;
+  at: number;
+  /** The client: an address, or a network for prefix rules and IPv6 prefixes (`2001:db8:1:2::/64`). */
+  ip: string;
+  rule: string;
+  cause: 'mode' | 'learning';
+  value: number;
+  threshold: number;
+  rate: number;
+  error_rate: number;
+  z: number;
+  baseline_mean: number;
+  tightened: 0 | 1;
+}
+
+/** Filters for rule alerts; all optional. `ip` is an address or network, matched exactly. */
+export interface RuleAlertFilter {
+  rule?: string;
+  ip?: string;
+  since?: number;
+  until?: number;
+  /** Default 100, at most 1000. */
+  limit?: number;
+  offset?: number;
+}

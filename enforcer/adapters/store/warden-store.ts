@@ -3,12 +3,12 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { BanDecision, OffenceRecord } from '../../core/types.js';
+import type { BanDecision, OffenceRecord, RuleAlertDecision } from '../../core/types.js';
 import { banKeyParts, normaliseBanKey, parseCidr } from '../../net/index.js';
-import { SchemaVersionError } from './errors.js';
+import { HistoryFilterError, SchemaVersionError } from './errors.js';
 import { BAN_COLUMNS, buildHistoryQuery } from './history-query.js';
 import { SCHEMA_VERSION, migrate } from './migrations.js';
-import type { AlertRow, BanRow, BaselineRow, HistoryFilter } from './types.js';
+import type { AlertRow, BanRow, BaselineRow, HistoryFilter, RuleAlertFilter, RuleAlertRow } from './types.js';
 
 /** An entry of the allow-list added through the API. */
 export interface AllowEntry {
@@ -24,6 +24,7 @@ export interface PruneResult {
   baselines: number;
   alerts: number;
   offences: number;
+  ruleAlerts: number;
 }
 
 /** Options of openStore. */
@@ -38,7 +39,7 @@ export interface OpenStoreOptions {
 export interface PruneOptions {
   /** Baseline snapshots are kept this long; default 30 days. */
   baselineSec?: number;
-  /** Alert attempts are kept this long; default the ban retention. */
+  /** Alert attempts and rule alerts are kept this long; default the ban retention. */
   alertSec?: number;
 }
 
@@ -67,6 +68,10 @@ export interface WardenStore {
   insertAlert(row: Omit<AlertRow, 'id'>): number;
   /** The newest `limit` alert attempts, newest first. */
   recentAlerts(limit: number): AlertRow[];
+  /** Records what a rule that did not ban (mode alert, learning period) would have banned; returns its id. */
+  insertRuleAlert(d: RuleAlertDecision): number;
+  /** One page of rule alerts, newest first, and the number matching. Throws for an `ip` that is not an address or CIDR. */
+  ruleAlerts(filter: RuleAlertFilter): { rows: RuleAlertRow[]; total: number };
   /** One page of ban history and the number of rows matching. Throws HistoryFilterError for a bad filter. */
   history(filter: HistoryFilter): { rows: BanRow[]; total: number };
   /** Every row matching (limit/offset only when given), streamed from its own read connection. */
@@ -206,6 +211,9 @@ function createStore(db: Database.Database, path: string, readonly: boolean, bus
     insertAlert: db.prepare(`INSERT INTO alerts (at, kind, channel, ok, error, payload)
       VALUES (@at, @kind, @channel, @ok, @error, @payload)`),
     recentAlerts: db.prepare('SELECT id, at, kind, channel, ok, error, payload FROM alerts ORDER BY id DESC LIMIT ?'),
+    insertRuleAlert: db.prepare(`INSERT INTO rule_alerts (at, ip, ip_key, prefix_len, rule, cause, value, threshold, rate, error_rate,
+        z, baseline_mean, tightened)
+      VALUES (@at, @ip, @ip_key, @prefix_len, @rule, @cause, @value, @threshold, @rate, @error_rate, @z, @baseline_mean, @tightened)`),
     allowlist: db.prepare('SELECT cidr, note, created_at, created_by FROM allowlist ORDER BY created_at, cidr'),
     addAllow: db.prepare(`INSERT INTO allowlist (cidr, note, created_at, created_by) VALUES (?, ?, ?, ?)
       ON CONFLICT (cidr) DO UPDATE SET note = excluded.note`),
@@ -216,6 +224,7 @@ function createStore(db: Database.Database, path: string, readonly: boolean, bus
       WHERE started_at < @cutoff AND ended_at IS NOT NULL AND ended_at < @cutoff AND planned_end IS NOT NULL LIMIT ${PRUNE_CHUNK})`),
     pruneBaselines: db.prepare('DELETE FROM baselines WHERE at < ?'),
     pruneAlerts: db.prepare('DELETE FROM alerts WHERE at < ?'),
+    pruneRuleAlerts: db.prepare('DELETE FROM rule_alerts WHERE at < ?'),
     pruneOffences: db.prepare('DELETE FROM offences WHERE last_at < ?'),
   };
 
@@ -294,6 +303,43 @@ function createStore(db: Database.Database, path: string, readonly: boolean, bus
       return s.recentAlerts.all(n) as AlertRow[];
     },
 
+    insertRuleAlert(d) {
+      const ip = normaliseBanKey(d.ip);
+      if (ip === null) throw new Error(`cannot record a rule alert of ${JSON.stringify(d.ip)}: not an IP address or CIDR`);
+      const key = banKeyParts(ip);
+      const r = s.insertRuleAlert.run({
+        at: d.at, ip, ip_key: key.ipKey, prefix_len: key.prefixLen, rule: d.rule, cause: d.cause ?? 'mode',
+        value: finite(d.value), threshold: finite(d.threshold), rate: finite(d.rate), error_rate: finite(d.errorRate),
+        z: finite(d.z), baseline_mean: finite(d.baseline.mean), tightened: d.tightened ? 1 : 0,
+      });
+      return Number(r.lastInsertRowid);
+    },
+
+    ruleAlerts(filter) {
+      const where: string[] = [];
+      const params: Record<string, string | number> = {};
+      if (filter.rule !== undefined) { where.push('rule = @rule'); params.rule = filter.rule; }
+      if (filter.ip !== undefined) {
+        const ip = normaliseBanKey(filter.ip.trim());
+        if (ip === null) throw new HistoryFilterError('ip', `\`ip\` must be an IP address or CIDR, got \`${filter.ip.slice(0, 64)}\``);
+        const key = banKeyParts(ip);
+        where.push('ip_key = @ip_key AND prefix_len = @prefix_len');
+        params.ip_key = key.ipKey;
+        params.prefix_len = key.prefixLen;
+      }
+      if (filter.since !== undefined) { where.push('at >= @since'); params.since = filter.since; }
+      if (filter.until !== undefined) { where.push('at <= @until'); params.until = filter.until; }
+      const limit = Number.isInteger(filter.limit) && filter.limit! > 0 ? Math.min(filter.limit!, 1000) : 100;
+      const offset = Number.isInteger(filter.offset) && filter.offset! > 0 ? filter.offset! : 0;
+      const w = where.length ? ` WHERE ${where.join(' AND ')}` : '';
+      const rows = prepared(`SELECT id, at, ip, rule, cause, value, threshold, rate, error_rate, z, baseline_mean, tightened
+        FROM rule_alerts${w} ORDER BY at DESC, id DESC LIMIT @limit OFFSET @offset`).all({ ...params, limit, offset }) as RuleAlertRow[];
+      const total = rows.length < limit && (rows.length > 0 || offset === 0)
+        ? offset + rows.length
+        : (prepared(`SELECT count(*) FROM rule_alerts${w}`).pluck().get(params) as number);
+      return { rows, total };
+    },
+
     history(filter) {
       const q = buildHistoryQuery(filter);
       const where = q.where ? ` WHERE ${q.where}` : '';
@@ -357,6 +403,7 @@ function createStore(db: Database.Database, path: string, readonly: boolean, bus
         baselines: s.pruneBaselines.run(now - (opts.baselineSec ?? 30 * DAY)).changes,
         alerts: s.pruneAlerts.run(now - (opts.alertSec ?? retentionSec)).changes,
         offences: s.pruneOffences.run(now - offenceMemorySec).changes,
+        ruleAlerts: s.pruneRuleAlerts.run(now - (opts.alertSec ?? retentionSec)).changes,
       }))();
     },
 

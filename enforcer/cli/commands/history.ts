@@ -6,7 +6,9 @@ import { callApi, DaemonDownError } from '../api-client.js';
 import { parseDuration, formatDuration } from '../../config/duration.js';
 import { openStore } from '../../adapters/store/warden-store.js';
 import { banRowsToCsv } from '../../adapters/store/csv.js';
-import type { BanRow, HistoryFilter } from '../../adapters/store/types.js';
+import type { BanRow, HistoryFilter, RuleAlertRow } from '../../adapters/store/types.js';
+import type { RuleAlertsResponse } from '../../api/types.js';
+import type { Config } from '../../config/schema.js';
 import type { Rule } from '../../core/types.js';
 import { banRuleNames, isBanRule } from '../../core/rules/registry.js';
 
@@ -14,7 +16,58 @@ function iso(sec: number | null): string {
   return sec === null ? '-' : new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-/** Runs `warden history [--ip X] [--since 24h] [--rule R] [--active] [--limit N] [--json|--csv]`. */
+/** A rule's figure: whole numbers as they are, others with 2 decimals. */
+const fig = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
+
+/** `warden history --alerts`: rule alerts (what rules in mode alert or learning would have banned), newest first. */
+async function runAlerts(ctx: CommandContext, config: Config, filter: HistoryFilter): Promise<number> {
+  if (filter.activeOnly || ctx.flags.csv) {
+    ctx.err(`warden history: --alerts lists alerts, which are never active bans: --${filter.activeOnly ? 'active' : 'csv'} does not go with it`);
+    return 2;
+  }
+  if (filter.rule === 'manual') {
+    ctx.err(`warden history: --alerts --rule expects one of ${banRuleNames().filter((r) => r !== 'manual').join(', ')}, got \`manual\``);
+    return 2;
+  }
+  const f = { rule: filter.rule, ip: filter.ip, since: filter.since, limit: filter.limit };
+  let rows: RuleAlertRow[];
+  let total: number;
+  let from = 'daemon';
+  try {
+    const q = new URLSearchParams();
+    if (f.ip) q.set('ip', f.ip);
+    if (f.since !== undefined) q.set('since', String(f.since));
+    if (f.rule) q.set('rule', f.rule);
+    q.set('limit', String(f.limit));
+    ({ rows, total } = await callApi<RuleAlertsResponse>(config, 'GET', `/api/v1/alerts?${q}`));
+  } catch (err) {
+    if (!(err instanceof DaemonDownError)) throw err;
+    if (!existsSync(config.storage.database)) {
+      ctx.err(`warden history: the daemon is not running and there is no database at ${config.storage.database}`);
+      return 1;
+    }
+    from = `${config.storage.database} (daemon not running)`;
+    const store = openStore(config.storage.database, { readonly: true });
+    try {
+      ({ rows, total } = store.ruleAlerts(f));
+    } finally {
+      store.close();
+    }
+  }
+  if (ctx.flags.json) {
+    for (const r of rows) ctx.out(JSON.stringify(r));
+    return 0;
+  }
+  ctx.out(`${total} rule alert(s) match; showing ${rows.length}, newest first; from ${from}`);
+  ctx.out(`${'TIME'.padEnd(21)} ${'CLIENT'.padEnd(32)} ${'RULE'.padEnd(12)} ${'VALUE > THRESHOLD'.padEnd(20)} ${'RATE'.padStart(8)} WHY NOT BANNED`);
+  for (const r of rows) {
+    ctx.out(`${iso(r.at).padEnd(21)} ${r.ip.padEnd(32)} ${r.rule.padEnd(12)} ${`${fig(r.value)} > ${fig(r.threshold)}`.padEnd(20)} ` +
+      `${r.rate.toFixed(2).padStart(8)} ${r.cause === 'learning' ? 'learning period' : 'mode alert'}`);
+  }
+  return 0;
+}
+
+/** Runs `warden history [--alerts] [--ip X] [--since 24h] [--rule R] [--active] [--limit N] [--json|--csv]`. */
 export async function runHistory(ctx: CommandContext): Promise<number> {
   const { config } = resolveConfig(ctx.flags.config as string | undefined);
   const filter: HistoryFilter = { sort: 'started_at', order: 'desc', limit: 50 };
@@ -43,6 +96,7 @@ export async function runHistory(ctx: CommandContext): Promise<number> {
     }
     filter.limit = n;
   }
+  if (ctx.flags.alerts) return runAlerts(ctx, config, filter);
   let rows: BanRow[];
   let total: number;
   let from = 'daemon';
