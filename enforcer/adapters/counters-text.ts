@@ -135,8 +135,8 @@ export class CountersDecoder {
       const mark = text.charCodeAt(pos + 1);
       const from = mark === 126 || mark === 33 || mark === 35 ? pos + 2 : pos + 1;
       // One pass over the line: the key's characters (checked, and read as an IPv4 address on the way, by the rules of
-      // ipv4At in core/key-table.ts: -1 when it is not a canonical one), a space, the value's digits. A line not read so (a space in the key, anything odd) is read
-      // below the careful way, with the same outcome.
+      // ipv4At in core/key-table.ts: -1 when it is not a canonical one), a space, the value's digits. A line not read
+      // so (a space in the key, anything odd) is read below the careful way, with the same outcome.
       let ip = 0;
       let octet = 0;
       let digits = 0;
