@@ -28,7 +28,8 @@ export interface SecondBucket {
   ips: Record<string, Counts>;
   /**
    * The same per-client counts as `ips`, in columns (the counters decoder fills it; `ips` is then built on first read):
-   * the engine reads these, without one object per client per second.
+   * the engine reads these, without one object per client per second, and not `ips`. So change such a bucket's counts
+   * by assigning `ips` (which drops the columns) or by copying it (`{ ...b }` has no columns), never in place.
    */
   rows?: ClientRows;
 }
