@@ -3,7 +3,7 @@
 // signed by nginx is read: one from whoever else holds the port, or from an njs module older than signed requests
 // (protocol 1's JSON too), is a PollError that says which, and nothing of it is ingested.
 import type { SecondBucket } from '../core/types.js';
-import { decodeCounters } from './counters-text.js';
+import { CountersDecoder } from './counters-text.js';
 import { createInternalClient, refusalText, UnsignedAnswerError, type InternalAnswer } from './nginx-internal.js';
 
 /** What one poll brought back. */
@@ -51,6 +51,8 @@ export function createPoller(opts: PollerOptions): () => Promise<PollResult> {
   const maxFollowUps = opts.maxFollowUps ?? 20;
   const prefix = opts.ipv6Prefix ?? 64;
   const noticed = new Map<string, number>();
+  // Kept from poll to poll: clients seen before are found from the answer's text, without new strings.
+  const decoder = new CountersDecoder();
   const notice = (msg: string) => {
     const now = Date.now();
     const last = noticed.get(msg);
@@ -86,7 +88,7 @@ export function createPoller(opts: PollerOptions): () => Promise<PollResult> {
     }
     let d;
     try {
-      d = decodeCounters(text);
+      d = decoder.decode(text);
     } catch (err) {
       throw new PollError(`nginx counters endpoint ${base}/counters: ${(err as Error).message}`, { cause: err });
     }

@@ -102,6 +102,8 @@ export class ClientWindows {
   /** The minute of the latest advance (for sweeping clients idle for an hour). */
   private minute = -Infinity;
   private lastSweep = -Infinity;
+  /** Per caller id (slotForId): the slot last found for it, -1 for none. */
+  private hint = new Int32Array(0);
 
   constructor(readonly window: number, readonly shortWindow = 5, capacity = 1024) {
     if (!(shortWindow >= 1 && shortWindow <= window)) throw new Error(`short window ${shortWindow} must be 1..${window} s`);
@@ -179,11 +181,45 @@ export class ClientWindows {
    * dropped (second already outside the main window, nothing to add, or forgiven).
    */
   add(t: number, key: string, c: ArrayLike<number | undefined>): boolean {
-    const total = c[0] as number;
-    if (t < this.cutoff || !(total > 0)) return false;
+    if (t < this.cutoff || !((c[0] as number) > 0)) return false;
     let slot = this.index.get(key);
     if (slot === undefined) slot = this.allocate(key);
-    else if (t < this.since[slot]) return false;
+    return this.addAt(slot, t, c, 0);
+  }
+
+  /** Seconds before this are outside the main window: add() drops them (-Infinity before the first advance). */
+  get windowStart(): number {
+    return this.cutoff;
+  }
+
+  /**
+   * The slot of `key` (allocated when new), found through `id`, a number the caller's source gives this key every time
+   * (KeyTable): a remembered slot whose key is still `key` is used without hashing the key. Any id works (a wrong or
+   * reused one only costs the lookup). Call only for counts add() would take (t in the window, total > 0).
+   */
+  slotForId(id: number, key: string): number {
+    if (id >= 0) {
+      if (id >= this.hint.length) {
+        const grown = new Int32Array(Math.max(1024, id * 2)).fill(-1);
+        grown.set(this.hint);
+        this.hint = grown;
+      }
+      const s = this.hint[id];
+      if (s >= 0 && this.keys[s] === key) return s;
+    }
+    let slot = this.index.get(key);
+    if (slot === undefined) slot = this.allocate(key);
+    if (id >= 0) this.hint[id] = slot;
+    return slot;
+  }
+
+  /**
+   * Adds counts of second `t` to a slot (from slotForId): `c[off]` .. `c[off + 4]` are total, 4xx, 5xx, auth, probe.
+   * Returns false when dropped, as add().
+   */
+  addAt(slot: number, t: number, c: ArrayLike<number | undefined>, off: number): boolean {
+    const total = c[off] as number;
+    if (t < this.cutoff || !(total > 0) || t < this.since[slot]) return false;
     let list = this.last !== null && this.last.t === t ? this.last : this.seconds.get(t);
     if (!list) {
       list = this.pool.pop() ?? { t, n: 0, slots: new Int32Array(64), tot: new Uint32Array(64), sub: new Uint16Array(64 * 4) };
@@ -205,7 +241,7 @@ export class ClientWindows {
     this.sumMain[b] += total;
     if (inShort) this.sumShort[b] += total;
     for (let k = 1; k < NSIG; k++) {
-      const x = c[k] as number;
+      const x = c[off + k] as number;
       if (!(x > 0)) {
         list.sub[e + k - 1] = 0;
         continue;

@@ -503,6 +503,24 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions): Engine {
         const t = Math.floor(b.t);
         let total = b.global[0];
         let errors = b.global[1] + b.global[2];
+        const rows = b.rows;
+        if (rows !== undefined) {
+          // The same walk over columns: no object per client, and the slot found by the source's id for the key.
+          const { keys, ids, counts } = rows;
+          const inWindow = t >= windows.windowStart;
+          for (let i = 0, o = 0; i < rows.n; i++, o += 5) {
+            const c0 = counts[o];
+            if (!(c0 > 0) || ids[i] < 0) continue;
+            const ip = keys[i];
+            if (inWindow) windows.addAt(windows.slotForId(ids[i], ip), t, counts, o);
+            if (checkBans && bans.has(ip)) {
+              total -= c0;
+              errors -= counts[o + 1] + counts[o + 2];
+            }
+          }
+          if (t >= cutoff) tracker.add(t, Math.max(0, total), Math.max(0, errors));
+          continue;
+        }
         for (const ip in b.ips) {
           const c = b.ips[ip];
           // Entries come from nginx unchecked (checking 100k of them separately costs tens of ms): skip bad ones here.

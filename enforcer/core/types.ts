@@ -26,6 +26,24 @@ export interface SecondBucket {
    * (`2001:db8:1:2::/64`, `detection.ipv6_prefix`) or, with prefix 128, the compressed lower-case address.
    */
   ips: Record<string, Counts>;
+  /**
+   * The same per-client counts as `ips`, in columns (the counters decoder fills it; `ips` is then built on first read):
+   * the engine reads these, without one object per client per second, and not `ips`. So change such a bucket's counts
+   * by assigning `ips` (which drops the columns) or by copying it (`{ ...b }` has no columns), never in place.
+   */
+  rows?: ClientRows;
+}
+
+/**
+ * Per-client counts of one second in columns: row i is client `keys[i]` with counts `counts[i*5 .. i*5+4]` (total, 4xx,
+ * 5xx, auth, probe). `ids[i]` is a number the source gives the same key every time (KeyTable), or -1 for a row to skip;
+ * a wrong id only costs a lookup (the engine checks the key). Row order is the order of `ips`' keys.
+ */
+export interface ClientRows {
+  n: number;
+  keys: string[];
+  ids: Int32Array;
+  counts: Float64Array;
 }
 
 /** Where the baseline in force came from. */

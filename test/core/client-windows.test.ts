@@ -156,3 +156,56 @@ test('a client\'s requests in one minute of the long windows are capped at 65,53
   assert.equal(w.tenMinutes(a, 6060), 65_535);
   assert.equal(w.tenMinutes(a, 6060 + 600), 0, 'and it leaves the window whole');
 });
+
+test('slotForId + addAt sum exactly as add(); a stale or wrong id hint still finds the key\'s own slot', () => {
+  const byKey = new ClientWindows(3, 1, 2);
+  const byId = new ClientWindows(3, 1, 2);
+  const feed = (t: number, rows: Array<[string, number, number[]]>) => {
+    const counts = new Float64Array(rows.length * 5 + 5);
+    rows.forEach(([key, id, c], i) => {
+      counts.set(c, i * 5 + 5); // an offset of one row: addAt reads from `off`
+      byKey.add(t, key, c);
+      if (t >= byId.windowStart && c[0] > 0) byId.addAt(byId.slotForId(id, key), t, counts, i * 5 + 5);
+    });
+  };
+  const same = (now: number) => {
+    for (const k of ['a', 'b', 'c', 'd']) {
+      const s1 = byKey.slotOf(k);
+      const s2 = byId.slotOf(k);
+      assert.equal(s1 >= 0, s2 >= 0, k);
+      if (s1 < 0) continue;
+      for (let sig = 0; sig < 5; sig++) {
+        assert.equal(byId.main(s2, sig), byKey.main(s1, sig), `${k} main ${sig}`);
+        assert.equal(byId.short(s2, sig), byKey.short(s1, sig), `${k} short ${sig}`);
+      }
+      assert.equal(byId.tenMinutes(s2, now), byKey.tenMinutes(s1, now), k);
+    }
+    assert.equal(byId.size, byKey.size);
+  };
+  feed(100, [['a', 0, [5, 1, 0, 2, 0]], ['b', 1, [2, 0, 1, 0, 1]]]);
+  byKey.advance(101);
+  byId.advance(101);
+  same(101);
+  // A wrong id (b's) for c, and an id never seen for a: both end up in the key's own slot.
+  feed(101, [['c', 1, [3, 0, 0, 0, 0]], ['a', 9, [1, 0, 0, 0, 70_000]]]);
+  byKey.advance(102);
+  byId.advance(102);
+  same(102);
+  // Forgiven: counts of seconds up to the forgiven one are dropped through addAt too.
+  byKey.forgive('a');
+  byId.forgive('a');
+  feed(101, [['a', 0, [4, 0, 0, 0, 0]]]);
+  feed(102, [['a', 0, [6, 0, 0, 0, 0]]]);
+  byKey.advance(103);
+  byId.advance(103);
+  same(103);
+  // Everyone leaves, an hour passes: slots are freed and reused by other keys; the old hints must not mislead.
+  byKey.advance(103 + 3700);
+  byId.advance(103 + 3700);
+  assert.equal(byId.slotOf('a'), -1);
+  feed(3803, [['d', 5, [1, 0, 0, 0, 0]], ['b', 0, [2, 0, 0, 0, 0]], ['a', 1, [7, 0, 0, 0, 0]]]);
+  byKey.advance(3804);
+  byId.advance(3804);
+  same(3804);
+  assert.equal(byId.keyAt(byId.slotForId(1, 'a')), 'a');
+});
