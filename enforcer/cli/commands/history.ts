@@ -6,7 +6,7 @@ import { callApi, DaemonDownError } from '../api-client.js';
 import { parseDuration, formatDuration } from '../../config/duration.js';
 import { openStore } from '../../adapters/store/warden-store.js';
 import { banRowsToCsv } from '../../adapters/store/csv.js';
-import type { BanRow, HistoryFilter, RuleAlertRow } from '../../adapters/store/types.js';
+import type { BanRow, HistoryFilter } from '../../adapters/store/types.js';
 import type { RuleAlertsResponse } from '../../api/types.js';
 import type { Config } from '../../config/schema.js';
 import type { Rule } from '../../core/types.js';
@@ -19,6 +19,29 @@ function iso(sec: number | null): string {
 /** A rule's figure: whole numbers as they are, others with 2 decimals. */
 const fig = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
 
+/**
+ * Asks the running daemon (`GET path`); when it is down, reads the SQLite file instead with `fromFile`. Null (after
+ * saying why) when neither can answer. `from` says which answered.
+ */
+async function daemonOrFile<T>(ctx: CommandContext, config: Config, path: string, fromFile: (store: ReturnType<typeof openStore>) => T):
+  Promise<{ result: T; from: string } | null> {
+  try {
+    return { result: await callApi<T>(config, 'GET', path), from: 'daemon' };
+  } catch (err) {
+    if (!(err instanceof DaemonDownError)) throw err;
+    if (!existsSync(config.storage.database)) {
+      ctx.err(`warden history: the daemon is not running and there is no database at ${config.storage.database}`);
+      return null;
+    }
+    const store = openStore(config.storage.database, { readonly: true });
+    try {
+      return { result: fromFile(store), from: `${config.storage.database} (daemon not running)` };
+    } finally {
+      store.close();
+    }
+  }
+}
+
 /** `warden history --alerts`: rule alerts (what rules in mode alert or learning would have banned), newest first. */
 async function runAlerts(ctx: CommandContext, config: Config, filter: HistoryFilter): Promise<number> {
   if (filter.activeOnly || ctx.flags.csv) {
@@ -30,30 +53,14 @@ async function runAlerts(ctx: CommandContext, config: Config, filter: HistoryFil
     return 2;
   }
   const f = { rule: filter.rule, ip: filter.ip, since: filter.since, limit: filter.limit };
-  let rows: RuleAlertRow[];
-  let total: number;
-  let from = 'daemon';
-  try {
-    const q = new URLSearchParams();
-    if (f.ip) q.set('ip', f.ip);
-    if (f.since !== undefined) q.set('since', String(f.since));
-    if (f.rule) q.set('rule', f.rule);
-    q.set('limit', String(f.limit));
-    ({ rows, total } = await callApi<RuleAlertsResponse>(config, 'GET', `/api/v1/alerts?${q}`));
-  } catch (err) {
-    if (!(err instanceof DaemonDownError)) throw err;
-    if (!existsSync(config.storage.database)) {
-      ctx.err(`warden history: the daemon is not running and there is no database at ${config.storage.database}`);
-      return 1;
-    }
-    from = `${config.storage.database} (daemon not running)`;
-    const store = openStore(config.storage.database, { readonly: true });
-    try {
-      ({ rows, total } = store.ruleAlerts(f));
-    } finally {
-      store.close();
-    }
-  }
+  const q = new URLSearchParams();
+  if (f.ip) q.set('ip', f.ip);
+  if (f.since !== undefined) q.set('since', String(f.since));
+  if (f.rule) q.set('rule', f.rule);
+  q.set('limit', String(f.limit));
+  const got = await daemonOrFile<Pick<RuleAlertsResponse, 'rows' | 'total'>>(ctx, config, `/api/v1/alerts?${q}`, (store) => store.ruleAlerts(f));
+  if (!got) return 1;
+  const { result: { rows, total }, from } = got;
   if (ctx.flags.json) {
     for (const r of rows) ctx.out(JSON.stringify(r));
     return 0;
@@ -97,33 +104,15 @@ export async function runHistory(ctx: CommandContext): Promise<number> {
     filter.limit = n;
   }
   if (ctx.flags.alerts) return runAlerts(ctx, config, filter);
-  let rows: BanRow[];
-  let total: number;
-  let from = 'daemon';
-  try {
-    const q = new URLSearchParams();
-    if (filter.ip) q.set('ip', filter.ip);
-    if (filter.since !== undefined) q.set('since', String(filter.since));
-    if (filter.rule) q.set('rule', filter.rule);
-    if (filter.activeOnly) q.set('active', 'true');
-    q.set('limit', String(filter.limit));
-    const r = await callApi<{ rows: BanRow[]; total: number }>(config, 'GET', `/api/v1/history?${q}`);
-    rows = r.rows;
-    total = r.total;
-  } catch (err) {
-    if (!(err instanceof DaemonDownError)) throw err;
-    if (!existsSync(config.storage.database)) {
-      ctx.err(`warden history: the daemon is not running and there is no database at ${config.storage.database}`);
-      return 1;
-    }
-    from = `${config.storage.database} (daemon not running)`;
-    const store = openStore(config.storage.database, { readonly: true });
-    try {
-      ({ rows, total } = store.history(filter));
-    } finally {
-      store.close();
-    }
-  }
+  const q = new URLSearchParams();
+  if (filter.ip) q.set('ip', filter.ip);
+  if (filter.since !== undefined) q.set('since', String(filter.since));
+  if (filter.rule) q.set('rule', filter.rule);
+  if (filter.activeOnly) q.set('active', 'true');
+  q.set('limit', String(filter.limit));
+  const got = await daemonOrFile<{ rows: BanRow[]; total: number }>(ctx, config, `/api/v1/history?${q}`, (store) => store.history(filter));
+  if (!got) return 1;
+  const { result: { rows, total }, from } = got;
   if (ctx.flags.json) {
     for (const r of rows) ctx.out(JSON.stringify(r));
     return 0;
