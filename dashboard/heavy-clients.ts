@@ -17,7 +17,14 @@ function render(): void {
     tr.append(keyCell(c.ip), el('td', fmtRate(c.rate)), el('td', fmtRate(c.rate10m)), el('td', fmtRate(c.rate1h)));
     const td = el('td');
     if (c.allowed) td.append(el('span', 'allowed', 'tag tag-allowed'));
-    else td.append(button('Allow', 'small', () => void allow(c.ip, 'heavy client, allow-listed from the dashboard')));
+    // Asked by name: the rows re-sort under the pointer, and the heaviest client is often the attacker.
+    else {
+      td.append(button('Allow', 'small', () => {
+        if (confirm(`Allow-list ${c.ip}? It will never be judged or banned again, and its active ban is lifted now.`)) {
+          void allow(c.ip, 'heavy client, allow-listed from the dashboard');
+        }
+      }));
+    }
     tr.append(td);
     return tr;
   })));

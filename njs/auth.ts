@@ -90,7 +90,9 @@ export function checkRequest(meta: NgxSharedDict<number>, secret: string, header
   }
   const key = META_LAST_PREFIX + h.channel;
   const last = meta.get(key);
-  if (typeof last === 'number' && h.ts <= last) {
+  // A stored timestamp further ahead than the window is from before the clock stepped back: stale, not a replay guard
+  // (requests signed on that future timeline are refused by the window check above).
+  if (typeof last === 'number' && h.ts <= last && last <= nowMs + AUTH_WINDOW_MS) {
     return { ok: false, why: 'X-Warden-Auth replayed: timestamp ' + h.ts + ' is not above the last one accepted on channel `' +
       h.channel + '` (' + last + ')' };
   }

@@ -2,6 +2,7 @@
 // leaves the daemon: each request carries `X-Warden-Auth: <channel> <timestamp ms> <HMAC-SHA256>` over what it asks,
 // and each answer must carry nginx's HMAC over what it says, bound to that request; an answer without it is refused
 // (whoever holds the port in nginx's place can neither learn the secret nor have a forged answer believed).
+import { Buffer } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** How far (ms) a request's timestamp may be from nginx's clock (njs/auth.ts refuses more). */
@@ -95,17 +96,19 @@ export function createInternalClient(opts: InternalClientOptions): InternalClien
     if (o.body !== undefined) headers['content-type'] = 'application/json';
     let sig = '';
     if (secret) {
-      // Strictly increasing per channel even when the clock stands still or steps back a little.
-      const ts = Math.max(Math.floor(now()), lastTs + 1);
+      // Strictly increasing per channel even when the clock stands still or steps back a little; after a step back of
+      // more than half the window, from the clock again (nginx forgets a last timestamp that far ahead, njs/auth.ts).
+      const ts = lastTs - now() > AUTH_WINDOW_MS / 2 ? Math.floor(now()) : Math.max(Math.floor(now()), lastTs + 1);
       lastTs = ts;
       const s = signRequest(secret, method, path, opts.channel, ts, body);
       headers['X-Warden-Auth'] = s.header;
       sig = s.sig;
     }
+    // No redirects (nginx never sends one; an impostor on the port could), and the answer read with a cap.
     const res = await fetch(`${base}${path}`, {
-      method, headers, body: o.body, signal: AbortSignal.timeout(o.timeoutMs),
+      method, headers, body: o.body, signal: AbortSignal.timeout(o.timeoutMs), redirect: 'error',
     });
-    const text = await res.text();
+    const text = await readCapped(res, MAX_ANSWER_BYTES, `${base}${path}`);
     const got = res.headers.get('x-warden-auth') ?? '';
     const verified = secret !== null && sig !== '' && got !== '' && sameHex(got, answerSignature(secret, sig, res.status, text));
     if (sig !== '' && !verified && res.status >= 200 && res.status < 300) {
@@ -136,7 +139,7 @@ export function refusalText(a: InternalAnswer): string {
   let body: Refusal | null = null;
   try {
     body = JSON.parse(a.text) as Refusal | null;
-    why = String(body?.error ?? why);
+    why = String(body?.error ?? why).slice(0, 300);
   } catch {
     // not JSON: the raw text says it
   }
@@ -146,4 +149,36 @@ export function refusalText(a: InternalAnswer): string {
       'and reload nginx (docs/install.md, "Upgrading")]';
   }
   return a.verified ? why : `${why} (unsigned answer)`;
+}
+
+/** The largest answer read from the internal listener: a drain of 1,000,000 keys is ~25 MB. */
+export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Reads an answer's body as text, refusing (and cancelling) one larger than `max` bytes, by its Content-Length or while
+ * it streams: a process holding the port while nginx is down must not make the daemon buffer hundreds of megabytes.
+ * @example await readCapped(res, MAX_ANSWER_BYTES, 'http://127.0.0.1:9181/counters')
+ */
+export async function readCapped(res: Response, max: number, what: string): Promise<string> {
+  const tooBig = () => new Error(`${what} answered more than ${max} bytes: refused unread`);
+  const declared = Number(res.headers.get('content-length') ?? '');
+  if (Number.isFinite(declared) && declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooBig();
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooBig();
+    }
+    parts.push(value);
+  }
+  return Buffer.concat(parts, size).toString('utf8');
 }

@@ -1,6 +1,6 @@
 // The "never ban yourself" policy in one place: what the allow-list holds (loopback, this host, the config file, the
 // entries added through the API) and the matcher the engine, replay and the API's ban checks use.
-import { buildMatcher, parseCidr } from '../net/cidr.js';
+import { buildMatcher, cidrOverlaps, parseCidr } from '../net/cidr.js';
 
 /** Where an allow-list entry comes from: built in (loopback, this host), the config file, or added through the API. */
 export type AllowSource = 'builtin' | 'config' | 'api';
@@ -79,6 +79,11 @@ export function runtimeAllowEntry(raw: string): { ok: true; cidr: string } | { o
   if (c.prefix < min) {
     return { ok: false, error: `\`cidr\`: ${c.text} is wider than /${min}: an allow-list entry that broad switches detection off ` +
       `for ${c.prefix === 0 ? `every IPv${c.version} address` : 'a large part of the Internet'}; put it in the config file's \`allowlist\` if you really mean it` };
+  }
+  // An IPv6 network holding the IPv4-mapped range (`::/16` holds ::ffff:0:0/96) would allow every IPv4 client.
+  if (c.version === 6 && cidrOverlaps(c.text, '::ffff:0:0/96')) {
+    return { ok: false, error: `\`cidr\`: ${c.text} holds the IPv4-mapped range ::ffff:0:0/96, so it would allow-list every IPv4 ` +
+      'address; name the IPv4 network itself' };
   }
   return { ok: true, cidr: c.text };
 }

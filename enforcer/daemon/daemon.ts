@@ -228,6 +228,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     fleet = createFleetNode({
       fleet: config.fleet, node: fleetNodeName(config.fleet), link: createValkeyLink(config.fleet, log), engine,
       engineCfg: engineConfigFrom(config), store, audit, log, clock, apply, isAllowed: (ip) => isAllowed(ip),
+      ipv6Prefix: config.detection.ipv6_prefix,
       onGlobalAlert: (d) => void apply([d]),
     });
     await fleet.start(opts.fleetConnectTimeoutMs ?? 3000);

@@ -7,7 +7,7 @@ import type {
 } from '../core/types.js';
 import { createEngine, type Engine, type EngineConfig } from '../core/engine.js';
 import { decodeCounts } from '../core/fleet/counts-codec.js';
-import { checkWire, toWire, type WireDecision } from '../core/fleet/decision-wire.js';
+import { checkWire, toWire, type WidestNetwork, type WireDecision } from '../core/fleet/decision-wire.js';
 import type { ValkeyLink } from '../adapters/fleet/valkey-link.js';
 
 /** What the decider needs. */
@@ -16,6 +16,8 @@ export interface DeciderDeps {
   node: string;
   engineCfg: EngineConfig;
   isAllowed(ip: string): boolean;
+  /** The widest network a decision may name (fleetWidest of `detection.ipv6_prefix`). */
+  widest: WidestNetwork;
   log: { info(m: string): void; warn(m: string): void; error(m: string): void };
   leaseMs: number;
   readDelayMs: number;
@@ -112,7 +114,7 @@ export function startDecider(deps: DeciderDeps): Decider {
     const snap = await link.snapshot();
     const bans: ActiveBan[] = [];
     for (const text of Object.values(snap.bans)) {
-      const c = checkWire(text, deps.isAllowed);
+      const c = checkWire(text, deps.isAllowed, deps.widest);
       if (!c.ok || c.decision.kind !== 'ban') continue;
       const w = c.decision;
       if (w.until !== null && w.until <= now) continue;

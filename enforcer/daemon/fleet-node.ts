@@ -9,7 +9,7 @@ import type {
 } from '../core/types.js';
 import type { Engine, EngineConfig } from '../core/engine.js';
 import { encodeCounts } from '../core/fleet/counts-codec.js';
-import { checkWire, fromWire, toWire, type WireDecision } from '../core/fleet/decision-wire.js';
+import { checkWire, fleetWidest, fromWire, toWire, widerThanFleet, type WireDecision } from '../core/fleet/decision-wire.js';
 import { incomingWins } from '../core/fleet/ban-winner.js';
 import type { PollResult } from '../adapters/nginx-poller.js';
 import type { ValkeyLink } from '../adapters/fleet/valkey-link.js';
@@ -40,6 +40,8 @@ export interface FleetNodeDeps {
   /** The daemon's apply: firewall, database, audit log, alerts (one batch). */
   apply(ds: Decision[]): Promise<ApplyResult | null>;
   isAllowed(ip: string): boolean;
+  /** `detection.ipv6_prefix`: how wide a received network decision may be (fleetWidest). */
+  ipv6Prefix: number;
   onGlobalAlert(d: GlobalAlertDecision | RuleAlertDecision): void;
 }
 
@@ -142,8 +144,9 @@ export function createFleetNode(deps: FleetNodeDeps): FleetNode {
     saveQueue();
   };
 
+  const widest = fleetWidest(deps.ipv6Prefix);
   const decider: Decider = startDecider({
-    link, node, engineCfg: deps.engineCfg, isAllowed: deps.isAllowed, log, leaseMs: deps.fleet.lease * 1000,
+    link, node, engineCfg: deps.engineCfg, isAllowed: deps.isAllowed, widest, log, leaseMs: deps.fleet.lease * 1000,
     readDelayMs: deps.fleet.read_delay_ms, streamLength: maxLen, fleetNowMs, connected: () => synced && link.isUp(),
     offences: (since) => store.offences(since), onGlobalAlert: deps.onGlobalAlert, nextId, heartbeat,
   });
@@ -176,7 +179,7 @@ export function createFleetNode(deps: FleetNodeDeps): FleetNode {
     };
     const now = nowSec();
     for (const e of entries) {
-      const c = checkWire(e.text, deps.isAllowed);
+      const c = checkWire(e.text, deps.isAllowed, widest);
       if (!c.ok) {
         refused++;
         log.warn(`fleet: refused decision ${e.id}: ${c.reason}`);
@@ -231,7 +234,7 @@ export function createFleetNode(deps: FleetNodeDeps): FleetNode {
       const now = nowSec();
       const mine: string[] = [];
       for (const r of store.activeBans()) {
-        if (snap.bans[r.ip] || (r.planned_end !== null && r.planned_end <= now)) continue;
+        if (snap.bans[r.ip] || (r.planned_end !== null && r.planned_end <= now) || widerThanFleet(r.ip, widest)) continue;
         const d: BanDecision = {
           kind: 'ban', ip: r.ip, at: r.started_at, until: r.planned_end, durationSec: r.planned_end === null ? null : r.planned_end - r.started_at,
           step: r.step, rule: r.rule, rate: r.rate, errorRate: r.error_rate, z: r.z, tightened: r.tightened === 1, source: r.source,
@@ -252,7 +255,7 @@ export function createFleetNode(deps: FleetNodeDeps): FleetNode {
     const batch: Decision[] = [];
     const remote = new Set<string>();
     for (const [key, text] of Object.entries(snap.bans)) {
-      const c = checkWire(text, deps.isAllowed);
+      const c = checkWire(text, deps.isAllowed, widest);
       if (!c.ok) {
         refused++;
         deps.audit.failure('fleet decision refused', `active ban ${key.slice(0, 64)}: ${c.reason}: ${c.raw}`);
@@ -372,6 +375,9 @@ export function createFleetNode(deps: FleetNodeDeps): FleetNode {
       }
       const result = await applySerial(ds);
       for (const d of ds) {
+        // A network wider than the fleet takes (an operator's /16) is enforced here only: never published, never
+        // tracked as a fleet ban (a catch-up would lift it as one the fleet does not hold).
+        if ((d.kind === 'ban' || d.kind === 'unban') && widerThanFleet(d.ip, widest)) continue;
         if (d.kind === 'ban') {
           active.set(d.ip, { id: d.fleetId!, until: d.until });
           pub.push(JSON.stringify(toWire(d, { id: d.fleetId!, node, mode: d.source === 'manual' ? 'manual' : 'local', ep: 0 })));

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { allowEntries, allowMatcher, runtimeAllowEntry, selfEntries } from '../../enforcer/core/allow-list.js';
+import { buildMatcher } from '../../enforcer/net/cidr.js';
 
 test('the allow-list is loopback, this host, the config file, then the API entries, each with its source', () => {
   const entries = allowEntries({
@@ -54,4 +55,15 @@ test('a runtime entry: canonical, and never wider than /8 (IPv4) or /16 (IPv6): 
     if (!r.ok) assert.match(r.error, re);
   }
   assert.equal(runtimeAllowEntry(null as unknown as string).ok, false);
+});
+
+test('a runtime IPv6 entry holding the IPv4-mapped range is refused (it would allow every IPv4 client)', () => {
+  for (const raw of ['::/16', '::/17', '::/80', '::fffe:0:0/95', '0:0:0:0:0:ffff::/95']) {
+    const r = runtimeAllowEntry(raw);
+    assert.equal(r.ok, false, raw);
+    if (!r.ok) assert.match(r.error, /IPv4-mapped range|wider than/, raw);
+  }
+  const wide = buildMatcher(['::/16']);
+  assert.equal(wide('203.0.113.9'), true, 'why it matters: the matcher checks IPv4 clients in the mapped range');
+  for (const raw of ['2001:db8::/32', '::1/128', '64:ff9b::/96', '::/95']) assert.equal(runtimeAllowEntry(raw).ok, true, raw);
 });

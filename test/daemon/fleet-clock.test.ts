@@ -25,7 +25,7 @@ test('a node 3 s fast publishes its counts under the server\'s second', { skip: 
   const clock = { nowMs: () => Date.now() + 3000 };
   const node = createFleetNode({
     fleet: config.fleet!, node: 'fast', link: createValkeyLink(config.fleet!, log), engine, engineCfg, store,
-    audit: { failure: () => {} }, log, clock, apply: async () => null, isAllowed: () => false, onGlobalAlert: () => {},
+    audit: { failure: () => {} }, log, clock, apply: async () => null, isAllowed: () => false, ipv6Prefix: 64, onGlobalAlert: () => {},
   });
   const client = new Redis(redis.port, '127.0.0.1');
   t.after(async () => {

@@ -94,9 +94,19 @@ test('dashboard: heaviest clients, one-click allow lifts the ban, the allow-list
   await page.waitForSelector(`#bans-table tr[data-ip="${SYNC}"]`, { timeout: 6000 });
   await page.screenshot({ path: join(ARTIFACTS, '4-operator-panels.png'), fullPage: true });
 
-  // One click: allow-listed, its ban lifted at once (firewall and database), listed as a runtime entry.
+  // One click, confirmed by name (a dismissed question changes nothing): allow-listed, its ban lifted at once
+  // (firewall and database), listed as a runtime entry.
+  const asked: string[] = [];
+  const allowPosts: string[] = [];
+  page.on('request', (r) => { if (r.method() === 'POST' && r.url().includes('/api/v1/allow')) allowPosts.push(r.url()); });
+  page.once('dialog', (d) => { asked.push(d.message()); void d.dismiss(); });
   await page.click(`#heavy-table tr[data-ip="${SYNC}"] button`);
+  assert.equal(fx.firewall.has(SYNC), true);
+  page.once('dialog', (d) => { asked.push(d.message()); void d.accept(); });
+  await page.click(`#heavy-table tr[data-ip="${SYNC}"] button`);
+  assert.deepEqual(asked.map((m) => m.includes(`Allow-list ${SYNC}?`)), [true, true]);
   await page.waitForFunction((ip) => (document.getElementById('banner')?.textContent ?? '').includes(`lifted the ban of ${ip}`), SYNC);
+  assert.equal(allowPosts.length, 1, 'the dismissed question sent a request too');
   assert.equal(fx.firewall.has(SYNC), false);
   assert.equal(fx.store.countActive(), 0);
   assert.deepEqual(fx.store.allowlist().map((a) => [a.cidr, a.note]), [[`${SYNC}/32`, 'heavy client, allow-listed from the dashboard']]);

@@ -98,6 +98,37 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const UNBAN_REASONS = ['expired', 'manual', 'allowlisted', 'fleet'];
 const MODES = ['fleet', 'local', 'manual', 'reseed'];
+/** The widest network a fleet decision may name, per family. */
+export interface WidestNetwork {
+  4: number;
+  6: number;
+}
+
+/**
+ * The default: what the rules decide (an IPv4 /24 and an IPv6 /48 from `spread`, an IPv6 client's /64) and no wider, so
+ * that whoever can write to Valkey cannot shut out a whole provider's /16 or /32 on every node. With
+ * `detection.ipv6_prefix` under 48 the nodes pass that prefix instead (fleetWidest).
+ */
+export const FLEET_WIDEST: WidestNetwork = { 4: 24, 6: 48 };
+
+/**
+ * The widest network fleet nodes accept for a given `detection.ipv6_prefix` (an IPv6 client's key is that prefix).
+ * @example fleetWidest(64) // { 4: 24, 6: 48 }; fleetWidest(40) // { 4: 24, 6: 40 }
+ */
+export function fleetWidest(ipv6Prefix: number): WidestNetwork {
+  return { 4: FLEET_WIDEST[4], 6: Math.min(FLEET_WIDEST[6], ipv6Prefix) };
+}
+
+/**
+ * True when `ip` is a network wider than fleet decisions may be: such a ban (an operator's /16) stays on its node.
+ * @example widerThanFleet('198.51.0.0/16', FLEET_WIDEST) === true; widerThanFleet('2001:db8:1:2::/64', FLEET_WIDEST) === false
+ */
+export function widerThanFleet(ip: string, widest: WidestNetwork): boolean {
+  const slash = ip.indexOf('/');
+  if (slash < 0) return false;
+  return Number(ip.slice(slash + 1)) < widest[ip.indexOf(':') >= 0 ? 6 : 4];
+}
+
 /** Latest `at`/`until` accepted: year 2200 (a bigger number is an error or an attack). */
 const MAX_TIME = 7_258_118_400;
 
@@ -111,7 +142,8 @@ const isNum = (x: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): x is number 
  * covers the configured, API-added and own addresses). Returns the canonical decision.
  * @example checkWire('{"v":1,"kind":"ban","ip":"0.0.0.0/0",...}', allowed) // { ok: false, reason: 'ip `0.0.0.0/0` is too wide a network (...)', ... }
  */
-export function checkWire(text: string, isAllowed: (ip: string) => boolean): { ok: true; decision: WireDecision } | Refusal {
+export function checkWire(text: string, isAllowed: (ip: string) => boolean, widest: WidestNetwork = FLEET_WIDEST):
+  { ok: true; decision: WireDecision } | Refusal {
   const raw = text.length > 200 ? `${text.slice(0, 197)}...` : text;
   const refuse = (reason: string): Refusal => ({ ok: false, reason, raw });
   if (text.length > 4096) return refuse('longer than 4096 bytes');
@@ -137,6 +169,10 @@ export function checkWire(text: string, isAllowed: (ip: string) => boolean): { o
   if (ip === null) return refuse(`ip \`${shown}\` is not an IP address or network`);
   const wide = banKeyProblem(ip);
   if (wide) return refuse(`ip \`${ip}\` is too wide a network (${wide})`);
+  if (widerThanFleet(ip, widest)) {
+    return refuse(`ip \`${ip}\` is wider than a fleet decision may be (/${widest[4]} for IPv4, /${widest[6]} for IPv6): ` +
+      'a wider ban stays on the node where it was made');
+  }
   const special = specialAddressReason(ip);
   if (special) return refuse(`ip \`${ip}\` is not a client address (${special})`);
   if (o.kind === 'unban') {

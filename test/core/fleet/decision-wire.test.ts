@@ -1,7 +1,7 @@
 // Checks of received fleet decisions (every refusal reason a forged or broken decision can hit) and the stand rule.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkWire, fromWire, toWire } from '../../../enforcer/core/fleet/decision-wire.js';
+import { FLEET_WIDEST, checkWire, fleetWidest, fromWire, toWire, widerThanFleet } from '../../../enforcer/core/fleet/decision-wire.js';
 import { incomingWins } from '../../../enforcer/core/fleet/ban-winner.js';
 import { buildMatcher } from '../../../enforcer/net/cidr.js';
 import type { BanDecision } from '../../../enforcer/core/types.js';
@@ -26,11 +26,25 @@ test('a decision made by a node passes the checks and comes back as the same ban
 });
 
 test('a network ban (an IPv6 client\'s /64, an operator\'s /24) passes in canonical form', () => {
-  for (const [ip, want] of [['2001:DB8:1:2::9/64', '2001:db8:1:2::/64'], ['203.0.113.7/24', '203.0.113.0/24'], ['2001:db8::/32', '2001:db8::/32']]) {
+  for (const [ip, want] of [['2001:DB8:1:2::9/64', '2001:db8:1:2::/64'], ['203.0.113.7/24', '203.0.113.0/24'], ['2001:db8:7::/48', '2001:db8:7::/48']]) {
     const c = checkWire(text({ ip }), allowed);
     assert.ok(c.ok, JSON.stringify(c));
     if (c.ok) assert.equal(c.decision.ip, want);
   }
+  // With detection.ipv6_prefix 40 an IPv6 client is a /40: the nodes take that wide.
+  assert.ok(checkWire(text({ ip: '2001:db8::/40' }), allowed, fleetWidest(40)).ok);
+  assert.deepEqual(fleetWidest(64), { 4: 24, 6: 48 });
+});
+
+test('a network wider than the rules decide (/24, /48) is refused from the fleet: whoever writes to Valkey cannot shut out a provider', () => {
+  for (const ip of ['203.0.0.0/16', '203.0.112.0/23', '2001:db8::/32', '2001:db8::/47']) {
+    const c = checkWire(text({ ip }), allowed);
+    assert.equal(c.ok, false, ip);
+    if (!c.ok) assert.match(c.reason, /wider than a fleet decision may be \(\/24 for IPv4, \/48 for IPv6\)/, ip);
+  }
+  assert.equal(widerThanFleet('203.0.0.0/16', FLEET_WIDEST), true);
+  assert.equal(widerThanFleet('203.0.113.0/24', FLEET_WIDEST), false);
+  assert.equal(widerThanFleet('203.0.113.9', FLEET_WIDEST), false);
 });
 
 test('refused: wide networks, networks holding an allow-listed address, unspecified, loopback, allow-listed, bad syntax and ranges', () => {
@@ -39,11 +53,11 @@ test('refused: wide networks, networks holding an allow-listed address, unspecif
     [text({ ip: '::/0' }), /`::\/0` is too wide a network/],
     [text({ ip: '10.0.0.0/8' }), /too wide a network/],
     [text({ ip: '2001::/16' }), /too wide a network/],
-    [text({ ip: '198.51.0.0/16' }), /network `198\.51\.0\.0\/16` holds an address of this node's allow-list/],
+    [text({ ip: '198.51.100.0/24' }), /network `198\.51\.100\.0\/24` holds an address of this node's allow-list/],
     [text({ ip: '192.0.2.0/24' }), /holds an address of this node's allow-list/],
-    [text({ ip: '127.0.0.0/16' }), /holds an address of this node's allow-list/],
+    [text({ ip: '127.0.0.0/24' }), /holds an address of this node's allow-list/],
     [text({ ip: '::/64' }), /holds an address of this node's allow-list|not a client address/],
-    [text({ ip: '224.0.0.0/16' }), /not a client address \(it is a multicast/],
+    [text({ ip: '224.0.0.0/24' }), /not a client address \(it is a multicast/],
     [text({ ip: '203.0.113.0/33' }), /not an IP address/],
     [text({ ip: '0.0.0.0' }), /not a client address/],
     [text({ ip: '::' }), /not a client address/],
