@@ -45,7 +45,11 @@ export function checkMemory(add: AddCheck, m: { rss: Sample[]; heap: Sample[]; a
     `${tg.n} full GCs after ${m.warm} s (every ${m.gcEveryMs / 1000} s)`);
 }
 
-/** SQLite, ipset, the nginx ban dict and the API held the same bans at the end and at every mid-run snapshot. */
+/**
+ * SQLite, ipset, the nginx ban dict and the API held the same bans at the end and at every mid-run snapshot. Only
+ * judges results: the ipset listing was read inside the soak's own server network namespace (consistency.ts,
+ * `net.exec(net.serverNs, 'ipset', ['save'])`); nothing here runs a firewall command.
+ */
 export function checkBanStores(add: AddCheck, end: { ok: boolean; detail: string }, midRuns: number, midBad: string[]): void {
   add('active bans: SQLite == ipset == nginx dict == API', end.ok, end.detail);
   add('mid-run snapshots: SQLite == ipset == nginx dict == API', midBad.length === 0,

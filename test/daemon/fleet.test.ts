@@ -1,4 +1,5 @@
-// Fleet mode in-process against a real redis-server on loopback: three daemons (dry-run backends, real SQLite files),
+// Fleet mode in-process against a real redis-server on loopback: three daemons (dry-run backends, real SQLite files;
+// no firewall command runs, so no network namespace is needed),
 // simulated nodes' counts published into Valkey as the nodes publish theirs. Proves fleet-wide detection on the summed
 // counts, one ban in the stream applied by every node and recorded with the deciding node, manual bans through the
 // fleet, and refused forged decisions. (The same with real nginx, ipset and packets: test/e2e/fleet.test.ts.)

@@ -1,6 +1,7 @@
 // A machine without some system packages: the tests that need them skip by name with the install command, and the
 // run passes; the set-up step lists what is missing. Simulated with a PATH folder that holds every command of this
-// machine's PATH except the hidden ones (nothing is uninstalled).
+// machine's PATH except the hidden ones (nothing is uninstalled). The firewall tools are only looked up by name here,
+// never run: no rule is changed, in any network namespace.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
