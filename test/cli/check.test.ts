@@ -2,18 +2,12 @@
 // Runs no firewall command (backend names appear only in config text), so it needs no netns.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runWarden } from './run-warden.js';
 
-const root = process.env.WARDEN_ROOT ?? process.cwd();
-const bin = join(root, 'bin/warden.mjs');
-
-function warden(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, WARDEN_CONFIG: '', ...env }, timeout: 20_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const warden = runWarden;
 
 function withConfig(text: string, name = 'warden.yaml'): { path: string; done: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'warden-cli-'));

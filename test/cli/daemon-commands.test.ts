@@ -2,20 +2,15 @@
 // which reads the SQLite file directly. SIGTERM stops the daemon cleanly with exit 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../harness/nginx.js';
 import { banRuleNames } from '../../enforcer/core/rules/registry.js';
+import { runWarden, wardenBin } from './run-warden.js';
 
-const root = process.env.WARDEN_ROOT ?? process.cwd();
-const bin = join(root, 'bin/warden.mjs');
-
-function warden(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, WARDEN_CONFIG: '', WARDEN_TOKEN: '' }, timeout: 20_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const warden = runWarden;
 
 test('status, ban, bans, history and unban work against a running daemon; history also against a stopped one', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'warden-cli-daemon-'));
@@ -30,7 +25,7 @@ test('status, ban, bans, history and unban work against a running daemon; histor
     'detection: { rules: { ceiling: { mode: alert } } }',
   ].join('\n'));
   let out = '';
-  const daemon = spawn(process.execPath, [bin, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_CONFIG: '' } });
+  const daemon = spawn(process.execPath, [wardenBin, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_CONFIG: '' } });
   daemon.stdout.on('data', (b) => { out += b; });
   daemon.stderr.on('data', (b) => { out += b; });
   const exited = new Promise<number | null>((r) => daemon.once('exit', (code) => r(code)));

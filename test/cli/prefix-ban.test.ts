@@ -2,19 +2,14 @@
 // then the audit log: a network is banned and lifted by its CIDR, 0.0.0.0/0 and ::/0 are refused with the reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../harness/nginx.js';
+import { runWarden, wardenBin } from './run-warden.js';
 
-const root = process.env.WARDEN_ROOT ?? process.cwd();
-const bin = join(root, 'bin/warden.mjs');
-
-function warden(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, WARDEN_CONFIG: '', WARDEN_TOKEN: '' }, timeout: 20_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const warden = runWarden;
 
 test('warden ban / unban / history with CIDRs against a running daemon; wide networks refused', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'warden-cli-prefix-'));
@@ -29,7 +24,7 @@ test('warden ban / unban / history with CIDRs against a running daemon; wide net
     `api: { listen: "127.0.0.1:${apiPort}" }`,
   ].join('\n'));
   let out = '';
-  const daemon = spawn(process.execPath, [bin, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_CONFIG: '' } });
+  const daemon = spawn(process.execPath, [wardenBin, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_CONFIG: '' } });
   daemon.stdout.on('data', (b) => { out += b; });
   daemon.stderr.on('data', (b) => { out += b; });
   const exited = new Promise<number | null>((r) => daemon.once('exit', (code) => r(code)));
