@@ -2,26 +2,22 @@
 // inside its two functions, because every top-level function of the per-request module costs on every request.
 
 /**
- * The client key of an address nginx reports that is not plain IPv4 (the handlers let IPv4 through themselves):
- * IPv4-mapped IPv6 gives dotted IPv4; IPv6 gives its prefix of `$warden_ipv6_prefix` bits (default 64) in canonical
- * CIDR form, or the address itself with 128; anything that is not an IP address (a unix socket client) gives ''.
- * Must agree with enforcer/net/client-key.ts (test/njs/address.test.ts checks both on the same inputs).
+ * The client key of an address nginx reports that the handlers did not take as plain IPv4: IPv4-mapped IPv6 gives
+ * dotted IPv4; IPv6 gives its prefix of `$warden_ipv6_prefix` bits (default 64) in canonical CIDR form, or the address
+ * itself with 128; anything that is not an IP address (a unix socket client) gives ''. With `bits` given, `r` is not
+ * read and the address is taken as IPv6 as it is (ipv6Prefix). One function, its helpers nested: every top-level
+ * function of the per-request module costs on every request, and this one runs only for IPv6 clients.
+ * Must agree with enforcer/net/client-key.ts (test/njs/client-key.test.ts checks both on the same inputs).
  * @example clientOf(r, '2001:db8:1:2:a:b:c:d') // '2001:db8:1:2::/64'
  */
-export function clientOf(r: { variables: { [name: string]: string | undefined } }, addr: string): string {
-  if (addr.lastIndexOf('::ffff:', 0) === 0 && addr.indexOf('.') > 0) return addr.slice(7);
-  if (addr.indexOf(':') < 0) return addr.indexOf('unix:') === 0 ? '' : addr;
-  const raw = r.variables.warden_ipv6_prefix;
-  const bits = raw === undefined || raw === '' ? 64 : Number(raw);
-  return ipv6Prefix(addr, bits >= 0 && bits <= 128 ? bits : 64);
-}
-
-/**
- * An IPv6 address's prefix of `bits` bits in canonical CIDR form (RFC 5952 network address + '/' + bits), the
- * canonical address itself for 128, '' when `addr` is not IPv6 (an embedded IPv4 tail is accepted).
- * @example ipv6Prefix('2001:DB8:1:2::5', 64) // '2001:db8:1:2::/64'
- */
-export function ipv6Prefix(addr: string, bits: number): string {
+export function clientOf(r: { variables: { [name: string]: string | undefined } } | null, addr: string, bits?: number): string {
+  if (bits === undefined) {
+    if (addr.lastIndexOf('::ffff:', 0) === 0 && addr.indexOf('.') > 0) return addr.slice(7);
+    if (addr.indexOf(':') < 0) return addr.indexOf('unix:') === 0 ? '' : addr;
+    const raw = r === null ? undefined : r.variables.warden_ipv6_prefix;
+    const n = raw === undefined || raw === '' ? 64 : Number(raw);
+    bits = n >= 0 && n <= 128 ? n : 64;
+  }
   if (addr.length < 2 || addr.length > 45 || !/^[0-9a-fA-F:.]+$/.test(addr)) return '';
   // The 16-bit groups of the address.
   const groupsOf = (part: string): number[] | null => {
@@ -81,4 +77,13 @@ export function ipv6Prefix(addr: string, bits: number): string {
   const hex = (a: number[]) => a.map((n) => n.toString(16)).join(':');
   const text = best < 0 ? hex(g) : hex(g.slice(0, best)) + '::' + hex(g.slice(best + bestLen));
   return bits < 128 ? text + '/' + bits : text;
+}
+
+/**
+ * An IPv6 address's prefix of `bits` bits in canonical CIDR form (RFC 5952 network address + '/' + bits), the
+ * canonical address itself for 128, '' when `addr` is not IPv6 (an embedded IPv4 tail is accepted).
+ * @example ipv6Prefix('2001:DB8:1:2::5', 64) // '2001:db8:1:2::/64'
+ */
+export function ipv6Prefix(addr: string, bits: number): string {
+  return clientOf(null, addr, bits);
 }

@@ -31,7 +31,7 @@ http {
   $ENGINE_LINE
   js_shared_dict_zone zone=warden_counts:16m type=number; js_shared_dict_zone zone=warden_meta:1m type=number;
   js_shared_dict_zone zone=warden_bans:1m type=number;
-  js_path "/srv/x/"; js_import warden from warden.js; js_set \$warden_log warden.log; access_log /dev/null combined if=\$warden_log;
+  js_path "/srv/x/"; js_import warden from warden.js; js_set \$warden_log warden.0; access_log /dev/null combined if=\$warden_log;
   js_var \$warden_drain_max $DRAIN_MAX; js_var \$warden_keep_seconds 30; js_var \$warden_ipv6_prefix 64;
   js_var \$warden_secret "$SECRET";
   server { listen 127.0.0.1:$port; location /r { return 200 "ok\n"; } location /q { access_log off; return 200; } }

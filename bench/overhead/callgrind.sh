@@ -15,6 +15,8 @@ NAME=callgrind
 . bench/overhead/callgrind-root.sh
 printf "function log(r) { return ''; }\nexport default { log };\n" > "$R/srv/x/noop.js"
 cp dist/njs/warden.js dist/njs/warden-internal.js nginx-server.conf "$R/srv/x/"
+# CALLGRIND_JS=FILE measures another build of the per-request module in place of dist/njs/warden.js.
+[ -n "${CALLGRIND_JS:-}" ] && cp "$CALLGRIND_JS" "$R/srv/x/warden.js"
 # The real include, with its js_path and internal listener moved into the scratch root.
 sed -e 's|^js_path .*|js_path "/srv/x/";|' -e 's|listen 127.0.0.1:9181;|listen 127.0.0.1:PORT_INTERNAL;|' \
   -e 's|/etc/nginx/warden/|/srv/x/|g' nginx.conf > "$R/srv/x/warden.conf.in"

@@ -13,6 +13,7 @@ import { netnsSkipReason, sh } from '../harness/netns.js';
 import { needCommands } from '../harness/tools.js';
 import { checkAuditLog, checkDatabase, checkLogrotate, checkSystemdUnit } from '../../enforcer/cli/commands/doctor.js';
 import { parseConfig } from '../../enforcer/config/load.js';
+import { checkNginxConfig } from '../../enforcer/cli/doctor/nginx-checks.js';
 
 const root = process.env.WARDEN_ROOT ?? process.cwd();
 const bin = join(root, 'bin/warden.mjs');
@@ -121,6 +122,7 @@ test('doctor on a real nginx: nginx backend without realip warns; with realip it
   assert.match(r1.out, / ok {3}nginx include: the warden include is loaded/);
   assert.match(r1.out, / ok {3}njs module version: counters protocol 2/);
   assert.match(r1.out, / ok {3}IPv6 prefix: \/64 in nginx and in warden.yaml/);
+  assert.match(r1.out, / ok {3}IPv6 clients: nginx counts IPv6 clients per prefix/);
   assert.match(r1.out, / ok {3}warden secret: nginx and .* agree/);
   const realip = finding(r1.out, /^WARN {2}realip: /);
   assert.ok(realip, r1.out);
@@ -168,6 +170,17 @@ test('doctor warns when the running daemon saw every request of the last minute 
   assert.ok(f, last);
   assert.match(f, /see: docs\/install\.md#behind-a-proxy$/);
   assert.match(last, /^ ok {3}daemon: running/m);
+});
+
+test('doctor warns when the geo of an older warden nginx.conf sends IPv6 clients down the IPv4 path', () => {
+  const cfg = parseConfig({}, {});
+  const dump = (geo: string) => `# configuration file /etc/nginx/warden/nginx.conf:\njs_import warden from warden.js;\n${geo}\n`;
+  const old = checkNginxConfig(dump('geo $warden_from_proxy {\n    default 0;\n    # ::/0 6;\n    10.0.0.0/8 1;\n}'), cfg);
+  const warn = old.find((f) => f.what === 'IPv6 clients');
+  assert.equal(warn?.level, 'warn');
+  assert.match(warn?.detail ?? '', /no `::\/0 6;` line/);
+  const now = checkNginxConfig(dump('geo $warden_from_proxy {\n    default 0;\n    ::/0 6;\n    10.0.0.0/8 1;\n}'), cfg);
+  assert.equal(now.find((f) => f.what === 'IPv6 clients')?.level, 'ok');
 });
 
 test('doctor tells whether the systemd unit and the logrotate config are installed, current, and rotate the right file', () => {

@@ -15,12 +15,15 @@ const site = `include {dir}/nginx-server.conf;
     location /missing/ { return 404; }
     location /.env { return 200 "x\\n"; }
     location /wp-login.php { return 401; }
-    location /teapot { return 418; }`;
+    location /teapot { return 418; }
+    location /accepted { return 202; }
+    location /moved { return 301 /; }
+    location /boom { return 500; }`;
 
 test('each class is counted exactly: 401, 403, warden\'s own 403, 404 static, 404 probe, sensitive paths', { skip }, async () => {
   await withNginx({ workers: 2, httpExtra: trustLoopbackXff, servers: [site] }, async (ng) => {
     const get = async (path: string, ip: string) => {
-      const res = await fetch(ng.url(path), { headers: { 'X-Forwarded-For': ip } });
+      const res = await fetch(ng.url(path), { headers: { 'X-Forwarded-For': ip }, redirect: 'manual' });
       await res.text();
       return res.status;
     };
@@ -43,6 +46,18 @@ test('each class is counted exactly: 401, 403, warden\'s own 403, 404 static, 40
       ['192.0.2.7', '/missing/view?file=../../etc/passwd', 404, 1], // traversal in the query ($request_uri has it)
       ['192.0.2.8', '/teapot', 418, 2],           // another 4xx on an ordinary path: a probe
       ['192.0.2.9', '/', 200, 10],                // ordinary
+      ['192.0.2.10', '/accepted', 202, 2],        // a rarer 2xx (the general handler)
+      ['192.0.2.10', '/moved', 301, 1],           // a common 3xx (the cheapest handler)
+      ['192.0.2.11', '/boom', 500, 2],            // a 5xx: an error, not a signal
+      // IPv6 clients (their own route through the maps), counted per /64: every class again.
+      ['2001:db8:5::1', '/', 200, 4],
+      ['2001:db8:5::2', '/login', 401, 2],
+      ['2001:db8:5::3', '/missing/page', 404, 3],
+      ['2001:db8:5::4', '/static/x.png', 404, 1],
+      ['2001:db8:5::5', '/.env', 200, 1],
+      ['2001:db8:5::6', '/boom', 500, 1],
+      ['2001:db8:6::1', '/private', 403, 2],
+      ['2001:db8:6::1', '/wp-login.php', 401, 1],
     ];
     for (const [ip, path, status, n] of cases) {
       for (let i = 0; i < n; i++) assert.equal(await get(path, ip), status, `${ip} ${path}`);
@@ -60,8 +75,12 @@ test('each class is counted exactly: 401, 403, warden\'s own 403, 404 static, 40
       '192.0.2.7': [1, 1, 0, 0, 1],
       '192.0.2.8': [2, 2, 0, 0, 2],
       '192.0.2.9': [10, 0, 0, 0, 0],
+      '192.0.2.10': [3, 0, 0, 0, 0],
+      '192.0.2.11': [2, 0, 2, 0, 0],
+      '2001:db8:5::/64': [12, 6, 1, 2, 4],
+      '2001:db8:6::/64': [3, 3, 0, 3, 1],
     });
-    assert.deepEqual(totals.global, [55, 31, 0, 15, 17]);
+    assert.deepEqual(totals.global, [75, 40, 3, 20, 22]);
     assert.equal(totals.dropped, 0);
   });
 });

@@ -113,6 +113,19 @@ export function checkNginxConfig(dump: string, config: Config): Finding[] {
     out.push({ level: 'fail', what: 'nginx include', detail: 'no warden js_import / warden_counts zone in `nginx -T`',
       fix: 'add `include /etc/nginx/warden/nginx.conf;` inside http {}', see: 'nginx-include' });
   }
+  const geo = /\bgeo\s+\$warden_from_proxy\s*\{([^}]*)\}/.exec(dump);
+  if (geo) {
+    // nginx routes IPv6 clients to the handler that keys them by prefix through this geo's `::/0 6;` line; without it
+    // they are counted per address (rotating through a /64 is then many clients).
+    const lines = geo[1].split('\n').map((l) => l.replace(/#.*/, '').trim());
+    if (lines.some((l) => /^::\/0\s+6\s*;$/.test(l))) {
+      out.push({ level: 'ok', what: 'IPv6 clients', detail: 'nginx counts IPv6 clients per prefix (`::/0 6;` in geo $warden_from_proxy)' });
+    } else {
+      out.push({ level: 'warn', what: 'IPv6 clients', detail: 'geo $warden_from_proxy has no `::/0 6;` line: nginx counts each IPv6 address ' +
+        'as a client of its own, so one client rotating through its /64 is never seen as one',
+        fix: 'copy the geo block of this version\'s nginx.conf (keep your proxy lines) and reload nginx', see: 'nginx-include' });
+    }
+  }
   const warnings = checkAccessLogs(dump);
   if (warnings.length === 0) out.push({ level: 'ok', what: 'access_log coverage', detail: 'every server and location is counted' });
   for (const w of warnings) {
