@@ -43,7 +43,7 @@ async function setup(t: { after(fn: () => unknown): void }, detection: Record<st
     await fx.apply(fx.engine.tick(tSec));
     fx.clock.advance(1000);
   };
-  return { fx, call, second, auditPath };
+  return { fx, app, call, second, auditPath };
 }
 
 test('allow-listing a banned client lifts its ban at once (firewall, database, audit) and it is never judged again', async (t) => {
@@ -165,4 +165,27 @@ test('rule alerts: a relative rule during the learning period alerts instead of 
   assert.deepEqual(fx.store.activeBans(), []);
   const r = await (await call('GET', '/api/v1/alerts?rule=zscore')).json() as RuleAlertsResponse;
   assert.deepEqual(r.rows.map((a) => [a.ip, a.rule, a.cause, a.threshold]), [['203.0.113.51', 'zscore', 'learning', 3]]);
+});
+
+test('a change from a dashboard session is audited with the session, and no two sessions look alike', async (t) => {
+  const { app, auditPath } = await setup(t);
+  const session = async () => {
+    const res = await app.request('/api/v1/login', { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ password: 'allow pw' }) });
+    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0];
+    return { cookie, csrf: ((await res.json()) as { csrf: string }).csrf };
+  };
+  const a = await session();
+  const b = await session();
+  const post = (s: { cookie: string; csrf: string }, ip: string) => app.request('/api/v1/bans', { method: 'POST',
+    headers: { 'content-type': 'application/json', cookie: s.cookie, 'x-warden-csrf': s.csrf }, body: JSON.stringify({ ip }) });
+  assert.equal((await post(a, '192.0.2.31')).status, 201);
+  assert.equal((await post(b, '192.0.2.32')).status, 201);
+  const lines = readFileSync(auditPath, 'utf8').split('\n');
+  const by = (ip: string) => /\| by=(.+)$/.exec(lines.find((l) => l.includes(`BAN ${ip} | manual`)) ?? '')?.[1];
+  const fp = (s: { cookie: string }) => fingerprint(s.cookie.slice(s.cookie.indexOf('=') + 1));
+  assert.equal(by('192.0.2.31'), `local (session ${fp(a)})`);
+  assert.equal(by('192.0.2.32'), `local (session ${fp(b)})`);
+  assert.notEqual(fp(a), fp(b));
+  assert.ok(!readFileSync(auditPath, 'utf8').includes(a.cookie.slice(a.cookie.indexOf('=') + 1)), 'the cookie itself is never written');
 });
