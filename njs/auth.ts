@@ -13,6 +13,12 @@ export const AUTH_WINDOW_MS = 30000;
 
 /** Meta key prefix: the highest timestamp accepted so far on a channel (`a` + channel); a request must be above it. */
 const META_LAST_PREFIX = 'a';
+/**
+ * Meta key prefix: one key per accepted request (`r` + channel + ' ' + timestamp), claimed with `add`, which is atomic
+ * across workers: two copies of one request reaching two workers at once cannot both pass (the `a` check alone is a
+ * read, then a write). forgetClaims drops them once their timestamp is out of the window.
+ */
+const META_CLAIM_PREFIX = 'r';
 
 /** What a parsed `X-Warden-Auth: <channel> <timestamp ms> <hex HMAC>` header holds. */
 export interface AuthHeader {
@@ -96,6 +102,37 @@ export function checkRequest(meta: NgxSharedDict<number>, secret: string, header
     return { ok: false, why: 'X-Warden-Auth replayed: timestamp ' + h.ts + ' is not above the last one accepted on channel `' +
       h.channel + '` (' + last + ')' };
   }
+  let claimed = true;
+  try {
+    claimed = meta.add(META_CLAIM_PREFIX + h.channel + ' ' + h.ts, nowMs);
+  } catch {
+    // A full meta zone: the check above alone, as before claims (two copies arriving at one instant could both pass).
+  }
+  if (!claimed) {
+    return { ok: false, why: 'X-Warden-Auth replayed: this very request (timestamp ' + h.ts + ' on channel `' + h.channel +
+      '`) was accepted already' };
+  }
   meta.set(key, h.ts);
   return { ok: true, sig: h.sig };
+}
+
+/**
+ * Drops the request claims of checkRequest whose request can no longer pass the window (accepted more than twice the
+ * window ago, or ahead of the clock by more than the window: recorded before the clock stepped back), so the meta zone
+ * holds about a minute of them. Run every second by the janitor. Returns how many it dropped.
+ * @example forgetClaims(meta, Date.now())
+ */
+export function forgetClaims(meta: NgxSharedDict<number>, nowMs: number): number {
+  const keys = meta.keys(1 << 20);
+  let dropped = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (k[0] !== META_CLAIM_PREFIX) continue;
+    const at = meta.get(k);
+    if (typeof at !== 'number' || at < nowMs - 2 * AUTH_WINDOW_MS || at > nowMs + AUTH_WINDOW_MS) {
+      meta.delete(k);
+      dropped++;
+    }
+  }
+  return dropped;
 }

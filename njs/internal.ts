@@ -2,6 +2,7 @@
 // the counters drain, the ban endpoints, status, and the janitor. Kept out of the per-request module (index.ts).
 import { handleApi } from './api.js';
 import { janitor } from './drain.js';
+import { forgetClaims } from './auth.js';
 import { setting } from './settings.js';
 
 function zones() {
@@ -21,10 +22,13 @@ function api(r: NginxHTTPRequest): void {
   handleApi(r, zones(), Date.now());
 }
 
-/** `js_periodic warden_internal.janitor interval=1s;` on the internal listener. */
+/** `js_periodic warden_internal.janitor interval=1s;` on the internal listener: old request claims, stale seconds. */
 function janitorTick(s: NginxPeriodicSession): void {
   try {
-    const n = janitor(zones(), Date.now(), setting(s, 'warden_keep_seconds'));
+    const z = zones();
+    const now = Date.now();
+    forgetClaims(z.meta, now);
+    const n = janitor(z, now, setting(s, 'warden_keep_seconds'));
     if (n > 0) warn('warden: nobody polled /counters: discarded ' + n + ' requests of stale buckets (counted as dropped)');
   } catch (e) {
     warn('warden: janitor failed: ' + String(e));

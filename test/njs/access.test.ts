@@ -173,6 +173,23 @@ test('a captured signed request replayed later, altered, stale or moved to anoth
   });
 });
 
+// The window between reading and writing the last timestamp is too short to hit reliably from outside; the race itself
+// is test/njs/auth-clock.test.ts's (a get that answers the old value). This checks the property end to end.
+test('twenty copies of one signed request sent at once to two workers: exactly one is answered', { skip }, async () => {
+  await withNginx({ workers: 2, httpExtra: trustLoopbackXff, servers: [site] }, async (ng) => {
+    for (let round = 0; round < 5; round++) {
+      const one = signRequest(ng.secret, 'GET', '/bans', 'race', nextTimestamp(), '');
+      const codes = await Promise.all(Array.from({ length: 20 }, async () => {
+        const res = await fetch(`${ng.internalUrl}/bans`, { headers: { 'X-Warden-Auth': one.header } });
+        await res.text();
+        return res.status;
+      }));
+      assert.deepEqual(codes.filter((c) => c === 200).length, 1, `round ${round}: ${codes.join(' ')}`);
+      assert.ok(codes.every((c) => c === 200 || c === 403), codes.join(' '));
+    }
+  });
+});
+
 test('an older daemon (or an operator\'s curl) may still give the raw secret: served, answer unsigned; /status signs a signed request', { skip }, async () => {
   await withNginx({ workers: 1, httpExtra: trustLoopbackXff, servers: [site] }, async (ng) => {
     const res = await fetch(`${ng.internalUrl}/bans`, { headers: { 'X-Warden-Secret': ng.secret } });
