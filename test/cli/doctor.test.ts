@@ -183,6 +183,20 @@ test('doctor warns when the geo of an older warden nginx.conf sends IPv6 clients
   assert.equal(now.find((f) => f.what === 'IPv6 clients')?.level, 'ok');
 });
 
+test('the geo examples of the docs keep `::/0 6;` (an operator who copies one must not get per-address IPv6 counting)', () => {
+  const cfg = parseConfig({}, {});
+  let seen = 0;
+  for (const file of ['README.md', 'docs/install.md', 'docs/counters-protocol.md', 'njs/README.md', 'nginx.conf']) {
+    const text = readFileSync(join(root, file), 'utf8');
+    for (const m of text.matchAll(/^[ \t]*geo\s+\$warden_from_proxy\s*\{[^}]*\}/gm)) {
+      seen++;
+      const f = checkNginxConfig(`js_import warden from warden.js;\n${m[0].replace(/^[ \t]+/gm, '')}\n`, cfg).find((x) => x.what === 'IPv6 clients');
+      assert.equal(f?.level, 'ok', `${file}: ${m[0]}`);
+    }
+  }
+  assert.ok(seen >= 2, `${seen} geo blocks found`);
+});
+
 test('doctor tells whether the systemd unit and the logrotate config are installed, current, and rotate the right file', () => {
   const tmp = tempDir();
   try {
