@@ -14,6 +14,7 @@ import { needCommands } from '../harness/tools.js';
 import { checkAuditLog, checkDatabase, checkLogrotate, checkSystemdUnit } from '../../enforcer/cli/commands/doctor.js';
 import { parseConfig } from '../../enforcer/config/load.js';
 import { checkNginxConfig } from '../../enforcer/cli/doctor/nginx-checks.js';
+import { repoRoot } from '../harness/nginx.js';
 
 const root = process.env.WARDEN_ROOT ?? process.cwd();
 const bin = join(root, 'bin/warden.mjs');
@@ -195,6 +196,55 @@ test('the geo examples of the docs keep `::/0 6;` (an operator who copies one mu
     }
   }
   assert.ok(seen >= 2, `${seen} geo blocks found`);
+});
+
+test('doctor fails when nginx.conf and warden.js in nginx are of different versions (handler names against the export array)', { skip: nginxSkipReason() }, async () => {
+  const cfg = parseConfig({}, {});
+  // An nginx.conf of the version before handler indexes: the same file with the handlers named.
+  const names = ['log', 'countRequest', 'log4xx', 'logProbe', 'logProxy', 'banned'];
+  const named = (t: string) => t.replace(/ warden\.(\d);/g, (_m, i: string) => ` warden.${names[Number(i)]};`);
+  const run = async (opts: { editWardenConf?: (t: string) => string; wardenFiles?: string }) => {
+    const ng = await startNginx({ workers: 1, servers: ['location / { return 200 "ok\\n"; }'], ...opts });
+    try {
+      await (await fetch(ng.url('/'))).text();
+      const findings = checkNginxConfig(ng.dumpConfig(), cfg, (p) => {
+        try {
+          return readFileSync(p.split(ng.dirInNginx).join(ng.dir), 'utf8');
+        } catch {
+          return undefined;
+        }
+      });
+      return { finding: findings.find((f) => f.what === 'nginx handlers'), log: ng.errorLog() };
+    } finally {
+      await ng.stop();
+    }
+  };
+  const same = await run({});
+  assert.equal(same.finding?.level, 'ok', same.finding?.detail);
+  assert.doesNotMatch(same.log, /not found/);
+  // An older nginx.conf kept with this version's warden.js: nginx starts, counts nothing, logs an error per request.
+  const oldConf = await run({ editWardenConf: named });
+  assert.match(oldConf.log, /js function "warden\.log" not found/);
+  assert.equal(oldConf.finding?.level, 'fail');
+  assert.match(oldConf.finding?.detail ?? '', /older than this version.*nothing is counted/);
+  assert.match(oldConf.finding?.fix ?? '', /copy nginx\.conf, dist\/njs\/warden\.js/);
+  // This version's nginx.conf with an older warden.js (one that exports its handlers by name).
+  const dir = mkdtempSync(join(tmpdir(), 'warden-mixed-'));
+  try {
+    writeFileSync(join(dir, 'nginx.conf'), readFileSync(join(repoRoot, 'nginx.conf'), 'utf8'));
+    writeFileSync(join(dir, 'nginx-server.conf'), readFileSync(join(repoRoot, 'nginx-server.conf'), 'utf8'));
+    writeFileSync(join(dir, 'warden-internal.js'), readFileSync(join(repoRoot, 'dist/njs/warden-internal.js'), 'utf8'));
+    writeFileSync(join(dir, 'warden.js'), readFileSync(join(repoRoot, 'test/fixtures/njs-v1/warden.js'), 'utf8'));
+    const oldJs = await run({ wardenFiles: dir });
+    assert.match(oldJs.log, /js function "warden\.0" not found/);
+    assert.equal(oldJs.finding?.level, 'fail');
+    assert.match(oldJs.finding?.detail ?? '', /older and exports them by name/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // Without the module file to read (doctor not run as root): an older nginx.conf is still named.
+  const dumpOnly = checkNginxConfig(named('js_import warden from warden.js;\njs_set $warden_log_plain warden.0;\n'), cfg, () => undefined);
+  assert.equal(dumpOnly.find((f) => f.what === 'nginx handlers')?.level, 'warn');
 });
 
 test('doctor tells whether the systemd unit and the logrotate config are installed, current, and rotate the right file', () => {

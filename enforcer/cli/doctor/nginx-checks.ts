@@ -6,6 +6,7 @@ import { nginxDump } from '../commands/nginx-check.js';
 import { readSecret } from '../../nginx/secret-file.js';
 import { getJson, versionAtLeast, type Finding } from './finding.js';
 import { pushAll } from '../../core/arrays.js';
+import { checkHandlerNames, type ReadText } from './nginx-handlers.js';
 import { createInternalClient, refusalText, UnsignedAnswerError } from '../../adapters/nginx-internal.js';
 
 export async function checkNginxEndpoint(config: Config): Promise<Finding[]> {
@@ -105,7 +106,12 @@ export function readNginxDump(nginx: string): { dump: string } | { finding: Find
   }
 }
 
-export function checkNginxConfig(dump: string, config: Config): Finding[] {
+/**
+ * The findings about `nginx -T` output: the include, the handler names against warden.js (read with `readText`), the
+ * IPv6 line of the geo, access_log coverage, the ban snippet.
+ * @example checkNginxConfig(nginxDump('nginx'), config)
+ */
+export function checkNginxConfig(dump: string, config: Config, readText?: ReadText): Finding[] {
   const out: Finding[] = [];
   if (/js_import\s+\S*warden/.test(dump) || /warden_counts/.test(dump)) {
     out.push({ level: 'ok', what: 'nginx include', detail: 'the warden include is loaded' });
@@ -113,6 +119,7 @@ export function checkNginxConfig(dump: string, config: Config): Finding[] {
     out.push({ level: 'fail', what: 'nginx include', detail: 'no warden js_import / warden_counts zone in `nginx -T`',
       fix: 'add `include /etc/nginx/warden/nginx.conf;` inside http {}', see: 'nginx-include' });
   }
+  pushAll(out, checkHandlerNames(dump, readText));
   const geo = /\bgeo\s+\$warden_from_proxy\s*\{([^}]*)\}/.exec(dump);
   if (geo) {
     // nginx routes IPv6 clients to the handler that keys them by prefix through this geo's `::/0 6;` line; without it
