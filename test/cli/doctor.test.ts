@@ -182,6 +182,11 @@ test('doctor warns when the geo of an older warden nginx.conf sends IPv6 clients
   assert.match(warn?.detail ?? '', /no `::\/0 6;` line/);
   const now = checkNginxConfig(dump('geo $warden_from_proxy {\n    default 0;\n    ::/0 6;\n    10.0.0.0/8 1;\n}'), cfg);
   assert.equal(now.find((f) => f.what === 'IPv6 clients')?.level, 'ok');
+  // An older block commented out above the live one, and statements sharing a line, read as nginx reads them.
+  const edited = checkNginxConfig(dump('#geo $warden_from_proxy {\n#    default 0;\n#}\ngeo $warden_from_proxy { default 0; ::/0 6; 10.0.0.0/8 1; }'), cfg);
+  assert.equal(edited.find((f) => f.what === 'IPv6 clients')?.level, 'ok');
+  const commented = checkNginxConfig(dump('geo $warden_from_proxy {\n    default 0;\n    #::/0 6;\n}'), cfg);
+  assert.equal(commented.find((f) => f.what === 'IPv6 clients')?.level, 'warn');
 });
 
 test('the geo examples of the docs keep `::/0 6;` (an operator who copies one must not get per-address IPv6 counting)', () => {

@@ -120,12 +120,13 @@ export function checkNginxConfig(dump: string, config: Config, readText?: ReadTe
       fix: 'add `include /etc/nginx/warden/nginx.conf;` inside http {}', see: 'nginx-include' });
   }
   pushAll(out, checkHandlerNames(dump, readText));
-  const geo = /\bgeo\s+\$warden_from_proxy\s*\{([^}]*)\}/.exec(dump);
+  // Comments out first (a commented-out older block must not hide the live one), then the geo's statements.
+  const geo = /\bgeo\s+\$warden_from_proxy\s*\{([^}]*)\}/.exec(dump.replace(/#[^\n]*/g, ''));
   if (geo) {
     // nginx routes IPv6 clients to the handler that keys them by prefix through this geo's `::/0 6;` line; without it
     // they are counted per address (rotating through a /64 is then many clients).
-    const lines = geo[1].split('\n').map((l) => l.replace(/#.*/, '').trim());
-    if (lines.some((l) => /^::\/0\s+6\s*;$/.test(l))) {
+    const statements = geo[1].split(';').map((l) => l.trim());
+    if (statements.some((l) => /^::\/0\s+6$/.test(l))) {
       out.push({ level: 'ok', what: 'IPv6 clients', detail: 'nginx counts IPv6 clients per prefix (`::/0 6;` in geo $warden_from_proxy)' });
     } else {
       out.push({ level: 'warn', what: 'IPv6 clients', detail: 'geo $warden_from_proxy has no `::/0 6;` line: nginx counts each IPv6 address ' +
