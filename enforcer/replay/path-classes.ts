@@ -98,7 +98,12 @@ export function pathClassesOf(conf: string): PathClasses {
   const stat = compileMap(conf, 'warden_static');
   return {
     sensitive: (u) => lookup(sensitive, u) === '1',
-    isStatic: (u) => lookup(stat, u) === '1',
+    // The map's value is the handler nginx runs for a 4xx: the general one for a static file (`1` in the nginx.conf of
+    // versions before the handlers were chosen by it).
+    isStatic: (u) => {
+      const v = lookup(stat, u);
+      return v === '$warden_log_any' || v === '1';
+    },
   };
 }
 

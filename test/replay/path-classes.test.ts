@@ -1,0 +1,31 @@
+// Replay reads the path classes from nginx.conf's maps: the shipped include, and the include of older versions (where
+// $warden_static was 0/1 rather than the handler to run), classify the same.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathClassesOf, requestCounts } from '../../enforcer/replay/path-classes.js';
+import { repoRoot } from '../harness/nginx.js';
+
+test('the shipped nginx.conf and an older one with a 0/1 $warden_static give the same classes', () => {
+  const now = pathClassesOf(readFileSync(join(repoRoot, 'nginx.conf'), 'utf8'));
+  const older = pathClassesOf(readFileSync(join(repoRoot, 'nginx.conf'), 'utf8')
+    .replace(/^map \$request_uri \$warden_static \{\n {4}default {2}\$warden_log_4xx_other;\n( {4}"[^\n]+") \$warden_log_any;/m,
+      'map $request_uri $warden_static {\n    default 0;\n$1 1;'));
+  const cases: Array<[number, string, number[]]> = [
+    [404, '/static/x.png', [1, 1, 0, 0, 0]],
+    [404, '/app.css?v=3', [1, 1, 0, 0, 0]],
+    [404, '/missing/page', [1, 1, 0, 0, 1]],
+    [404, '/.env', [1, 1, 0, 0, 1]],
+    [200, '/.env', [1, 0, 0, 0, 1]],
+    [401, '/login', [1, 1, 0, 1, 0]],
+    [401, '/wp-login.php', [1, 1, 0, 1, 1]],
+    [200, '/', [1, 0, 0, 0, 0]],
+  ];
+  for (const classes of [now, older]) {
+    for (const [status, uri, want] of cases) assert.deepEqual(requestCounts(classes, status, uri), want, `${status} ${uri}`);
+  }
+  assert.equal(now.isStatic('/static/x.png'), true);
+  assert.equal(older.isStatic('/static/x.png'), true);
+  assert.equal(now.isStatic('/page'), false);
+});
