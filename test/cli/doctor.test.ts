@@ -252,6 +252,34 @@ test('doctor fails when nginx.conf and warden.js in nginx are of different versi
   assert.equal(dumpOnly.find((f) => f.what === 'nginx handlers')?.level, 'warn');
 });
 
+test('doctor fails when a map that picks the handler has a plain value (an older $warden_static map): such 4xx are not counted', { skip: nginxSkipReason() }, async () => {
+  const cfg = parseConfig({}, {});
+  // The $warden_static map of the version before 972ace0 (values 1 / 0), kept over an upgrade.
+  const oldStatic = (t: string) => {
+    const out = t.replace(/(map \$request_uri \$warden_static \{\n)\s*default\s+\$warden_log_4xx_other;([\s\S]*?)\$warden_log_any;/, '$1    default 0;$2 1;');
+    assert.notEqual(out, t, 'the $warden_static map of nginx.conf was found');
+    return out;
+  };
+  for (const [edit, want] of [[undefined, 'ok'], [oldStatic, 'fail']] as const) {
+    const ng = await startNginx({ workers: 1, servers: ['location / { return 404; }'], editWardenConf: edit });
+    try {
+      await (await fetch(ng.url('/a.png'), { headers: {} })).text();
+      await (await fetch(ng.url('/page'), { headers: {} })).text();
+      await new Promise((r) => setTimeout(r, 1100 - (Date.now() % 1000) + 50));
+      const counters = await ng.internalFetch('/counters?v=2');
+      const text = await counters.text();
+      const totals = text.split('\n').filter((l) => /^.127\.0\.0\.1 /.test(l)).map((l) => Math.floor(Number(l.split(' ')[1]) / 2 ** 34));
+      const f = checkNginxConfig(ng.dumpConfig(), cfg).find((x) => x.what === 'nginx handler maps');
+      assert.equal(f?.level, want, f?.detail);
+      // With the older map nginx runs no handler for a 4xx: neither 404 is counted.
+      assert.equal(totals.reduce((a, b) => a + b, 0), want === 'ok' ? 2 : 0, text);
+      if (want === 'fail') assert.match(f?.detail ?? '', /not counted/);
+    } finally {
+      await ng.stop();
+    }
+  }
+});
+
 test('doctor tells whether the systemd unit and the logrotate config are installed, current, and rotate the right file', () => {
   const tmp = tempDir();
   try {

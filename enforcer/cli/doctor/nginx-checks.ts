@@ -6,7 +6,7 @@ import { nginxDump } from '../commands/nginx-check.js';
 import { readSecret } from '../../nginx/secret-file.js';
 import { getJson, versionAtLeast, type Finding } from './finding.js';
 import { pushAll } from '../../core/arrays.js';
-import { checkHandlerNames, type ReadText } from './nginx-handlers.js';
+import { checkHandlerMaps, checkHandlerNames, type ReadText } from './nginx-handlers.js';
 import { createInternalClient, refusalText, UnsignedAnswerError } from '../../adapters/nginx-internal.js';
 
 export async function checkNginxEndpoint(config: Config): Promise<Finding[]> {
@@ -120,6 +120,7 @@ export function checkNginxConfig(dump: string, config: Config, readText?: ReadTe
       fix: 'add `include /etc/nginx/warden/nginx.conf;` inside http {}', see: 'nginx-include' });
   }
   pushAll(out, checkHandlerNames(dump, readText));
+  pushAll(out, checkHandlerMaps(dump));
   // Comments out first (a commented-out older block must not hide the live one), then the geo's statements.
   const geo = /\bgeo\s+\$warden_from_proxy\s*\{([^}]*)\}/.exec(dump.replace(/#[^\n]*/g, ''));
   if (geo) {

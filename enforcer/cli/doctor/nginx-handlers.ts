@@ -55,3 +55,32 @@ export function checkHandlerNames(dump: string, readText: ReadText = readOrUndef
   }
   return [{ level: 'ok', what: 'nginx handlers', detail: kind === 'array' ? `nginx.conf and ${file} are of one version` : 'nginx.conf names the handlers of this version' }];
 }
+
+/**
+ * The findings about the maps that pick the handler: every value of `map ... $warden_log` and `map ... $warden_static`
+ * must be a handler variable (`$warden_log_...`, or `$warden_static` in the first). An older `$warden_static` map
+ * (values `1` / `0`, edited by hand and kept over an upgrade) makes `$warden_log` a plain `1` for a 4xx: nginx then
+ * runs no handler and the request is not counted at all.
+ * @example checkHandlerMaps('map $request_uri $warden_static {\n default 0;\n}') // a fail naming `0`
+ */
+export function checkHandlerMaps(dump: string): Finding[] {
+  const text = dump.replace(/#[^\n]*/g, '');
+  const bad: string[] = [];
+  let seen = 0;
+  for (const m of text.matchAll(/\bmap\s+\S+\s+\$(warden_log|warden_static)\s*\{([^}]*)\}/g)) {
+    seen++;
+    for (const st of m[2].split(';')) {
+      const words = st.trim().split(/\s+/);
+      if (words.length < 2) continue;
+      const value = words[words.length - 1];
+      const ok = /^\$warden_log_\w+$/.test(value) || (m[1] === 'warden_log' && value === '$warden_static');
+      if (!ok) bad.push(`$${m[1]}: \`${st.trim().slice(0, 60)}\``);
+    }
+  }
+  if (seen === 0) return [];
+  if (bad.length === 0) return [{ level: 'ok', what: 'nginx handler maps', detail: 'every class of request runs a counting handler' }];
+  return [{ level: 'fail', what: 'nginx handler maps', detail: `a map that picks the counting handler has a value that is not a handler ` +
+    `(${bad.slice(0, 3).join('; ')}): nginx runs no handler for those requests and they are not counted (an nginx.conf older ` +
+    'than this version, or edited)', fix: 'copy the maps of this version\'s nginx.conf (keep your own regex lines, with its values) and reload nginx',
+  see: 'upgrading' }];
+}
