@@ -17,6 +17,7 @@ const locations = `location / { return 200 "ok\\n"; }
     location /.env { return 200 "x\\n"; }
     location /close { return 444; }
     location /accepted { return 202; }
+    location /dav/ { return 207 "multi\\n"; }
     location /boom { return 500; }`;
 
 /** One GET over TCP (`port`) or a unix socket (`socket`); resolves with the status, or 0 when nginx closed without one. */
@@ -60,8 +61,9 @@ test('every address kind x route is counted once, under the right client, with t
       [a, '::ffff:192.0.2.50', '/boom', 500, 1],
       [a, '::ffff:192.0.2.50', '/accepted', 202, 1],
       [a, '::ffff:192.0.2.50', '/static/a.png', 404, 1],
-      // The same client as IPv4 adds to the same key.
+      // The same client as IPv4 adds to the same key; a WebDAV 207 takes the common route.
       [a, '192.0.2.50', '/', 200, 1],
+      [a, '192.0.2.50', '/dav/x', 207, 2],
       // A banned client written IPv4-mapped: warden's own 403 (not an error, not a signal).
       [a, '::ffff:198.51.100.66', '/missing/p', 403, 2],
       // Banned clients closed with 444: a request only, on every route (ordinary, 4xx path, static, sensitive).
@@ -90,7 +92,7 @@ test('every address kind x route is counted once, under the right client, with t
     const totals = emptyTotals();
     await drainAll(ng, totals);
     assert.deepEqual(totals.ips, {
-      '192.0.2.50': [11, 4, 1, 1, 3],
+      '192.0.2.50': [13, 4, 1, 1, 3],
       '198.51.100.66': [4, 0, 0, 0, 0],
       '2001:db8:7::/64': [5, 0, 0, 0, 0],
       '192.0.2.60': [2, 2, 0, 0, 2],
@@ -99,7 +101,7 @@ test('every address kind x route is counted once, under the right client, with t
       '192.0.2.70': [1, 1, 0, 0, 1],
     });
     assert.equal(totals.dropped, 3, 'the unix socket client without an address');
-    assert.deepEqual(totals.global, [31, 12, 1, 2, 10]);
+    assert.deepEqual(totals.global, [33, 12, 1, 2, 10]);
     assert.doesNotMatch(ng.errorLog(), /\[(error|alert|crit)\]/);
   });
 });
