@@ -28,7 +28,7 @@ try {
     last = now;
   }, 10);
   const t0 = performance.now();
-  const r = await d1.service.banMany(ips, 7200, 'bench', 'cli');
+  const r = await d1.service.banMany(ips, 7200, 'bench', { addr: '', via: 'cli' });
   const loadMs = performance.now() - t0;
   clearInterval(ticker);
   await d1.stop();

@@ -83,13 +83,13 @@ export function openAuditLog(path: string, deps: { clock: Clock; log: Pick<Logge
       const dur = `duration=${formatDuration(d.durationSec)}`;
       if (d.source === 'manual' || d.rule === 'manual') {
         const reason = oneLine(d.reason ?? '');
-        write(`BAN ${oneLine(d.ip)} | manual${reason ? ` | reason=${reason}` : ''} | ${dur}`);
+        write(`BAN ${oneLine(d.ip)} | manual${reason ? ` | reason=${reason}` : ''} | ${dur}${d.by ? ` | by=${oneLine(d.by)}` : ''}`);
         return;
       }
       write(`BAN ${d.ip} | ${condition(d, threshold)} | rate=${num2(d.rate)} | baseline=${num2(d.baseline.mean)} | ${dur}`);
     },
     unban(d) {
-      write(`UNBAN ${oneLine(d.ip)} | reason=${d.reason}`);
+      write(`UNBAN ${oneLine(d.ip)} | reason=${d.reason}${d.by ? ` | by=${oneLine(d.by)}` : ''}`);
     },
     ruleAlert(d) {
       write(`ALERT ${d.ip} | ${condition(d)} | rate=${num2(d.rate)} | baseline=${num2(d.baseline.mean)} | mode=${d.cause === 'learning' ? 'learning' : 'alert'}`);

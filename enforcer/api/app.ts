@@ -7,8 +7,8 @@ import { Hono, type Context } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { HTTPException } from 'hono/http-exception';
 import type { Clock } from '../core/types.js';
-import type { WardenService } from './service.js';
-import { createAuth, safeEqual, type AuthOptions, type Session } from './auth.js';
+import type { Actor, WardenService } from './service.js';
+import { createAuth, fingerprint, safeEqual, type AuthOptions, type Session } from './auth.js';
 import {
   alertsQuery, allowBody, banBody, bulkBanBody, cidrField, firstError, heavyQuery, historyQuery, unbanKeyField, loginBody, toHistoryFilter,
 } from './validate.js';
@@ -42,7 +42,7 @@ const STATIC: Record<string, string> = {
   '/favicon.svg': 'image/svg+xml',
 };
 
-type Vars = { Variables: { actor: string; session: Session | null } };
+type Vars = { Variables: { actor: Actor; session: Session | null } };
 
 /** The `n` most recent bans, newest first. */
 function newest<T extends { since: number }>(bans: T[], n: number): T[] {
@@ -142,17 +142,18 @@ export function createApp(service: WardenService, opts: AppOptions): Hono {
     if (authz !== undefined) {
       const m = /^Bearer ([^\s]{1,512})$/.exec(authz);
       if (!m || !auth.bearerValid(m[1])) return c.json({ error: 'invalid bearer token' }, 401);
-      c.set('actor', addr);
+      c.set('actor', { addr, via: `token ${fingerprint(m[1])}` });
       c.set('session', null);
       return next();
     }
-    const s = auth.session(getCookie(c, SESSION_COOKIE));
-    if (!s) return c.json({ error: 'not logged in (or the session expired)' }, 401);
+    const cookie = getCookie(c, SESSION_COOKIE);
+    const s = auth.session(cookie);
+    if (!s || cookie === undefined) return c.json({ error: 'not logged in (or the session expired)' }, 401);
     if (!['GET', 'HEAD'].includes(c.req.method)) {
       const h = c.req.header(CSRF_HEADER);
       if (!h || !safeEqual(h, s.csrf)) return c.json({ error: `missing or wrong ${CSRF_HEADER} header` }, 403);
     }
-    c.set('actor', addr);
+    c.set('actor', { addr, via: `session ${fingerprint(cookie)}` });
     c.set('session', s);
     return next();
   };

@@ -138,3 +138,12 @@ export function createAuth(opts: AuthOptions, meta: { getMeta(k: string): string
     },
   };
 }
+
+/**
+ * A short, stable name for a secret (a bearer token, a session cookie) in audit lines: the first 8 hex digits of its
+ * SHA-256. It tells two tokens apart without showing either.
+ * @example fingerprint('a-long-api-token-0001') // 8 hex digits
+ */
+export function fingerprint(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex').slice(0, 8);
+}

@@ -148,6 +148,27 @@ export interface MetricsView {
 }
 
 /**
+ * Who asked for a change: the address the request came from (after trusted proxies), and how it authenticated
+ * (`token 3f9a1c2b`: the first 8 hex digits of the bearer token's SHA-256; `session 9d0e7a41`: of the session cookie's;
+ * never the secret itself). The address is what "never ban the address you are connected from" checks; both go into
+ * the audit log (`by=`).
+ * @example { addr: '198.51.100.2', via: 'token 3f9a1c2b' }
+ */
+export interface Actor {
+  addr: string;
+  via: string;
+}
+
+/**
+ * The actor as the audit log and the daemon's log write it.
+ * @example actorLabel({ addr: '198.51.100.2', via: 'token 3f9a1c2b' }) // '198.51.100.2 (token 3f9a1c2b)'
+ */
+export function actorLabel(a: Actor): string {
+  if (!a.addr) return a.via || '-';
+  return a.via ? `${a.addr} (${a.via})` : a.addr;
+}
+
+/**
  * What the API needs from the running daemon. Implemented by enforcer/daemon/warden-service.ts
  * and, for tests, by test/api/service-fixture.ts.
  * @example
@@ -158,20 +179,19 @@ export interface WardenService {
   status(): StatusView;
   /**
    * Bans `ip` (an address or a network such as `2001:db8::/64`, trimmed and normalised by the service) for
-   * `durationSec` seconds, or permanently when null. `actor` is who asked (e.g. 'session:1.2.3.4' or the client
-   * address); the service refuses (403) to ban loopback, this host, an allow-listed address or the caller's own
-   * address (or a network holding one), refuses (400) a network wider than MIN_BAN_PREFIX, and answers 409 when it
+   * `durationSec` seconds, or permanently when null. `actor` is who asked (audited); the service refuses (403) to ban
+   * loopback, this host, an allow-listed address or the caller's own address (or a network holding one), refuses (400) a network wider than MIN_BAN_PREFIX, and answers 409 when it
    * is already banned.
    */
-  ban(ip: string, durationSec: number | null, reason: string, actor: string): Promise<BanResult>;
+  ban(ip: string, durationSec: number | null, reason: string, actor: Actor): Promise<BanResult>;
   /**
    * Bans many addresses in one firewall batch (bulk loading). Each is checked like `ban`; the ones refused are
    * returned with the reason, the rest banned.
    */
-  banMany(ips: string[], durationSec: number | null, reason: string, actor: string):
+  banMany(ips: string[], durationSec: number | null, reason: string, actor: Actor):
     Promise<{ banned: number; refused: Array<{ ip: string; error: string }>; storageError?: string }>;
   /** Lifts a ban of an address or a network; 404 when it is not banned (a network's ban is lifted by its CIDR). */
-  unban(ip: string, actor: string): Promise<OkResult>;
+  unban(ip: string, actor: Actor): Promise<OkResult>;
   /** One page of ban history and the total matching. */
   history(filter: HistoryFilter): { rows: BanRow[]; total: number };
   /** All matching rows, streamed (for CSV export); ignores limit/offset when absent. */
@@ -187,9 +207,9 @@ export interface WardenService {
    * kept in the database: applied at once (the engine stops judging it, and its active bans are lifted, listed in
    * `lifted`) and audited. 400 for a bad or too wide entry, 503 when it was not stored.
    */
-  addAllow(cidr: string, note: string, actor: string): Promise<({ ok: true; cidr: string; lifted: string[] }) | ServiceError>;
+  addAllow(cidr: string, note: string, actor: Actor): Promise<({ ok: true; cidr: string; lifted: string[] }) | ServiceError>;
   /** Removes a runtime allow-list entry (audited); 404 when there is none (config entries cannot be removed). */
-  removeAllow(cidr: string, actor: string): Promise<OkResult>;
+  removeAllow(cidr: string, actor: Actor): Promise<OkResult>;
   /** Rule alerts (what rules in mode alert or learning would have banned), newest first, and the total matching. */
   ruleAlerts(filter: RuleAlertFilter): { rows: RuleAlertRow[]; total: number };
   /** The `n` heaviest clients by current rate, 10-minute and 1-hour volume (this node's own traffic in fleet mode). */

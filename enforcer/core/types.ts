@@ -96,6 +96,8 @@ export interface BanDecision {
   source: 'auto' | 'manual';
   /** Free text for manual bans. */
   reason?: string;
+  /** Manual bans: who asked (the API caller's address and how it authenticated), for the audit log. */
+  by?: string;
   /** The threshold in force for `rule` when decided (after tightening), for audit lines and alerts. */
   threshold?: number;
   /** The rule's measured value that went over `threshold` (z-score, multiple, req/s, failures...), when decided by a rule. */
@@ -137,6 +139,8 @@ export interface UnbanDecision {
   ip: string;
   at: number;
   reason: 'expired' | 'manual' | 'allowlisted' | 'fleet';
+  /** Manual unbans: who asked, for the audit log. */
+  by?: string;
   /** Fleet mode: the node that made the decision, and the decision's id in the fleet. */
   node?: string;
   fleetId?: string;

@@ -7,7 +7,7 @@ import type { FirewallBackend } from '../adapters/firewall/port.js';
 import type { WardenStore } from '../adapters/store/warden-store.js';
 import type { HistoryFilter, RuleAlertFilter } from '../adapters/store/types.js';
 import type { PollLoop } from './poll-loop.js';
-import type { ServiceError, StorageHealth, WardenService } from '../api/service.js';
+import { actorLabel, type Actor, type ServiceError, type StorageHealth, type WardenService } from '../api/service.js';
 import type { ApplyResult } from './apply-decisions.js';
 import type { FleetNode } from './fleet-node.js';
 import { normaliseIp } from '../net/ip.js';
@@ -61,7 +61,7 @@ export function createWardenService(p: DaemonParts): WardenService {
    * Never ban yourself: the same checks for one ban and for bulk loading. A network (`2001:db8::/64`) is refused when
    * it holds loopback, this host, an allow-listed address or the caller's own address.
    */
-  const checkBannable = (rawIp: string, actor: string): { ok: true; ip: string } | ServiceError => {
+  const checkBannable = (rawIp: string, actor: Actor): { ok: true; ip: string } | ServiceError => {
     const ip = normaliseBanKey(rawIp.trim());
     if (!ip) return { ok: false, status: 400, error: `\`ip\` must be an IPv4 or IPv6 address or CIDR, got \`${rawIp.slice(0, 64)}\`` };
     const problem = banKeyProblem(ip);
@@ -84,7 +84,7 @@ export function createWardenService(p: DaemonParts): WardenService {
       return { ok: false, status: 403, error: `refusing to ban ${ip}: ${it} this host's own address` };
     }
     if (p.isAllowed(ip)) return { ok: false, status: 403, error: `refusing to ban ${ip}: ${net ? 'it holds an allow-listed address' : 'it is on the allow-list'}` };
-    const from = actor ? normaliseIp(actor) : null;
+    const from = actor.addr ? normaliseIp(actor.addr) : null;
     if (from && cidrContains(ip, from)) {
       return { ok: false, status: 403, error: `refusing to ban ${ip}: ${it} the address you are connected from` };
     }
@@ -141,6 +141,7 @@ export function createWardenService(p: DaemonParts): WardenService {
       const checked = checkBannable(rawIp, actor);
       if (!checked.ok) return checked;
       const d = p.engine.manualBan(checked.ip, nowSec(), durationSec, reason);
+      d.by = actorLabel(actor);
       const r = await p.apply([d]);
       const notStored = r?.notStored.get(d);
       if (notStored !== undefined) {
@@ -153,6 +154,7 @@ export function createWardenService(p: DaemonParts): WardenService {
     async banMany(ips, durationSec, reason, actor) {
       const refused: Array<{ ip: string; error: string }> = [];
       const seen = new Set<string>();
+      const by = actorLabel(actor);
       let banned = 0;
       let storageError: string | undefined;
       // In bounded chunks, each its own firewall batch and transaction, yielding to the event loop in between: the
@@ -169,7 +171,9 @@ export function createWardenService(p: DaemonParts): WardenService {
             refused.push({ ip: checked.ip, error: 'listed twice' });
           } else {
             seen.add(checked.ip);
-            decisions.push(p.engine.manualBan(checked.ip, now, durationSec, reason));
+            const d = p.engine.manualBan(checked.ip, now, durationSec, reason);
+            d.by = by;
+            decisions.push(d);
           }
         }
         const r = await p.apply(decisions);
@@ -188,11 +192,12 @@ export function createWardenService(p: DaemonParts): WardenService {
       return storageError === undefined ? { banned, refused } : { banned, refused, storageError };
     },
 
-    async unban(rawIp) {
+    async unban(rawIp, actor) {
       const ip = normaliseBanKey(rawIp.trim());
       if (!ip) return { ok: false, status: 400, error: `\`ip\` must be an IPv4 or IPv6 address or CIDR, got \`${rawIp.slice(0, 64)}\`` };
       const d = p.engine.manualUnban(ip, nowSec());
       if (!d) return { ok: false, status: 404, error: `${ip} is not banned` };
+      d.by = actorLabel(actor);
       const r = await p.apply([d]);
       const notStored = r?.notStored.get(d);
       if (notStored !== undefined) {
@@ -214,14 +219,15 @@ export function createWardenService(p: DaemonParts): WardenService {
       if (!entry.ok) return { ok: false, status: 400, error: entry.error };
       const cidr = entry.cidr;
       const now = nowSec();
+      const by = actorLabel(actor);
       try {
-        p.store.addAllow(cidr, note, actor, now);
+        p.store.addAllow(cidr, note, by, now);
       } catch (err) {
         return { ok: false, status: 503, error: `${cidr} was not added to the allow-list: the database did not store it (${(err as Error).message})` };
       }
       p.rebuildAllow();
-      guardAudit(() => p.audit.allowChange('add', cidr, actor, note));
-      p.log.info(`allow-listed ${cidr} (by ${actor || 'unknown'}${note ? `: ${note}` : ''})`);
+      guardAudit(() => p.audit.allowChange('add', cidr, by, note));
+      p.log.info(`allow-listed ${cidr} (by ${by}${note ? `: ${note}` : ''})`);
       // Applied at once: bans the allow-list now covers are lifted now (firewall, database, audit), not at the next tick.
       const lifts = p.engine.liftAllowed(now);
       if (lifts.length) await p.apply(lifts);
@@ -238,8 +244,8 @@ export function createWardenService(p: DaemonParts): WardenService {
       }
       if (!removed) return { ok: false, status: 404, error: `${c.text} is not on the runtime allow-list (config-file entries are removed in the config file)` };
       p.rebuildAllow();
-      guardAudit(() => p.audit.allowChange('remove', c.text, actor));
-      p.log.info(`removed ${c.text} from the allow-list (by ${actor || 'unknown'})`);
+      guardAudit(() => p.audit.allowChange('remove', c.text, actorLabel(actor)));
+      p.log.info(`removed ${c.text} from the allow-list (by ${actorLabel(actor)})`);
       return { ok: true };
     },
     ruleAlerts: (filter: RuleAlertFilter) => p.store.ruleAlerts(filter),

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../enforcer/api/app.js';
 import { hashPassword } from '../../enforcer/api/password.js';
+import { fingerprint } from '../../enforcer/api/auth.js';
 import { openAuditLog } from '../../enforcer/adapters/audit-log.js';
 import type { Counts } from '../../enforcer/core/types.js';
 import type { AllowAddResponse, AllowListResponse, HeavyClientsResponse, RuleAlertsResponse } from '../../enforcer/api/types.js';
@@ -42,7 +43,7 @@ async function setup(t: { after(fn: () => unknown): void }, detection: Record<st
     await fx.apply(fx.engine.tick(tSec));
     fx.clock.advance(1000);
   };
-  return { fx, call, second, auditPath };
+  return { fx, app, call, second, auditPath };
 }
 
 test('allow-listing a banned client lifts its ban at once (firewall, database, audit) and it is never judged again', async (t) => {
@@ -63,7 +64,11 @@ test('allow-listing a banned client lifts its ban at once (firewall, database, a
   const row = fx.store.history({ ip: '203.0.113.9' }).rows[0];
   assert.deepEqual([row.ended_at !== null, row.unban_reason], [true, 'allowlisted']);
   const audit = readFileSync(auditPath, 'utf8');
-  assert.match(audit, /^\[[^\]]+\] ALLOW_ADD 203\.0\.113\.9\/32 \| by=local \| note=our sync client$/m);
+  const by = `local (token ${fingerprint(TOKEN)})`;
+  assert.ok(audit.includes(`ALLOW_ADD 203.0.113.9/32 | by=${by} | note=our sync client\n`), audit);
+  // Who asked is in every manual change's line: which token (a fingerprint, never the token), from which address.
+  assert.ok(audit.includes(`BAN 2001:db8:1:2::/64 | manual | reason=manual ban | duration=`) && audit.includes(`| by=${by}\n`), audit);
+  assert.doesNotMatch(audit, new RegExp(TOKEN));
   assert.match(audit, /^\[[^\]]+\] UNBAN 203\.0\.113\.9 \| reason=allowlisted$/m);
   // It floods on: never banned again, and the heaviest-clients list marks it allowed.
   for (let i = 0; i < 3; i++) await second({ '203.0.113.9': 1000 });
@@ -80,10 +85,10 @@ test('allow-listing a banned client lifts its ban at once (firewall, database, a
   // Listed with its source; removable (audited), after which it is judged again.
   const list = await (await call('GET', '/api/v1/allow')).json() as AllowListResponse;
   assert.deepEqual(list.entries.filter((e) => e.source === 'api').map((e) => [e.cidr, e.note, e.created_by]),
-    [['203.0.113.9/32', 'our sync client', 'local'], ['2001:db8:1:2::5/128', '', 'local']]);
+    [['203.0.113.9/32', 'our sync client', `local (token ${fingerprint(TOKEN)})`], ['2001:db8:1:2::5/128', '', `local (token ${fingerprint(TOKEN)})`]]);
   assert.ok(list.entries.some((e) => e.cidr === '10.9.0.0/16' && e.source === 'config'));
   assert.equal((await call('DELETE', '/api/v1/allow/203.0.113.9')).status, 200);
-  assert.match(readFileSync(auditPath, 'utf8'), /^\[[^\]]+\] ALLOW_REMOVE 203\.0\.113\.9\/32 \| by=local$/m);
+  assert.ok(readFileSync(auditPath, 'utf8').includes(`ALLOW_REMOVE 203.0.113.9/32 | by=local (token ${fingerprint(TOKEN)})\n`));
   for (let i = 0; i < 2; i++) await second({ '203.0.113.9': 1000 });
   assert.ok(fx.engine.isBanned('203.0.113.9'), 'judged again once removed');
 });
@@ -160,4 +165,27 @@ test('rule alerts: a relative rule during the learning period alerts instead of 
   assert.deepEqual(fx.store.activeBans(), []);
   const r = await (await call('GET', '/api/v1/alerts?rule=zscore')).json() as RuleAlertsResponse;
   assert.deepEqual(r.rows.map((a) => [a.ip, a.rule, a.cause, a.threshold]), [['203.0.113.51', 'zscore', 'learning', 3]]);
+});
+
+test('a change from a dashboard session is audited with the session, and no two sessions look alike', async (t) => {
+  const { app, auditPath } = await setup(t);
+  const session = async () => {
+    const res = await app.request('/api/v1/login', { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ password: 'allow pw' }) });
+    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0];
+    return { cookie, csrf: ((await res.json()) as { csrf: string }).csrf };
+  };
+  const a = await session();
+  const b = await session();
+  const post = (s: { cookie: string; csrf: string }, ip: string) => app.request('/api/v1/bans', { method: 'POST',
+    headers: { 'content-type': 'application/json', cookie: s.cookie, 'x-warden-csrf': s.csrf }, body: JSON.stringify({ ip }) });
+  assert.equal((await post(a, '192.0.2.31')).status, 201);
+  assert.equal((await post(b, '192.0.2.32')).status, 201);
+  const lines = readFileSync(auditPath, 'utf8').split('\n');
+  const by = (ip: string) => /\| by=(.+)$/.exec(lines.find((l) => l.includes(`BAN ${ip} | manual`)) ?? '')?.[1];
+  const fp = (s: { cookie: string }) => fingerprint(s.cookie.slice(s.cookie.indexOf('=') + 1));
+  assert.equal(by('192.0.2.31'), `local (session ${fp(a)})`);
+  assert.equal(by('192.0.2.32'), `local (session ${fp(b)})`);
+  assert.notEqual(fp(a), fp(b));
+  assert.ok(!readFileSync(auditPath, 'utf8').includes(a.cookie.slice(a.cookie.indexOf('=') + 1)), 'the cookie itself is never written');
 });

@@ -11,6 +11,7 @@ import { freePort } from '../harness/nginx.js';
 import { loadConfig } from '../../enforcer/config/load.js';
 import { startDaemon, type Daemon } from '../../enforcer/daemon/daemon.js';
 import { main } from '../../enforcer/cli/main.js';
+import { fingerprint } from '../../enforcer/api/auth.js';
 import { waitFor } from '../e2e/helpers.js';
 
 const TOKEN = 'allow-cli-token-0123456789abcdef';
@@ -73,7 +74,11 @@ test('warden allow add|list|remove and history --alerts against a real daemon; t
   assert.equal(add.out, 'allow-listed 198.51.100.44/32; lifted the ban of 198.51.100.44');
   assert.equal(daemon.engine.isBanned('198.51.100.44'), false);
   assert.equal(daemon.store.countActive(), 0);
-  assert.match(readFileSync(join(dir, 'state/audit.log'), 'utf8'), /ALLOW_ADD 198\.51\.100\.44\/32 \| by=127\.0\.0\.1 \| note=backup server/);
+  const audit = readFileSync(join(dir, 'state/audit.log'), 'utf8');
+  const by = `127.0.0.1 (token ${fingerprint(TOKEN)})`;
+  assert.ok(audit.includes(`ALLOW_ADD 198.51.100.44/32 | by=${by} | note=backup server`), audit);
+  const banLine = audit.split('\n').find((l) => l.includes('BAN 198.51.100.44 | manual'));
+  assert.ok(banLine?.endsWith(`| by=${by}`), audit);
   // Refusals: too wide, not an address, usage errors.
   const wide = await cli(['allow', 'add', '0.0.0.0/0', ...c]);
   assert.equal(wide.code, 1);

@@ -88,24 +88,24 @@ test('three nodes: an attacker under each node\'s limit but over the fleet\'s is
   }
 
   // A manual ban on node b reaches a and c, recorded with b; a manual unban on c lifts it everywhere.
-  const manual = await daemons[1].service.ban('192.0.2.99', 600, 'operator', 'cli');
+  const manual = await daemons[1].service.ban('192.0.2.99', 600, 'operator', { addr: '', via: 'cli' });
   assert.equal(manual.ok, true);
   assert.ok(await waitFor(() => daemons.every((d) => d.engine.isBanned('192.0.2.99')), 3000, 10), 'manual ban not on every node');
   for (const d of daemons) assert.equal(d.store.history({ ip: '192.0.2.99' }).rows[0]?.node, 'b');
-  assert.equal((await daemons[2].service.unban('192.0.2.99', 'cli')).ok, true);
+  assert.equal((await daemons[2].service.unban('192.0.2.99', { addr: '', via: 'cli' })).ok, true);
   assert.ok(await waitFor(() => daemons.every((d) => !d.engine.isBanned('192.0.2.99')), 3000, 10), 'manual unban not on every node');
   for (const d of daemons) assert.equal(d.store.history({ ip: '192.0.2.99' }).rows[0]?.unban_reason, 'manual');
   assert.equal(await client.hexists(keys.bans, '192.0.2.99'), 0);
 
   // A network ban (an IPv6 client's /64) goes through the fleet like an address, recorded as the CIDR everywhere.
   const net = '2001:db8:77:1::/64';
-  assert.equal((await daemons[0].service.ban('2001:DB8:77:1::5/64', 600, 'operator', 'cli')).ok, true);
+  assert.equal((await daemons[0].service.ban('2001:DB8:77:1::5/64', 600, 'operator', { addr: '', via: 'cli' })).ok, true);
   assert.ok(await waitFor(() => daemons.every((d) => d.engine.isBanned(net)), 3000, 10), 'the /64 ban is not on every node');
   for (const d of daemons) assert.equal(d.store.history({ ip: net }).rows[0]?.ip, net);
-  assert.equal((await daemons[1].service.unban(net, 'cli')).ok, true);
+  assert.equal((await daemons[1].service.unban(net, { addr: '', via: 'cli' })).ok, true);
   assert.ok(await waitFor(() => daemons.every((d) => !d.engine.isBanned(net)), 3000, 10), 'the /64 unban is not on every node');
   // A network wider than fleet decisions may be (an operator's /16) is enforced on its node only, never published.
-  assert.equal((await daemons[2].service.ban('203.0.0.0/16', 600, 'operator', 'cli')).ok, true);
+  assert.equal((await daemons[2].service.ban('203.0.0.0/16', 600, 'operator', { addr: '', via: 'cli' })).ok, true);
   assert.equal(daemons[2].engine.isBanned('203.0.0.0/16'), true);
   assert.equal(await client.hexists(keys.bans, '203.0.0.0/16'), 0, 'the /16 was published');
   assert.ok(daemons.slice(0, 2).every((d) => !d.engine.isBanned('203.0.0.0/16')), 'the /16 reached another node');

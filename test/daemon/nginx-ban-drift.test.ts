@@ -28,7 +28,7 @@ test('an injected nginx ban disappears at the next check and is audited; a remov
   const d = daemon;
   const listed = async () => ((await (await n.internalFetch('/bans')).json()) as { bans: Array<{ ip: string }> }).bans.map((b) => b.ip).sort();
   const status = async (ip: string) => (await fetch(n.url('/'), { headers: { 'X-Forwarded-For': ip } })).status;
-  assert.equal((await d.service.ban('192.0.2.10', 3600, 'by hand', '127.0.0.1')).ok, true);
+  assert.equal((await d.service.ban('192.0.2.10', 3600, 'by hand', { addr: '127.0.0.1', via: 'test' })).ok, true);
   assert.ok(await waitFor(async () => (await listed()).join() === '192.0.2.10', 3000), 'the real ban reached nginx');
 
   // Someone with access to the internal listener adds a permanent ban and removes the real one.
@@ -63,12 +63,12 @@ test('with nginx as the only backend, a network nginx cannot hold is refused (ne
   const listed = async () => ((await (await n.internalFetch('/bans')).json()) as { bans: Array<{ ip: string }> }).bans.map((b) => b.ip).sort();
   const status = async (ip: string) => (await fetch(n.url('/'), { headers: { 'X-Forwarded-For': ip } })).status;
   for (const net of ['203.0.113.0/24', '2001:db8:1::/48']) {
-    const r = await d.service.ban(net, 3600, 'hoster', '127.0.0.1');
+    const r = await d.service.ban(net, 3600, 'hoster', { addr: '127.0.0.1', via: 'test' });
     assert.equal(r.ok, false, net);
     assert.match(!r.ok ? r.error : '', /the nginx backend holds addresses and IPv6 \/64 prefixes/);
     assert.equal(d.engine.isBanned(net), false, `${net} not recorded as banned`);
   }
-  const bulk = await d.service.banMany(['203.0.113.0/24', '2001:db8:7:7::/64'], 3600, 'bulk', '127.0.0.1');
+  const bulk = await d.service.banMany(['203.0.113.0/24', '2001:db8:7:7::/64'], 3600, 'bulk', { addr: '127.0.0.1', via: 'test' });
   assert.equal(bulk.banned, 1);
   assert.deepEqual(bulk.refused.map((x) => x.ip), ['203.0.113.0/24']);
   assert.ok(await waitFor(async () => (await listed()).join() === '2001:db8:7:7::/64', 3000), 'the /64 reached nginx');

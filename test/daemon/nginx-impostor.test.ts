@@ -73,7 +73,7 @@ test('a process holding the internal port while nginx is down learns no secret a
     dry_run: false, nginx: { url: n.internalUrl, secret_file: n.secretFile, ban_check_interval: 1 }, enforcement: { backends: ['nginx'] },
   }), { onGeneratedPassword: () => {}, log });
   const d = daemon;
-  assert.equal((await d.service.ban('192.0.2.10', 3600, 'by hand', '127.0.0.1')).ok, true);
+  assert.equal((await d.service.ban('192.0.2.10', 3600, 'by hand', { addr: '127.0.0.1', via: 'test' })).ok, true);
   assert.ok(await waitFor(async () => ((await (await n.internalFetch('/bans')).json()) as { bans: unknown[] }).bans.length === 1, 5000));
 
   // nginx goes down; the impostor takes its port and answers with a flood from the admin's address.
@@ -107,7 +107,7 @@ test('a process holding the internal port while nginx is down learns no secret a
   });
   const f = fake;
   // A ban push and the drift check's GET /bans go to the impostor too.
-  assert.equal((await d.service.ban('192.0.2.11', 3600, 'by hand', '127.0.0.1')).ok, true);
+  assert.equal((await d.service.ban('192.0.2.11', 3600, 'by hand', { addr: '127.0.0.1', via: 'test' })).ok, true);
   const got = await waitFor(() => polls >= 6 && f.seen.some((s) => s.method === 'POST'), 15_000, 50);
   assert.ok(got, `the impostor saw: ${f.seen.map((s) => `${s.method} ${s.url}`).join(', ')}`);
   // `warden doctor` asks too (its GET /bans is signed): it names the impostor as an nginx problem.

@@ -17,8 +17,8 @@ test('a restart keeps active bans, offence counts and hourly slots, and ends ban
   const opts = { clock, serveHttp: false, onGeneratedPassword: () => {}, hostAddresses: [] };
 
   const d1 = await startDaemon(config, opts);
-  assert.equal((await d1.service.ban('192.0.2.10', 600, 'short', 'cli')).ok, true);
-  assert.equal((await d1.service.ban('192.0.2.11', null, 'forever', 'cli')).ok, true);
+  assert.equal((await d1.service.ban('192.0.2.10', 600, 'short', { addr: '', via: 'cli' })).ok, true);
+  assert.equal((await d1.service.ban('192.0.2.11', null, 'forever', { addr: '', via: 'cli' })).ok, true);
   const slots = Array.from({ length: 24 }, (_, hour) => ({ hour, mean: 10 + hour, stddev: 2, samples: 700, errorMean: 0.5 }));
   d1.engine.restoreHourlySlots(slots);
   await d1.stop();
@@ -34,7 +34,7 @@ test('a restart keeps active bans, offence counts and hourly slots, and ends ban
   assert.deepEqual(d2.engine.hourlySlots().map((s) => [s.hour, s.mean, s.samples]), slots.map((s) => [s.hour, s.mean, s.samples]));
 
   // The ladder climbs across restarts: 192.0.2.10 has one offence, so its next ban is step 2.
-  const again = await d2.service.ban('192.0.2.10', 600, 'again', 'cli');
+  const again = await d2.service.ban('192.0.2.10', 600, 'again', { addr: '', via: 'cli' });
   assert.equal(again.ok, true);
   assert.equal(again.ok && again.ban.step, 2);
   assert.match(readFileSync(config.storage.audit_log, 'utf8'), /UNBAN 192\.0\.2\.10 \| reason=expired/);

@@ -78,7 +78,7 @@ test('dashboard: log in, live updates, a ban appears, unban from the page, histo
   assert.match(await page.textContent('#top-table') ?? '', /198\.51\.100\.23/);
 
   // A ban made through the service shows up, with a hostile reason rendered as text.
-  const r = await fx.service.ban('203.0.113.77', 3600, '<img src=x onerror="window.__pwned=1">', 'test');
+  const r = await fx.service.ban('203.0.113.77', 3600, '<img src=x onerror="window.__pwned=1">', { addr: '', via: 'test' });
   assert.equal(r.ok, true);
   await page.waitForSelector('#bans-table tr[data-ip="203.0.113.77"]', { timeout: 6000 });
   await page.click('#history-form button[type=submit]');

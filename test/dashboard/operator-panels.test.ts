@@ -36,7 +36,7 @@ test('dashboard: heaviest clients, one-click allow lifts the ban, the allow-list
     fx.clock.advance(1000);
   };
   // An operator banned the sync client by mistake; its traffic goes on (as nginx still counts refused requests).
-  assert.equal((await fx.service.ban(SYNC, 3600, 'looked like a scraper', 'test')).ok, true);
+  assert.equal((await fx.service.ban(SYNC, 3600, 'looked like a scraper', { addr: '', via: 'test' })).ok, true);
   for (let i = 0; i < 70; i++) await second();
   const ticker = setInterval(() => void second(), 1000);
   cleanups.push(() => clearInterval(ticker));

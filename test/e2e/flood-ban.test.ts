@@ -82,7 +82,7 @@ test('the daemon survives nginx being down, coming up, and restarting: it keeps 
   assert.ok(await waitFor(() => d.service.metrics().pollErrors >= 2, 10_000), 'polls should fail while nginx is down');
   assert.equal(d.service.status().nginx.reachable, false);
   assert.match(d.service.status().nginx.lastError ?? '', /unreachable/);
-  const manual = await d.service.ban('192.0.2.77', 3600, 'kept across nginx restarts', '127.0.0.1');
+  const manual = await d.service.ban('192.0.2.77', 3600, 'kept across nginx restarts', { addr: '127.0.0.1', via: 'test' });
   assert.equal(manual.ok, true);
 
   // The daemon wrote its secret at start; this nginx includes it.
