@@ -140,7 +140,8 @@ export function requestCounts(classes: PathClasses, status: number, requestUri: 
   let probe = sensitive ? 1 : 0;
   if (c4) {
     if (status === 401 || status === 403) auth = 1;
-    else if (!sensitive && uri !== '' && !classes.isStatic(uri)) probe = 1;
+    // 499: the client gave up before the answer, which says nothing about the path (nginx.conf routes it so too).
+    else if (status !== 499 && !sensitive && uri !== '' && !classes.isStatic(uri)) probe = 1;
   }
   return [1, c4, c5, auth, probe];
 }

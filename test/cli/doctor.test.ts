@@ -14,6 +14,7 @@ import { needCommands } from '../harness/tools.js';
 import { checkAuditLog, checkDatabase, checkLogrotate, checkSystemdUnit } from '../../enforcer/cli/commands/doctor.js';
 import { parseConfig } from '../../enforcer/config/load.js';
 import { checkNginxConfig } from '../../enforcer/cli/doctor/nginx-checks.js';
+import { repoRoot } from '../harness/nginx.js';
 
 const root = process.env.WARDEN_ROOT ?? process.cwd();
 const bin = join(root, 'bin/warden.mjs');
@@ -181,6 +182,102 @@ test('doctor warns when the geo of an older warden nginx.conf sends IPv6 clients
   assert.match(warn?.detail ?? '', /no `::\/0 6;` line/);
   const now = checkNginxConfig(dump('geo $warden_from_proxy {\n    default 0;\n    ::/0 6;\n    10.0.0.0/8 1;\n}'), cfg);
   assert.equal(now.find((f) => f.what === 'IPv6 clients')?.level, 'ok');
+  // An older block commented out above the live one, and statements sharing a line, read as nginx reads them.
+  const edited = checkNginxConfig(dump('#geo $warden_from_proxy {\n#    default 0;\n#}\ngeo $warden_from_proxy { default 0; ::/0 6; 10.0.0.0/8 1; }'), cfg);
+  assert.equal(edited.find((f) => f.what === 'IPv6 clients')?.level, 'ok');
+  const commented = checkNginxConfig(dump('geo $warden_from_proxy {\n    default 0;\n    #::/0 6;\n}'), cfg);
+  assert.equal(commented.find((f) => f.what === 'IPv6 clients')?.level, 'warn');
+});
+
+test('the geo examples of the docs keep `::/0 6;` (an operator who copies one must not get per-address IPv6 counting)', () => {
+  const cfg = parseConfig({}, {});
+  let seen = 0;
+  for (const file of ['README.md', 'docs/install.md', 'docs/counters-protocol.md', 'njs/README.md', 'nginx.conf']) {
+    const text = readFileSync(join(root, file), 'utf8');
+    for (const m of text.matchAll(/^[ \t]*geo\s+\$warden_from_proxy\s*\{[^}]*\}/gm)) {
+      seen++;
+      const f = checkNginxConfig(`js_import warden from warden.js;\n${m[0].replace(/^[ \t]+/gm, '')}\n`, cfg).find((x) => x.what === 'IPv6 clients');
+      assert.equal(f?.level, 'ok', `${file}: ${m[0]}`);
+    }
+  }
+  assert.ok(seen >= 2, `${seen} geo blocks found`);
+});
+
+test('doctor fails when nginx.conf and warden.js in nginx are of different versions (handler names against the export array)', { skip: nginxSkipReason() }, async () => {
+  const cfg = parseConfig({}, {});
+  // An nginx.conf of the version before handler indexes: the same file with the handlers named.
+  const names = ['log', 'countRequest', 'log4xx', 'logProbe', 'logProxy', 'banned'];
+  const named = (t: string) => t.replace(/ warden\.(\d);/g, (_m, i: string) => ` warden.${names[Number(i)]};`);
+  const run = async (opts: { editWardenConf?: (t: string) => string; wardenFiles?: string }) => {
+    const ng = await startNginx({ workers: 1, servers: ['location / { return 200 "ok\\n"; }'], ...opts });
+    try {
+      await (await fetch(ng.url('/'))).text();
+      const findings = checkNginxConfig(ng.dumpConfig(), cfg, (p) => {
+        try {
+          return readFileSync(p.split(ng.dirInNginx).join(ng.dir), 'utf8');
+        } catch {
+          return undefined;
+        }
+      });
+      return { finding: findings.find((f) => f.what === 'nginx handlers'), log: ng.errorLog() };
+    } finally {
+      await ng.stop();
+    }
+  };
+  const same = await run({});
+  assert.equal(same.finding?.level, 'ok', same.finding?.detail);
+  assert.doesNotMatch(same.log, /not found/);
+  // An older nginx.conf kept with this version's warden.js: nginx starts, counts nothing, logs an error per request.
+  const oldConf = await run({ editWardenConf: named });
+  assert.match(oldConf.log, /js function "warden\.log" not found/);
+  assert.equal(oldConf.finding?.level, 'fail');
+  assert.match(oldConf.finding?.detail ?? '', /older than this version.*nothing is counted/);
+  assert.match(oldConf.finding?.fix ?? '', /copy nginx\.conf, dist\/njs\/warden\.js/);
+  // This version's nginx.conf with an older warden.js (one that exports its handlers by name).
+  const dir = mkdtempSync(join(tmpdir(), 'warden-mixed-'));
+  try {
+    writeFileSync(join(dir, 'nginx.conf'), readFileSync(join(repoRoot, 'nginx.conf'), 'utf8'));
+    writeFileSync(join(dir, 'nginx-server.conf'), readFileSync(join(repoRoot, 'nginx-server.conf'), 'utf8'));
+    writeFileSync(join(dir, 'warden-internal.js'), readFileSync(join(repoRoot, 'dist/njs/warden-internal.js'), 'utf8'));
+    writeFileSync(join(dir, 'warden.js'), readFileSync(join(repoRoot, 'test/fixtures/njs-v1/warden.js'), 'utf8'));
+    const oldJs = await run({ wardenFiles: dir });
+    assert.match(oldJs.log, /js function "warden\.0" not found/);
+    assert.equal(oldJs.finding?.level, 'fail');
+    assert.match(oldJs.finding?.detail ?? '', /older and exports them by name/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // Without the module file to read (doctor not run as root): an older nginx.conf is still named.
+  const dumpOnly = checkNginxConfig(named('js_import warden from warden.js;\njs_set $warden_log_plain warden.0;\n'), cfg, () => undefined);
+  assert.equal(dumpOnly.find((f) => f.what === 'nginx handlers')?.level, 'warn');
+});
+
+test('doctor fails when a map that picks the handler has a plain value (an older $warden_static map): such 4xx are not counted', { skip: nginxSkipReason() }, async () => {
+  const cfg = parseConfig({}, {});
+  // The $warden_static map of the version before 972ace0 (values 1 / 0), kept over an upgrade.
+  const oldStatic = (t: string) => {
+    const out = t.replace(/(map \$request_uri \$warden_static \{\n)\s*default\s+\$warden_log_4xx_other;([\s\S]*?)\$warden_log_any;/, '$1    default 0;$2 1;');
+    assert.notEqual(out, t, 'the $warden_static map of nginx.conf was found');
+    return out;
+  };
+  for (const [edit, want] of [[undefined, 'ok'], [oldStatic, 'fail']] as const) {
+    const ng = await startNginx({ workers: 1, servers: ['location / { return 404; }'], editWardenConf: edit });
+    try {
+      await (await fetch(ng.url('/a.png'), { headers: {} })).text();
+      await (await fetch(ng.url('/page'), { headers: {} })).text();
+      await new Promise((r) => setTimeout(r, 1100 - (Date.now() % 1000) + 50));
+      const counters = await ng.internalFetch('/counters?v=2');
+      const text = await counters.text();
+      const totals = text.split('\n').filter((l) => /^.127\.0\.0\.1 /.test(l)).map((l) => Math.floor(Number(l.split(' ')[1]) / 2 ** 34));
+      const f = checkNginxConfig(ng.dumpConfig(), cfg).find((x) => x.what === 'nginx handler maps');
+      assert.equal(f?.level, want, f?.detail);
+      // With the older map nginx runs no handler for a 4xx: neither 404 is counted.
+      assert.equal(totals.reduce((a, b) => a + b, 0), want === 'ok' ? 2 : 0, text);
+      if (want === 'fail') assert.match(f?.detail ?? '', /not counted/);
+    } finally {
+      await ng.stop();
+    }
+  }
 });
 
 test('doctor tells whether the systemd unit and the logrotate config are installed, current, and rotate the right file', () => {

@@ -77,3 +77,22 @@ test('the daemon shows unattributed requests in status and /metrics, and counts 
     assert.ok(!top.includes('127.0.0.1'), `the proxy is nobody's client: ${top.join(', ')}`);
   });
 });
+
+test('an IPv6 proxy listed in the geo beside `::/0 6;`: its garbage headers are unattributed, its clients counted (IPv6 per /64)', { skip }, async () => {
+  await withNginx({
+    workers: 1, httpExtra: trustLoopbackXff, editWardenConf: listLoopback,
+    servers: [{ body: site, listen: ['[::1]:{port}'] }],
+  }, async (ng) => {
+    const url = (p: string) => `http://[::1]:${ng.port}${p}`;
+    await send(url('/'), 'garbage', 3);                      // the proxy's own address ::1: listed, wins over ::/0
+    await send(url('/nf'), null, 2);
+    await send(url('/'), '2001:db8:40::1', 2);               // IPv6 clients behind it, one /64
+    await send(url('/nf'), '2001:db8:40::2', 1);
+    await send(url('/'), '203.0.113.43', 1);                 // an IPv4 client behind it
+    const totals = emptyTotals();
+    await drainAll(ng, totals);
+    assert.deepEqual(totals.ips, { '2001:db8:40::/64': [3, 1, 0, 0, 1], '203.0.113.43': [1, 0, 0, 0, 0] });
+    assert.equal(totals.unattributed, 5);
+    assert.deepEqual(totals.global.slice(0, 3), [9, 3, 0]);
+  });
+});

@@ -21,6 +21,8 @@ test('the shipped nginx.conf and an older one with a 0/1 $warden_static give the
     [401, '/login', [1, 1, 0, 1, 0]],
     [401, '/wp-login.php', [1, 1, 0, 1, 1]],
     [200, '/', [1, 0, 0, 0, 0]],
+    [499, '/core/preview?fileId=1', [1, 1, 0, 0, 0]], // the client gave up: a 4xx, not a probe (as nginx counts it)
+    [499, '/.env', [1, 1, 0, 0, 1]],                   // ...but a sensitive path stays a probe whatever its status
   ];
   for (const classes of [now, older]) {
     for (const [status, uri, want] of cases) assert.deepEqual(requestCounts(classes, status, uri), want, `${status} ${uri}`);

@@ -6,6 +6,7 @@ import { nginxDump } from '../commands/nginx-check.js';
 import { readSecret } from '../../nginx/secret-file.js';
 import { getJson, versionAtLeast, type Finding } from './finding.js';
 import { pushAll } from '../../core/arrays.js';
+import { checkHandlerMaps, checkHandlerNames, type ReadText } from './nginx-handlers.js';
 import { createInternalClient, refusalText, UnsignedAnswerError } from '../../adapters/nginx-internal.js';
 
 export async function checkNginxEndpoint(config: Config): Promise<Finding[]> {
@@ -105,7 +106,12 @@ export function readNginxDump(nginx: string): { dump: string } | { finding: Find
   }
 }
 
-export function checkNginxConfig(dump: string, config: Config): Finding[] {
+/**
+ * The findings about `nginx -T` output: the include, the handler names against warden.js (read with `readText`), the
+ * IPv6 line of the geo, access_log coverage, the ban snippet.
+ * @example checkNginxConfig(nginxDump('nginx'), config)
+ */
+export function checkNginxConfig(dump: string, config: Config, readText?: ReadText): Finding[] {
   const out: Finding[] = [];
   if (/js_import\s+\S*warden/.test(dump) || /warden_counts/.test(dump)) {
     out.push({ level: 'ok', what: 'nginx include', detail: 'the warden include is loaded' });
@@ -113,12 +119,15 @@ export function checkNginxConfig(dump: string, config: Config): Finding[] {
     out.push({ level: 'fail', what: 'nginx include', detail: 'no warden js_import / warden_counts zone in `nginx -T`',
       fix: 'add `include /etc/nginx/warden/nginx.conf;` inside http {}', see: 'nginx-include' });
   }
-  const geo = /\bgeo\s+\$warden_from_proxy\s*\{([^}]*)\}/.exec(dump);
+  pushAll(out, checkHandlerNames(dump, readText));
+  pushAll(out, checkHandlerMaps(dump));
+  // Comments out first (a commented-out older block must not hide the live one), then the geo's statements.
+  const geo = /\bgeo\s+\$warden_from_proxy\s*\{([^}]*)\}/.exec(dump.replace(/#[^\n]*/g, ''));
   if (geo) {
     // nginx routes IPv6 clients to the handler that keys them by prefix through this geo's `::/0 6;` line; without it
     // they are counted per address (rotating through a /64 is then many clients).
-    const lines = geo[1].split('\n').map((l) => l.replace(/#.*/, '').trim());
-    if (lines.some((l) => /^::\/0\s+6\s*;$/.test(l))) {
+    const statements = geo[1].split(';').map((l) => l.trim());
+    if (statements.some((l) => /^::\/0\s+6$/.test(l))) {
       out.push({ level: 'ok', what: 'IPv6 clients', detail: 'nginx counts IPv6 clients per prefix (`::/0 6;` in geo $warden_from_proxy)' });
     } else {
       out.push({ level: 'warn', what: 'IPv6 clients', detail: 'geo $warden_from_proxy has no `::/0 6;` line: nginx counts each IPv6 address ' +

@@ -17,7 +17,7 @@ const rule: ClientRule<ProbingSettings> = {
   name: 'probing',
   scope: 'client',
   title: 'probing',
-  summary: "the client's probes (4xx on non-static paths, sensitive paths) over the window are above `max_probes`",
+  summary: "the client's probes (4xx but 499 on non-static paths, sensitive paths) over the window are above `max_probes`",
   defaultMode: 'ban',
   tightenable: false,
   keys: {
