@@ -96,8 +96,11 @@ function lookup(m: CompiledMap, s: string): string {
 export function pathClassesOf(conf: string): PathClasses {
   const sensitive = compileMap(conf, 'warden_sensitive');
   const stat = compileMap(conf, 'warden_static');
+  // Sensitive paths nginx still counts as ordinary (a WebDAV prefix): the map's value is the general handler. Absent
+  // from the nginx.conf of earlier versions.
+  const route = /^\s*map\s+\$request_uri\s+\$warden_sensitive_route\s*\{/m.test(conf) ? compileMap(conf, 'warden_sensitive_route') : null;
   return {
-    sensitive: (u) => lookup(sensitive, u) === '1',
+    sensitive: (u) => lookup(sensitive, u) === '1' && (route === null || lookup(route, u) !== '$warden_log_any'),
     // The map's value is the handler nginx runs for a 4xx: the general one for a static file (`1` in the nginx.conf of
     // versions before the handlers were chosen by it).
     isStatic: (u) => {

@@ -23,6 +23,12 @@ test('the shipped nginx.conf and an older one with a 0/1 $warden_static give the
     [200, '/', [1, 0, 0, 0, 0]],
     [499, '/core/preview?fileId=1', [1, 1, 0, 0, 0]], // the client gave up: a 4xx, not a probe (as nginx counts it)
     [499, '/.env', [1, 1, 0, 0, 1]],                   // ...but a sensitive path stays a probe whatever its status
+    [200, '/wp-login%2ephp', [1, 0, 0, 0, 1]],          // encoded past the list: still a probe
+    [200, '/%2f.env', [1, 0, 0, 0, 1]],
+    [207, '/remote.php/dav/files/a/.git/config', [1, 0, 0, 0, 0]], // a sync client's own files
+    [200, '/apps/files/?dir=/p/.git', [1, 0, 0, 0, 1]],  // the query is checked too (one page load: one probe)
+    [207, '/cloud/remote.php/webdav/a/../../.env', [1, 0, 0, 0, 1]], // climbing out of WebDAV: a probe
+    [404, '/x?file=../../etc/passwd', [1, 1, 0, 0, 1]], // traversal counts in the query too
   ];
   for (const classes of [now, older]) {
     for (const [status, uri, want] of cases) assert.deepEqual(requestCounts(classes, status, uri), want, `${status} ${uri}`);

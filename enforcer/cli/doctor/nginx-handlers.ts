@@ -57,8 +57,9 @@ export function checkHandlerNames(dump: string, readText: ReadText = readOrUndef
 }
 
 /**
- * The findings about the maps that pick the handler: every value of `map ... $warden_log` and `map ... $warden_static`
- * must be a handler variable (`$warden_log_...`, or `$warden_static` in the first). An older `$warden_static` map
+ * The findings about the maps that pick the handler: every value of `map ... $warden_log`, `map ... $warden_static` and
+ * `map ... $warden_sensitive_route` must be a handler variable (`$warden_log_...`, or one of the other two maps in the
+ * first). An older `$warden_static` map
  * (values `1` / `0`, edited by hand and kept over an upgrade) makes `$warden_log` a plain `1` for a 4xx: nginx then
  * runs no handler and the request is not counted at all.
  * @example checkHandlerMaps('map $request_uri $warden_static {\n default 0;\n}') // a fail naming `0`
@@ -67,13 +68,14 @@ export function checkHandlerMaps(dump: string): Finding[] {
   const text = dump.replace(/#[^\n]*/g, '');
   const bad: string[] = [];
   let seen = 0;
-  for (const m of text.matchAll(/\bmap\s+\S+\s+\$(warden_log|warden_static)\s*\{([^}]*)\}/g)) {
+  for (const m of text.matchAll(/\bmap\s+\S+\s+\$(warden_log|warden_static|warden_sensitive_route)\s*\{([^}]*)\}/g)) {
     seen++;
     for (const st of m[2].split(';')) {
       const words = st.trim().split(/\s+/);
       if (words.length < 2) continue;
       const value = words[words.length - 1];
-      const ok = /^\$warden_log_\w+$/.test(value) || (m[1] === 'warden_log' && value === '$warden_static');
+      const ok = /^\$warden_log_\w+$/.test(value) ||
+        (m[1] === 'warden_log' && (value === '$warden_static' || value === '$warden_sensitive_route'));
       if (!ok) bad.push(`$${m[1]}: \`${st.trim().slice(0, 60)}\``);
     }
   }
