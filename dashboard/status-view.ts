@@ -63,7 +63,9 @@ function render(s: Status): void {
   setText('uptime', fmtDur(s.uptimeSec));
   // Requests from a trusted proxy's own address (X-Forwarded-For missing or unparseable): counted, under no client.
   const unattributed = s.unattributed?.total ?? 0;
-  setText('dropped', `${s.dropped.total} uncounted requests` + (unattributed > 0 ? `, ${unattributed} from a proxy with no client` : ''));
+  setText('dropped', `${s.dropped.total} uncounted requests` + (unattributed > 0 ? `, ${unattributed} from a proxy with no client` : '') +
+    (s.unattributed?.blind ? ` (BLIND: ${Math.round(s.unattributed.share * 100)}% of the last minute's requests had no client: ` +
+      'check the proxy\'s X-Forwarded-For and set_real_ip_from)' : ''));
   const pill = $('nginx-pill');
   pill.textContent = s.nginx.reachable ? 'nginx reachable' : `nginx unreachable${s.nginx.lastError ? `: ${s.nginx.lastError}` : ''}`;
   pill.className = `pill ${s.nginx.reachable ? 'ok' : 'bad'}`;

@@ -42,7 +42,11 @@ export interface StatusView extends EngineStatus {
    * Requests whose address after realip was a trusted proxy's (`$warden_from_proxy` in nginx.conf: X-Forwarded-For
    * missing or unparseable): in the totals, never counted against a client. Since start, and in the last poll.
    */
-  unattributed: { total: number; lastPoll: number };
+  /**
+   * Requests with no client (a trusted proxy's own address); `blind` while they were most of the last minute's (`share`
+   * of them), when no rule can see who sends them.
+   */
+  unattributed: { total: number; lastPoll: number; blind: boolean; share: number };
   /** True when bans are decided and recorded but not enforced. */
   dryRun: boolean;
   /** Names of the active firewall backends, e.g. ['ipset']. */

@@ -281,6 +281,17 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       log.error(`decision step failed: ${err.stack ?? err.message}`);
       audit.failure('decision step', err.message);
     },
+    onBlind: (event, v) => {
+      if (event === 'ended') {
+        log.info(`requests have clients again: ${Math.round(v.share * 100)}% of the last minute's ${v.requests} had none`);
+        return;
+      }
+      const msg = `${Math.round(v.share * 100)}% of the last minute's ${v.requests} requests came from a trusted proxy's own ` +
+        'address with no usable X-Forwarded-For: warden sees no client in them, so no rule can ban whoever sends them. ' +
+        'Check that the proxy sends the header and that nginx trusts it (set_real_ip_from, real_ip_header)';
+      log.warn(msg);
+      audit.failure('unattributed requests', msg);
+    },
   });
 
   // The nginx ban dict against the database, every `nginx.ban_check_interval`: bans injected behind the daemon's back

@@ -1,6 +1,7 @@
 // The daemon's heartbeat: every poll interval, drain nginx, feed the core, apply its decisions. Never overlaps itself,
 // never stops on an error: nginx down is reported (rate-limited) and the core still ticks so bans run out on time.
 import type { PollResult } from '../adapters/nginx-poller.js';
+import { createBlindWatch, type BlindView } from '../core/blind-watch.js';
 
 /** What the loop reports about nginx. */
 export interface NginxState {
@@ -13,6 +14,8 @@ export interface NginxState {
   /** Requests from a trusted proxy's own address (its X-Forwarded-For unparseable or missing), summed since start. */
   unattributedTotal: number;
   unattributedLastPoll: number;
+  /** Whether most requests of the last minute were unattributed (core/blind-watch.ts), and their share. */
+  blind: BlindView;
   requestsSeen: number;
   pollErrors: number;
 }
@@ -27,6 +30,8 @@ export interface PollLoopDeps {
   onNginxDown: (err: Error, firstFailure: boolean) => void;
   onNginxUp: (afterFailures: number) => void;
   onStepError: (err: Error) => void;
+  /** Most requests of the last minute had no client ('started'), or the share fell back ('ended'). */
+  onBlind?: (event: 'started' | 'ended', view: BlindView) => void;
   /**
    * Milliseconds after each interval boundary to poll at (default 50). nginx hands over only completed seconds, so
    * polling just after a second closes takes a flood's counts ~50 ms after its first second ends, not up to 1 s later.
@@ -50,8 +55,10 @@ export interface PollLoop {
  */
 export function startPollLoop(deps: PollLoopDeps): PollLoop {
   const state: NginxState = {
-    reachable: false, lastPollAt: null, lastError: null, droppedTotal: 0, droppedLastPoll: 0, unattributedTotal: 0, unattributedLastPoll: 0, requestsSeen: 0, pollErrors: 0,
+    reachable: false, lastPollAt: null, lastError: null, droppedTotal: 0, droppedLastPoll: 0, unattributedTotal: 0, unattributedLastPoll: 0,
+    blind: { blind: false, share: 0, requests: 0 }, requestsSeen: 0, pollErrors: 0,
   };
+  const blindWatch = createBlindWatch();
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
@@ -73,6 +80,9 @@ export function startPollLoop(deps: PollLoopDeps): PollLoop {
       state.unattributedLastPoll = result.unattributed;
       state.unattributedTotal += result.unattributed;
       state.requestsSeen += result.requests;
+      const event = blindWatch.observe(Math.floor(deps.nowMs() / 1000), result.requests, result.unattributed);
+      state.blind = blindWatch.view();
+      if (event && deps.onBlind) deps.onBlind(event, state.blind);
       if (failures > 0) deps.onNginxUp(failures);
       failures = 0;
     } catch (err) {

@@ -12,7 +12,7 @@ import type { BanEntry, FirewallBackend } from '../../enforcer/adapters/firewall
 import { applyDecisions, type DecisionAudit } from '../../enforcer/daemon/apply-decisions.js';
 import type { AuditLog } from '../../enforcer/adapters/audit-log.js';
 import { createWardenService } from '../../enforcer/daemon/warden-service.js';
-import type { PollLoop } from '../../enforcer/daemon/poll-loop.js';
+import type { NginxState, PollLoop } from '../../enforcer/daemon/poll-loop.js';
 import type { StorageHealth, WardenService } from '../../enforcer/api/service.js';
 import { pushAll } from '../../enforcer/core/arrays.js';
 
@@ -102,9 +102,9 @@ export function createServiceFixture(opts: {
     for (const d of decisions) if (d.kind === 'rule_alert') ruleAlerts[d.rule] = (ruleAlerts[d.rule] ?? 0) + 1;
     return applyDecisions(decisions, { firewall, store, audit, notify: () => {}, log, dryRun: false });
   };
-  const loopState = {
+  const loopState: NginxState = {
     reachable: true, lastPollAt: clock.nowMs() / 1000, lastError: null, droppedTotal: 3, droppedLastPoll: 0,
-    requestsSeen: 1234, pollErrors: 0,
+    unattributedTotal: 0, unattributedLastPoll: 0, blind: { blind: false, share: 0, requests: 0 }, requestsSeen: 1234, pollErrors: 0,
   };
   const loop = { state: loopState, runOnce: async () => {}, stop: async () => {}, timing: () => ({ lastMs: 2, maxMs: 5, iterations: 1 }) };
   const service = createWardenService({
@@ -112,7 +112,7 @@ export function createServiceFixture(opts: {
     alerter: { pending: () => 0, dropped: () => 0 },
     hostStats: { sample: () => ({ host: { cpuPct: 12.5, memUsed: 2e9, memTotal: 8e9, load1: 0.42 },
       process: { cpuPct: 1.5, rss: 80e6, heapUsed: 30e6 }, uptimeSec: 100 }) },
-    loop: loop as unknown as PollLoop,
+    loop: loop as PollLoop,
     startedAt: clock.nowMs() / 1000 - 3725,
     selfAddrs: [selfAddr],
     backendNames: ['memory'],

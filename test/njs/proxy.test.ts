@@ -4,6 +4,8 @@
 // real client. Without the geo entry (the default) nothing changes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { nginxSkipReason, withNginx } from '../harness/nginx.js';
 import { drainAll, emptyTotals, trustLoopbackXff } from './helpers.js';
 import { startDaemon, type Daemon } from '../../enforcer/daemon/daemon.js';
@@ -75,6 +77,19 @@ test('the daemon shows unattributed requests in status and /metrics, and counts 
     assert.match(metricsText(d.service.metrics()), /^warden_unattributed_requests_total 7$/m);
     const top = d.service.status().topIps.map((x) => x.ip);
     assert.ok(!top.includes('127.0.0.1'), `the proxy is nobody's client: ${top.join(', ')}`);
+    assert.equal(d.service.status().unattributed.blind, false, '7 of 9 requests: too few to judge');
+    // The proxy stops sending a usable header: most of the minute's requests have no client. Said once, in the log
+    // and the audit (FAILURE), and shown in status until the share falls.
+    await send(ng.url('/'), 'garbage', 150);
+    await send(ng.url('/'), '203.0.113.42', 10);
+    const blind = await waitFor(async () => {
+      await d.pollOnce();
+      return d.service.status().unattributed.blind;
+    }, 5000, 200);
+    assert.ok(blind, JSON.stringify(d.service.status().unattributed));
+    assert.ok(d.service.status().unattributed.share > 0.8, JSON.stringify(d.service.status().unattributed));
+    const audit = readFileSync(join(tmp.dir, 'audit.log'), 'utf8');
+    assert.equal((audit.match(/FAILURE \| unattributed requests \| \d+% of the last minute's \d+ requests came from a trusted proxy/g) ?? []).length, 1, audit);
   });
 });
 
