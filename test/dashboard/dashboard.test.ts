@@ -3,10 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
 import { launchBrowser, browserSkipReason } from '../harness/browser.js';
-import { createApp } from '../../enforcer/api/app.js';
-import { hashPassword } from '../../enforcer/api/password.js';
+import { serveFixture } from './helpers.js';
 import { createServiceFixture } from '../api/service-fixture.js';
 
 // The page functions below run in the browser; these declare the little of the DOM they use (no DOM lib in Node code).
@@ -41,16 +39,7 @@ test('dashboard: log in, live updates, a ban appears, unban from the page, histo
   const ticker = setInterval(() => { fx.clock.advance(1000); feed(); }, 1000);
   cleanups.push(() => clearInterval(ticker));
 
-  const app = createApp(fx.service, {
-    auth: { passwordHash: await hashPassword(PASSWORD), tokens: [], sessionTtlSec: 3600, loginAttemptsPerMinute: 5 },
-    clock: fx.clock,
-  });
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
-  cleanups.push(() => new Promise<void>((r) => { server.close(() => r()); (server as unknown as { closeAllConnections(): void }).closeAllConnections(); }));
-  const addr = server.address();
-  const base = `http://127.0.0.1:${addr && typeof addr === 'object' ? addr.port : 0}`;
+  const base = await serveFixture(fx, PASSWORD, cleanups);
 
   const browser = await launchBrowser();
   cleanups.push(() => browser.close());

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchBrowser, browserSkipReason } from '../harness/browser.js';
+import { browserSkipReason } from '../harness/browser.js';
+import { loggedInDashboard } from './helpers.js';
 import { startDaemon, type Daemon } from '../../enforcer/daemon/daemon.js';
 import { hashPassword } from '../../enforcer/api/password.js';
 import { freePort } from '../harness/nginx.js';
@@ -40,13 +41,7 @@ test('dashboard: the fleet panel lists every node, its role and when it was last
     daemons.some((d) => d.fleet!.view().role === 'decider'), 8000, 50), 'two nodes, one deciding');
   const decider = daemons.find((d) => d.fleet!.view().role === 'decider')!.fleet!.view().node;
 
-  const browser = await launchBrowser();
-  cleanups.push(() => browser.close());
-  const { page, errors } = browser;
-  await page.goto(`${daemons[0].apiUrl}/`);
-  await page.fill('#password', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('#dashboard');
+  const { page, errors } = await loggedInDashboard(daemons[0].apiUrl!, PASSWORD, cleanups, false);
   await page.waitForFunction(() => document.querySelectorAll('#fleet-table tbody tr').length === 2, undefined, { timeout: 8000 });
   assert.equal(await page.evaluate(() => document.getElementById('fleet-panel')!.hidden), false);
   assert.match(await page.textContent('#fleet-pill') ?? '', /^fleet · web1 · (decider|follower)$/);

@@ -6,10 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
-import { launchBrowser, browserSkipReason } from '../harness/browser.js';
-import { createApp } from '../../enforcer/api/app.js';
-import { hashPassword } from '../../enforcer/api/password.js';
+import { browserSkipReason } from '../harness/browser.js';
+import { loggedInDashboard, serveFixture } from './helpers.js';
 import { banRuleNames } from '../../enforcer/core/rules/registry.js';
 import { createServiceFixture } from '../api/service-fixture.js';
 
@@ -42,26 +40,8 @@ test('dashboard: heaviest clients, one-click allow lifts the ban, the allow-list
   cleanups.push(() => clearInterval(ticker));
   assert.ok(fx.store.ruleAlerts({ rule: 'ceiling' }).total >= 1, 'the scraper tripped the ceiling in mode alert');
 
-  const app = createApp(fx.service, {
-    auth: { passwordHash: await hashPassword(PASSWORD), tokens: [], sessionTtlSec: 3600, loginAttemptsPerMinute: 5 },
-    clock: fx.clock,
-  });
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
-  cleanups.push(() => new Promise<void>((r) => { server.close(() => r()); (server as unknown as { closeAllConnections(): void }).closeAllConnections(); }));
-  const addr = server.address();
-  const base = `http://127.0.0.1:${addr && typeof addr === 'object' ? addr.port : 0}`;
-  const browser = await launchBrowser();
-  cleanups.push(() => browser.close());
-  const { page, errors } = browser;
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-
-  await page.goto(base + '/');
-  await page.waitForSelector('#login-form');
-  await page.fill('#password', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('#dashboard');
+  const base = await serveFixture(fx, PASSWORD, cleanups);
+  const { page, errors } = await loggedInDashboard(base, PASSWORD, cleanups);
 
   // Every rule list comes from the registry: the history filter and the rule-alert filter (spread included).
   await page.waitForFunction(() => (document.getElementById('history-rule')?.textContent ?? '').includes('spread'));

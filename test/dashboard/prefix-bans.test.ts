@@ -5,10 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
-import { launchBrowser, browserSkipReason } from '../harness/browser.js';
-import { createApp } from '../../enforcer/api/app.js';
-import { hashPassword } from '../../enforcer/api/password.js';
+import { browserSkipReason } from '../harness/browser.js';
+import { loggedInDashboard, serveFixture } from './helpers.js';
 import { createServiceFixture } from '../api/service-fixture.js';
 
 declare const document: { getElementById(id: string): { textContent: string | null } | null };
@@ -31,25 +29,8 @@ test('dashboard: ban a /64 from the top clients and a /24 from the form, see the
   for (let i = 0; i < 5; i++) { fx.clock.advance(1000); feed(); }
   const ticker = setInterval(() => { fx.clock.advance(1000); feed(); }, 1000);
   cleanups.push(() => clearInterval(ticker));
-  const app = createApp(fx.service, {
-    auth: { passwordHash: await hashPassword(PASSWORD), tokens: [], sessionTtlSec: 3600, loginAttemptsPerMinute: 5 },
-    clock: fx.clock,
-  });
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
-  cleanups.push(() => new Promise<void>((r) => { server.close(() => r()); (server as unknown as { closeAllConnections(): void }).closeAllConnections(); }));
-  const addr = server.address();
-  const base = `http://127.0.0.1:${addr && typeof addr === 'object' ? addr.port : 0}`;
-  const browser = await launchBrowser();
-  cleanups.push(() => browser.close());
-  const { page, errors } = browser;
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-
-  await page.goto(base + '/');
-  await page.fill('#password', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('#dashboard');
+  const base = await serveFixture(fx, PASSWORD, cleanups);
+  const { page, errors } = await loggedInDashboard(base, PASSWORD, cleanups);
 
   // The /64 in the top clients, tagged as a network; its Ban button bans the /64.
   await page.waitForSelector('#top-table tbody tr');

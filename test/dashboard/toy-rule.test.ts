@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
-import { launchBrowser, browserSkipReason } from '../harness/browser.js';
+import { browserSkipReason } from '../harness/browser.js';
+import { loggedInDashboard, serveOnLoopback } from './helpers.js';
 import { createApp } from '../../enforcer/api/app.js';
 import { hashPassword } from '../../enforcer/api/password.js';
 import { openAuditLog } from '../../enforcer/adapters/audit-log.js';
@@ -114,22 +114,8 @@ test('toy rule on the dashboard: the rules legend and the history filter list it
 }, async (t) => {
   const { app, probeSecond, cleanups } = await setUp(t);
   await probeSecond();
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
-  cleanups.push(() => new Promise<void>((r) => { server.close(() => r()); (server as unknown as { closeAllConnections(): void }).closeAllConnections(); }));
-  const addr = server.address();
-  const base = `http://127.0.0.1:${addr && typeof addr === 'object' ? addr.port : 0}`;
-  const browser = await launchBrowser();
-  cleanups.push(() => browser.close());
-  const { page, errors } = browser;
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-
-  await page.goto(base + '/');
-  await page.waitForSelector('#login-form');
-  await page.fill('#password', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('#dashboard');
+  const base = await serveOnLoopback(app.fetch, cleanups);
+  const { page, errors } = await loggedInDashboard(base, PASSWORD, cleanups);
   // The legend: every rule of the registry, the toy one with its mode and settings.
   await page.waitForSelector('#rules-table tr[data-rule="toy_probe"]', { timeout: 6000 });
   const row = await page.textContent('#rules-table tr[data-rule="toy_probe"]') ?? '';
