@@ -1,5 +1,6 @@
-// The client key of a request (per-request bundle): IPv4 as it is, IPv6 as its prefix. Everything it needs is nested
-// inside its two functions, because every top-level function of the per-request module costs on every request.
+// The client key of a request: IPv4 as it is, IPv6 as its prefix. The per-request bundle holds clientOf only, its
+// helpers nested in it (every top-level function of that module costs on every request); ipv6Prefix, for the internal
+// module and the tests, is clientOf with the prefix length given.
 
 /**
  * The client key of an address nginx reports that the handlers did not take as plain IPv4: IPv4-mapped IPv6 gives

@@ -99,13 +99,16 @@ export function pathClassesOf(conf: string): PathClasses {
   // Sensitive paths nginx still counts as ordinary (a WebDAV prefix): the map's value is the general handler. Absent
   // from the nginx.conf of earlier versions.
   const route = /^\s*map\s+\$request_uri\s+\$warden_sensitive_route\s*\{/m.test(conf) ? compileMap(conf, 'warden_sensitive_route') : null;
+  // A sensitive path under such a prefix runs nginx's general handler, which counts a 4xx there as it does a static
+  // file's: no probe.
+  const exempt = (u: string) => route !== null && lookup(sensitive, u) === '1' && lookup(route, u) === '$warden_log_any';
   return {
-    sensitive: (u) => lookup(sensitive, u) === '1' && (route === null || lookup(route, u) !== '$warden_log_any'),
+    sensitive: (u) => lookup(sensitive, u) === '1' && !exempt(u),
     // The map's value is the handler nginx runs for a 4xx: the general one for a static file (`1` in the nginx.conf of
     // versions before the handlers were chosen by it).
     isStatic: (u) => {
       const v = lookup(stat, u);
-      return v === '$warden_log_any' || v === '1';
+      return v === '$warden_log_any' || v === '1' || exempt(u);
     },
   };
 }

@@ -23,11 +23,14 @@ test('nginx and replay count every class of the same traffic identically', { ski
     location /assets/ { return 404; }
     location /gone/ { return 404; }
     location /boom { return 500; }
-    location /wp-login.php { return 401; }`],
+    location /wp-login.php { return 401; }
+    location /remote.php/ { return 207; }
+    location /remote.php/dav/files/a/gone/ { return 404; }`],
   }, async (ng) => {
     const paths = ['/', '/login', '/admin', '/assets/logo.png', '/assets/site.css?v=2', '/gone/page', '/gone/.git/config',
       '/.env', '/backup.zip', '/boom', '/wp-login.php', '/gone/x?f=../../etc/passwd', '/phpmyadmin/index.php', '/robots.txt',
-      '/cgi-bin/test.cgi', '/x.php.bak', '/Index.HTML', '/assets/app.js.map'];
+      '/cgi-bin/test.cgi', '/x.php.bak', '/Index.HTML', '/assets/app.js.map', '/%2eenv', '/remote.php/dav/files/a/.git/config',
+      '/remote.php/dav/files/a/gone/.env', '/remote.php/dav/files/a/gone/notes.txt', '/remote.php/dav/files/a/notes.txt'];
     const clients = ['192.0.2.10', '192.0.2.11', '198.51.100.12', '2001:db8:5:6::1', '2001:db8:5:6::2', '2001:db8:5:7::9'];
     // A fixed pseudo-random mix: every client asks for several paths, several times.
     let seed = 7;

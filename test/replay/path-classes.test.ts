@@ -26,6 +26,7 @@ test('the shipped nginx.conf and an older one with a 0/1 $warden_static give the
     [200, '/wp-login%2ephp', [1, 0, 0, 0, 1]],          // encoded past the list: still a probe
     [200, '/%2f.env', [1, 0, 0, 0, 1]],
     [207, '/remote.php/dav/files/a/.git/config', [1, 0, 0, 0, 0]], // a sync client's own files
+    [404, '/remote.php/dav/files/a/.env', [1, 1, 0, 0, 0]],          // ...also missing ones (nginx's general handler)
     [200, '/apps/files/?dir=/p/.git', [1, 0, 0, 0, 1]],  // the query is checked too (one page load: one probe)
     [207, '/cloud/remote.php/webdav/a/../../.env', [1, 0, 0, 0, 1]], // climbing out of WebDAV: a probe
     [404, '/x?file=../../etc/passwd', [1, 1, 0, 0, 1]], // traversal counts in the query too
